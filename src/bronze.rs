@@ -1,0 +1,90 @@
+//! The bronze contract between extract and transform: the records stored beside raw pages.
+//!
+//! Extract writes a page's bytes untouched, a [`PageSidecar`] beside it, an [`OrgManifest`]
+//! once every page of the org is stored and a [`SnapshotManifest`] (`_SUCCESS`) once every org
+//! is. Transform trusts nothing without those manifests.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::domain::SnapshotDate;
+
+/// What the API said about one page, stored as `page-NNNN.meta.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageSidecar {
+    /// The URL requested (never holds a token: tokens travel in a header).
+    pub url: String,
+    pub status: u16,
+    pub etag: Option<String>,
+    pub link: Option<String>,
+    /// The pinned `X-GitHub-Api-Version` sent with the request.
+    pub api_version: String,
+    pub fetched_at: DateTime<Utc>,
+    /// Where a replayed page was read from, for offline runs.
+    pub replayed_from: Option<String>,
+    /// Repositories in the stored page.
+    pub repos: usize,
+    /// SHA-256 of the stored page bytes, hex.
+    pub sha256: String,
+}
+
+/// Written last for an org: its pages are all stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrgManifest {
+    /// The login as configured for the run that fetched it.
+    pub org: String,
+    pub snapshot_date: SnapshotDate,
+    pub pages: u32,
+    /// Repository objects over all pages (before de-duplication).
+    pub repos: usize,
+    /// SHA-256 over the pages' own SHA-256s in page order, hex.
+    pub sha256: String,
+}
+
+/// Written last for a snapshot (`_SUCCESS`): every org listed is complete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SnapshotManifest {
+    pub snapshot_date: SnapshotDate,
+    /// Logins as configured, in configuration order.
+    pub orgs: Vec<String>,
+    pub repos: usize,
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The checksum an [`OrgManifest`] records for pages with these checksums.
+pub fn org_checksum<'a>(page_checksums: impl IntoIterator<Item = &'a str>) -> String {
+    let joined: Vec<&str> = page_checksums.into_iter().collect();
+    sha256_hex(joined.join("\n").as_bytes())
+}
+
+/// Pretty JSON with a final newline, the form of every manifest in the lake.
+pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising these plain structs cannot fail: no maps with non-string keys, no I/O.
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_matches_known_vector() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

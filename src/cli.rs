@@ -1,0 +1,206 @@
+//! The `ohs` command line: every flag documented where it is defined, dispatch to the
+//! stages, and the mapping from failures to exit codes.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tracing::{info, info_span, Instrument};
+
+use crate::config::{Config, ConfigError, Overrides, RunSettings};
+use crate::extract::{self, ExtractError};
+use crate::lake::{Lake, LakeError};
+use crate::publish::{self, PublishError};
+use crate::report;
+use crate::transform::{self, TransformError};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  the snapshot is complete and published (or the stage asked for succeeded)
+  1  anything else (a bug: please report it)
+  2  usage or configuration error: retrying will not help
+  3  source error: GitHub API, network or authentication; retrying later may help
+  4  data error: an invalid page or schema; nothing was published
+  5  storage error: the lake could not be read or written";
+
+/// Measures the use of open-source code in NHS and healthcare GitHub organisations.
+#[derive(Debug, Parser)]
+#[command(name = "ohs", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every subcommand takes; each flag also reads an `OHS_*` variable.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The pipeline configuration file.
+    #[arg(
+        long,
+        global = true,
+        env = "OHS_CONFIG",
+        value_name = "FILE",
+        default_value = "pipeline.toml"
+    )]
+    pub config: PathBuf,
+    /// The lake root: a path, or an s3://, az://, abfss://, gs:// or file:// URL [default: lake.root].
+    #[arg(long, global = true, env = "OHS_LAKE", value_name = "PATH_OR_URL")]
+    pub lake: Option<String>,
+    /// The snapshot's date, YYYY-MM-DD, not in the future [default: today in UTC].
+    #[arg(
+        long,
+        global = true,
+        env = "OHS_SNAPSHOT_DATE",
+        value_name = "YYYY-MM-DD"
+    )]
+    pub snapshot_date: Option<String>,
+    /// Comma-separated logins that replace the configured organisations for this run.
+    #[arg(long, global = true, env = "OHS_ORGS", value_name = "LOGINS")]
+    pub orgs: Option<String>,
+    /// The GitHub REST API base URL [default: github.api].
+    #[arg(long, global = true, env = "OHS_GITHUB_API", value_name = "URL")]
+    pub github_api: Option<String>,
+    /// Read recorded pages DIR/<login>/page-N.json instead of calling the API.
+    #[arg(long, global = true, env = "OHS_OFFLINE", value_name = "DIR")]
+    pub offline: Option<PathBuf>,
+    /// Log lines as human-readable text or as JSON for orchestrators.
+    #[arg(long, global = true, env = "OHS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// More log output (-v debug, -vv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Less log output (-q warnings only, -qq errors only).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every stage in order: extract, transform, publish, report.
+    Run {
+        /// Fetch every org again, even those already complete for this snapshot.
+        #[arg(long)]
+        refetch: bool,
+    },
+    /// Fetch every organisation's public repositories from the GitHub API into bronze.
+    Extract {
+        /// Fetch every org again, even those already complete for this snapshot.
+        #[arg(long)]
+        refetch: bool,
+    },
+    /// Build silver, gold and the site CSV from a complete bronze snapshot (no network).
+    Transform,
+    /// Publish a transformed snapshot's gold tables and site files, complete or not at all.
+    Publish,
+    /// Write the HTML report (not built yet: says so and writes nothing).
+    Report,
+}
+
+impl GlobalArgs {
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            lake: self.lake.clone(),
+            snapshot_date: self.snapshot_date.clone(),
+            orgs: self.orgs.clone(),
+            github_api: self.github_api.clone(),
+            offline: self.offline.clone(),
+        }
+    }
+}
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Config::load(&cli.global.config)?.resolve(cli.global.overrides())?;
+    let lake = Lake::open(&settings.config.lake_root)?;
+    match cli.command {
+        Command::Run { refetch } => {
+            extract_stage(&settings, &lake, refetch).await?;
+            transform_stage(&settings, &lake).await?;
+            publish_stage(&settings, &lake).await?;
+            report::run(settings.snapshot_date);
+            info!(
+                snapshot_date = %settings.snapshot_date,
+                lake = lake.root(),
+                "run complete: published site/org_repos_agg.csv and gold/"
+            );
+        }
+        Command::Extract { refetch } => extract_stage(&settings, &lake, refetch).await?,
+        Command::Transform => transform_stage(&settings, &lake).await?,
+        Command::Publish => publish_stage(&settings, &lake).await?,
+        Command::Report => report::run(settings.snapshot_date),
+    }
+    Ok(())
+}
+
+async fn extract_stage(settings: &RunSettings, lake: &Lake, refetch: bool) -> anyhow::Result<()> {
+    let span = info_span!("stage", stage = "extract", snapshot_date = %settings.snapshot_date);
+    extract::run(settings, lake, refetch)
+        .instrument(span)
+        .await?;
+    Ok(())
+}
+
+async fn transform_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()> {
+    let span = info_span!("stage", stage = "transform", snapshot_date = %settings.snapshot_date);
+    transform::run(settings, lake).instrument(span).await?;
+    Ok(())
+}
+
+async fn publish_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()> {
+    let span = info_span!("stage", stage = "publish", snapshot_date = %settings.snapshot_date);
+    publish::run(lake, settings.snapshot_date)
+        .instrument(span)
+        .await?;
+    Ok(())
+}
+
+/// The documented exit code for a failure (see `ohs --help`).
+pub fn exit_code(error: &anyhow::Error) -> u8 {
+    if error.downcast_ref::<ConfigError>().is_some() {
+        return 2;
+    }
+    if let Some(e) = error.downcast_ref::<LakeError>() {
+        return lake_code(e);
+    }
+    if let Some(e) = error.downcast_ref::<ExtractError>() {
+        return match e {
+            ExtractError::Lake(e) => lake_code(e),
+            ExtractError::InvalidPage { .. } => 4,
+            ExtractError::ReplayDir { .. } | ExtractError::ReplayMissing { .. } => 2,
+            ExtractError::Client(_)
+            | ExtractError::Http { .. }
+            | ExtractError::Status { .. }
+            | ExtractError::Replay { .. } => 3,
+        };
+    }
+    if let Some(e) = error.downcast_ref::<TransformError>() {
+        return match e {
+            TransformError::Lake(e) => lake_code(e),
+            TransformError::Incomplete { .. } => 2,
+            TransformError::Corrupt { .. }
+            | TransformError::InvalidPage { .. }
+            | TransformError::Polars { .. } => 4,
+        };
+    }
+    if let Some(e) = error.downcast_ref::<PublishError>() {
+        return match e {
+            PublishError::Lake(e) => lake_code(e),
+            PublishError::NotStaged { .. } => 2,
+        };
+    }
+    1
+}
+
+fn lake_code(e: &LakeError) -> u8 {
+    match e {
+        LakeError::UnsupportedScheme { .. } | LakeError::Open { .. } => 2,
+        LakeError::Create { .. } | LakeError::Io { .. } => 5,
+    }
+}

@@ -1,0 +1,469 @@
+//! Configuration: `pipeline.toml`, the command-line overrides and the environment.
+//!
+//! This is the only module that reads `pipeline.toml` or environment variables (clap reads
+//! the `OHS_*` variables of the flags it defines). Raw serde structs (`deny_unknown_fields`)
+//! become a validated [`Config`], then [`Config::resolve`] applies the run's overrides and
+//! yields the [`RunSettings`] every stage receives.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+use crate::domain::{OrgLogin, SnapshotDate};
+
+/// Why the configuration or a flag was rejected. Messages name the file and key, or the flag.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config {path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config {path}: {key}: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+    #[error("{flag}: {message}")]
+    Flag { flag: &'static str, message: String },
+}
+
+/// One organisation to measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgConfig {
+    pub login: OrgLogin,
+    /// Display name on the site ("NHS Digital").
+    pub name: String,
+}
+
+/// How extract talks to the GitHub REST API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GithubConfig {
+    pub api: Url,
+    /// Pinned `X-GitHub-Api-Version`, recorded in every page sidecar.
+    pub api_version: String,
+    pub per_page: u32,
+    /// The product name sent as `User-Agent`, followed by `/<ohs version>`.
+    pub user_agent: String,
+    /// Organisations fetched at once.
+    pub concurrency: usize,
+    pub timeout_secs: u64,
+}
+
+/// The validated `pipeline.toml`.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub orgs: Vec<OrgConfig>,
+    pub github: GithubConfig,
+    pub lake_root: String,
+    /// Exact-match language renames (`"Jupyter Notebook" = "Python"`).
+    pub languages: BTreeMap<String, String>,
+}
+
+/// What a run varies from the command line or `OHS_*` variables.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub lake: Option<String>,
+    pub snapshot_date: Option<String>,
+    pub orgs: Option<String>,
+    pub github_api: Option<String>,
+    pub offline: Option<PathBuf>,
+}
+
+/// A GitHub token. Its `Debug` and `Display` never show the secret.
+#[derive(Clone)]
+pub struct GithubToken(String);
+
+impl GithubToken {
+    /// The secret itself, for the `Authorization` header only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for GithubToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GithubToken(<redacted>)")
+    }
+}
+
+/// Everything one run needs: the configuration with overrides applied.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    pub config: Config,
+    pub snapshot_date: SnapshotDate,
+    /// Read recorded pages from this directory instead of the API.
+    pub offline: Option<PathBuf>,
+    pub token: Option<GithubToken>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    orgs: Vec<RawOrg>,
+    #[serde(default)]
+    github: RawGithub,
+    #[serde(default)]
+    lake: RawLake,
+    #[serde(default = "default_languages")]
+    languages: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOrg {
+    login: String,
+    name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawGithub {
+    api: String,
+    api_version: String,
+    per_page: u32,
+    user_agent: String,
+    concurrency: usize,
+    timeout_secs: u64,
+}
+
+impl Default for RawGithub {
+    fn default() -> Self {
+        Self {
+            api: "https://api.github.com".into(),
+            api_version: "2022-11-28".into(),
+            per_page: 100,
+            user_agent: "open-health-stats".into(),
+            concurrency: 4,
+            timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLake {
+    root: String,
+}
+
+impl Default for RawLake {
+    fn default() -> Self {
+        Self {
+            root: "lake".into(),
+        }
+    }
+}
+
+fn default_languages() -> BTreeMap<String, String> {
+    [
+        ("Jupyter Notebook", "Python"),
+        ("CSS", "HTML"),
+        ("SCSS", "HTML"),
+    ]
+    .into_iter()
+    .map(|(from, to)| (from.to_string(), to.to_string()))
+    .collect()
+}
+
+impl Config {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Validates the text of a config file; `path` is only used in messages.
+    pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: one_line_toml_error(text, &e),
+        })?;
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key: key.to_string(),
+            message,
+        };
+        if raw.orgs.is_empty() {
+            return Err(invalid("orgs", "no organisations configured".into()));
+        }
+        let mut orgs = Vec::with_capacity(raw.orgs.len());
+        for (i, org) in raw.orgs.into_iter().enumerate() {
+            let key = format!("orgs[{i}].login");
+            let login: OrgLogin = org.login.parse().map_err(|m| invalid(&key, m))?;
+            let name = org.name.unwrap_or_else(|| login.to_string());
+            orgs.push(OrgConfig { login, name });
+        }
+        check_unique(&orgs).map_err(|m| invalid("orgs", m))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            orgs,
+            github: validate_github(raw.github, &invalid)?,
+            lake_root: non_empty(raw.lake.root, "lake.root", &invalid)?,
+            languages: raw.languages,
+        })
+    }
+
+    /// Applies a run's overrides: flags win over `pipeline.toml`.
+    pub fn resolve(mut self, o: Overrides) -> Result<RunSettings, ConfigError> {
+        let flag = |flag, message| ConfigError::Flag { flag, message };
+        if let Some(lake) = o.lake {
+            self.lake_root = lake;
+        }
+        if let Some(api) = o.github_api {
+            self.github.api = parse_api_url(&api).map_err(|m| flag("--github-api", m))?;
+        }
+        if let Some(list) = o.orgs {
+            self.orgs = self.orgs_from_list(&list).map_err(|m| flag("--orgs", m))?;
+        }
+        let today = SnapshotDate::today_utc();
+        let snapshot_date = match o.snapshot_date {
+            None => today,
+            Some(s) => {
+                let date: SnapshotDate = s.parse().map_err(|m| flag("--snapshot-date", m))?;
+                if date > today {
+                    let m = format!("{date} is in the future (today is {today} UTC)");
+                    return Err(flag("--snapshot-date", m));
+                }
+                date
+            }
+        };
+        let token = std::env::var("GITHUB_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| GithubToken(t.trim().to_string()));
+        Ok(RunSettings {
+            config: self,
+            snapshot_date,
+            offline: o.offline,
+            token,
+        })
+    }
+
+    /// `--orgs a,b,c`: keeps the display name of an org that is also configured.
+    fn orgs_from_list(&self, list: &str) -> Result<Vec<OrgConfig>, String> {
+        let mut orgs = Vec::new();
+        for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let login: OrgLogin = item.parse()?;
+            let configured = self.orgs.iter().find(|o| o.login == login);
+            orgs.push(configured.cloned().unwrap_or_else(|| OrgConfig {
+                name: login.to_string(),
+                login,
+            }));
+        }
+        if orgs.is_empty() {
+            return Err("no organisations given".into());
+        }
+        check_unique(&orgs)?;
+        Ok(orgs)
+    }
+}
+
+impl RunSettings {
+    /// The display name configured for `login`, or the login itself.
+    pub fn display_name(&self, login: &OrgLogin) -> String {
+        self.config
+            .orgs
+            .iter()
+            .find(|o| &o.login == login)
+            .map_or_else(|| login.to_string(), |o| o.name.clone())
+    }
+}
+
+fn check_unique(orgs: &[OrgConfig]) -> Result<(), String> {
+    let mut seen = HashSet::new();
+    for org in orgs {
+        if !seen.insert(org.login.key()) {
+            return Err(format!(
+                "duplicate login {:?} (logins are case-insensitive)",
+                org.login.as_str()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn validate_github(
+    raw: RawGithub,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<GithubConfig, ConfigError> {
+    if !(1..=100).contains(&raw.per_page) {
+        let m = format!("{} is out of range: GitHub allows 1 to 100", raw.per_page);
+        return Err(invalid("github.per_page", m));
+    }
+    if raw.concurrency == 0 {
+        return Err(invalid("github.concurrency", "must be at least 1".into()));
+    }
+    if raw.timeout_secs == 0 {
+        return Err(invalid("github.timeout_secs", "must be at least 1".into()));
+    }
+    Ok(GithubConfig {
+        api: parse_api_url(&raw.api).map_err(|m| invalid("github.api", m))?,
+        api_version: non_empty(raw.api_version, "github.api_version", invalid)?,
+        per_page: raw.per_page,
+        user_agent: non_empty(raw.user_agent, "github.user_agent", invalid)?,
+        concurrency: raw.concurrency,
+        timeout_secs: raw.timeout_secs,
+    })
+}
+
+fn non_empty(
+    value: String,
+    key: &str,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<String, ConfigError> {
+    if value.trim().is_empty() {
+        return Err(invalid(key, "must not be empty".into()));
+    }
+    Ok(value)
+}
+
+fn parse_api_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s).map_err(|e| format!("invalid URL {s:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("invalid URL {s:?}: expected http(s)://host"));
+    }
+    Ok(url)
+}
+
+/// toml's own messages span several lines with a source excerpt; we want one.
+fn one_line_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().trim().replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[[orgs]]\nlogin = \"nhsx\"\nname = \"NHSX\"\n";
+
+    fn parse(text: &str) -> Result<Config, String> {
+        Config::parse(Path::new("p.toml"), text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = parse(MINIMAL).unwrap();
+        assert_eq!(c.github.per_page, 100);
+        assert_eq!(c.github.api.as_str(), "https://api.github.com/");
+        assert_eq!(c.lake_root, "lake");
+        assert_eq!(c.languages["Jupyter Notebook"], "Python");
+        assert_eq!(c.languages["SCSS"], "HTML");
+    }
+
+    #[test]
+    fn bad_configs_name_file_and_key() {
+        let cases = [
+            ("", "config p.toml: orgs: no organisations configured"),
+            (
+                "[[orgs]]\nlogin = \"a\"\n[[orgs]]\nlogin = \"A\"\n",
+                "config p.toml: orgs: duplicate login \"A\"",
+            ),
+            (
+                "[[orgs]]\nlogin = \"nhs_x\"\n",
+                "config p.toml: orgs[0].login: invalid login \"nhs_x\"",
+            ),
+            (
+                "[[orgs]]\nlogin = \"nhsx\"\n[github]\napi = \"ftp://x\"\n",
+                "config p.toml: github.api: invalid URL \"ftp://x\"",
+            ),
+            (
+                "[[orgs]]\nlogin = \"nhsx\"\n[github]\nper_page = 101\n",
+                "config p.toml: github.per_page: 101 is out of range",
+            ),
+            (
+                "[[orgs]]\nlogin = \"nhsx\"\ncolour = 1\n",
+                "config p.toml: line 3, column 1: unknown field `colour`",
+            ),
+            ("[[orgs]\n", "config p.toml: line 1, column"),
+        ];
+        for (text, expected) in cases {
+            let err = parse(text).unwrap_err();
+            assert!(
+                err.starts_with(expected),
+                "{err:?} should start with {expected:?}"
+            );
+            assert!(!err.contains('\n'), "{err:?} should be one line");
+        }
+    }
+
+    #[test]
+    fn overrides_replace_orgs_and_keep_display_names() {
+        let c = parse(MINIMAL).unwrap();
+        let o = Overrides {
+            orgs: Some("NHSX, nhsuk".into()),
+            snapshot_date: Some("2021-03-04".into()),
+            ..Overrides::default()
+        };
+        let s = c.resolve(o).unwrap();
+        let names: Vec<_> = s.config.orgs.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["NHSX", "nhsuk"]);
+        assert_eq!(s.snapshot_date.to_string(), "2021-03-04");
+    }
+
+    #[test]
+    fn bad_flags_are_named() {
+        let cases = [
+            (
+                Overrides {
+                    snapshot_date: Some("2021-13-01".into()),
+                    ..Overrides::default()
+                },
+                "--snapshot-date: invalid date",
+            ),
+            (
+                Overrides {
+                    snapshot_date: Some("2999-01-01".into()),
+                    ..Overrides::default()
+                },
+                "--snapshot-date: 2999-01-01 is in the future",
+            ),
+            (
+                Overrides {
+                    orgs: Some("a,A".into()),
+                    ..Overrides::default()
+                },
+                "--orgs: duplicate login",
+            ),
+            (
+                Overrides {
+                    github_api: Some("not a url".into()),
+                    ..Overrides::default()
+                },
+                "--github-api: invalid URL",
+            ),
+        ];
+        for (o, expected) in cases {
+            let err = parse(MINIMAL).unwrap().resolve(o).unwrap_err().to_string();
+            assert!(
+                err.starts_with(expected),
+                "{err:?} should start with {expected:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn token_never_shows_in_debug() {
+        let t = GithubToken("ghp_secret".into());
+        assert!(!format!("{t:?}").contains("secret"));
+    }
+}

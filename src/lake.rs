@@ -1,0 +1,451 @@
+//! The lake: one root (a local path or an object-store URL) and every key in it.
+//!
+//! All stages read and write through [`Lake`]; none touches `std::fs` on lake paths. This is
+//! also the only module that builds object keys, so the layout below is the whole contract:
+//!
+//! ```text
+//! bronze/github/repos/snapshot_date=S/_SUCCESS                      every org complete
+//! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.json    a page as received
+//! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.meta.json
+//! bronze/github/repos/snapshot_date=S/org=<login>/_manifest.json    the org is complete
+//! silver/repos/snapshot_date=S/part-0.parquet
+//! staging/snapshot_date=S/<output>                                  built, not yet published
+//! gold/<table>/snapshot_date=S/part-0.parquet                       published
+//! gold/_manifests/snapshot_date=S/_manifest.json                    written last by publish
+//! site/org_repos_agg.csv, site/_manifest.json                       the latest published snapshot
+//! ```
+//!
+//! `<login>` is the lower-case login, as GitHub logins are case-insensitive.
+
+use std::fmt;
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::azure::MicrosoftAzureBuilder;
+use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::local::LocalFileSystem;
+use object_store::memory::InMemory;
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use url::Url;
+
+use crate::domain::{OrgLogin, SnapshotDate};
+
+/// Why the lake could not be opened, read or written. Messages name the root and key.
+#[derive(Debug, thiserror::Error)]
+pub enum LakeError {
+    #[error("lake {root}: unsupported scheme {scheme:?} (use a path, file://, s3://, az://, abfss://, gs:// or memory://)")]
+    UnsupportedScheme { root: String, scheme: String },
+    #[error("lake {root}: {message}")]
+    Open { root: String, message: String },
+    #[error("lake {root}: cannot create directory: {source}")]
+    Create {
+        root: String,
+        source: std::io::Error,
+    },
+    #[error("lake {root}: {op} {key}: {source}")]
+    Io {
+        root: String,
+        op: &'static str,
+        key: LakeKey,
+        source: Box<object_store::Error>,
+    },
+}
+
+/// A key relative to the lake root (`silver/repos/snapshot_date=2021-03-04/part-0.parquet`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LakeKey(Path);
+
+impl LakeKey {
+    fn from_parts<'a>(parts: impl IntoIterator<Item = &'a str>) -> Self {
+        Self(Path::from_iter(parts))
+    }
+
+    pub fn as_str(&self) -> &str {
+        self.0.as_ref()
+    }
+
+    /// The last segment (`page-0001.json`).
+    pub fn file_name(&self) -> &str {
+        self.0.filename().unwrap_or("")
+    }
+
+    /// `self` relative to `prefix`, when it lies under it.
+    pub fn strip_prefix(&self, prefix: &LakeKey) -> Option<String> {
+        let rest: Vec<_> = self
+            .0
+            .prefix_match(&prefix.0)?
+            .map(|p| p.as_ref().to_string())
+            .collect();
+        Some(rest.join("/"))
+    }
+}
+
+impl fmt::Display for LakeKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_ref())
+    }
+}
+
+fn partition(name: &str, value: impl fmt::Display) -> String {
+    format!("{name}={value}")
+}
+
+/// Keys of the bronze layer (raw GitHub responses).
+pub mod bronze {
+    use super::*;
+
+    const REPOS: [&str; 3] = ["bronze", "github", "repos"];
+
+    /// All snapshots of the repository listings.
+    pub fn repos_root() -> LakeKey {
+        LakeKey::from_parts(REPOS)
+    }
+
+    pub fn snapshot(date: SnapshotDate) -> LakeKey {
+        let date = partition("snapshot_date", date);
+        LakeKey::from_parts(REPOS.into_iter().chain([date.as_str()]))
+    }
+
+    /// Written last, once every org of the snapshot is complete.
+    pub fn snapshot_success(date: SnapshotDate) -> LakeKey {
+        child(&snapshot(date), "_SUCCESS")
+    }
+
+    pub fn org(date: SnapshotDate, org: &OrgLogin) -> LakeKey {
+        child(&snapshot(date), &partition("org", org.key()))
+    }
+
+    /// Written last for an org: without it the org is incomplete.
+    pub fn org_manifest(date: SnapshotDate, org_login: &OrgLogin) -> LakeKey {
+        child(&org(date, org_login), "_manifest.json")
+    }
+
+    pub fn page(date: SnapshotDate, org_login: &OrgLogin, number: u32) -> LakeKey {
+        child(&org(date, org_login), &format!("page-{number:04}.json"))
+    }
+
+    pub fn page_sidecar(date: SnapshotDate, org_login: &OrgLogin, number: u32) -> LakeKey {
+        child(
+            &org(date, org_login),
+            &format!("page-{number:04}.meta.json"),
+        )
+    }
+}
+
+/// Keys of the silver layer (typed, cleaned rows).
+pub mod silver {
+    use super::*;
+
+    pub fn repos(date: SnapshotDate) -> LakeKey {
+        let date = partition("snapshot_date", date);
+        LakeKey::from_parts(["silver", "repos", date.as_str(), "part-0.parquet"])
+    }
+}
+
+/// A file that transform builds and publish makes visible.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Output {
+    /// A gold table's partition for the snapshot.
+    GoldTable(&'static str),
+    /// A file of the public site (`org_repos_agg.csv`).
+    SiteFile(&'static str),
+}
+
+/// Keys of built and published outputs.
+pub mod outputs {
+    use super::*;
+
+    /// The site CSV the statistics site reads.
+    pub const SITE_CSV: Output = Output::SiteFile("org_repos_agg.csv");
+    /// The gold twin of the site CSV.
+    pub const ORG_REPOS_DAILY: Output = Output::GoldTable("org_repos_daily");
+    /// Everything transform stages and publish publishes, gold tables first.
+    pub const ALL: [Output; 2] = [ORG_REPOS_DAILY, SITE_CSV];
+
+    pub fn staging(date: SnapshotDate) -> LakeKey {
+        LakeKey::from_parts(["staging", &partition("snapshot_date", date)])
+    }
+
+    /// Where transform leaves `output` for publish.
+    pub fn staged(date: SnapshotDate, output: &Output) -> LakeKey {
+        let staging = staging(date);
+        match output {
+            Output::GoldTable(table) => {
+                LakeKey(staging.0.join("gold").join(*table).join("part-0.parquet"))
+            }
+            Output::SiteFile(name) => child(&child(&staging, "site"), name),
+        }
+    }
+
+    /// Where readers find `output` once published.
+    pub fn published(date: SnapshotDate, output: &Output) -> LakeKey {
+        match output {
+            Output::GoldTable(table) => {
+                let date = partition("snapshot_date", date);
+                LakeKey::from_parts(["gold", table, date.as_str(), "part-0.parquet"])
+            }
+            Output::SiteFile(name) => LakeKey::from_parts(["site", name]),
+        }
+    }
+
+    /// The per-snapshot publish manifest, written after every object it lists.
+    pub fn snapshot_manifest(date: SnapshotDate) -> LakeKey {
+        let date = partition("snapshot_date", date);
+        LakeKey::from_parts(["gold", "_manifests", date.as_str(), "_manifest.json"])
+    }
+
+    /// Which snapshot `site/` shows; written after the site files.
+    pub fn site_manifest() -> LakeKey {
+        LakeKey::from_parts(["site", "_manifest.json"])
+    }
+}
+
+fn child(parent: &LakeKey, name: &str) -> LakeKey {
+    LakeKey(parent.0.clone().join(name))
+}
+
+/// An opened lake root.
+#[derive(Clone)]
+pub struct Lake {
+    root: String,
+    store: Arc<dyn ObjectStore>,
+}
+
+impl fmt::Debug for Lake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Lake({})", self.root)
+    }
+}
+
+impl Lake {
+    /// Opens a local path (created when missing) or an object-store URL. Cloud credentials
+    /// come from the store's standard environment variables (`AWS_*`, `AZURE_*`, `GOOGLE_*`).
+    pub fn open(root: &str) -> Result<Self, LakeError> {
+        let store: Arc<dyn ObjectStore> = match Url::parse(root) {
+            // A Windows drive letter parses as a one-letter scheme: treat it as a path.
+            Ok(url) if url.scheme().len() > 1 => open_url(root, &url)?,
+            _ => Arc::new(open_local(root, FsPath::new(root))?),
+        };
+        Ok(Self {
+            root: root.to_string(),
+            store,
+        })
+    }
+
+    /// A lake in memory, for tests.
+    pub fn in_memory() -> Self {
+        Self {
+            root: "memory://".into(),
+            store: Arc::new(InMemory::new()),
+        }
+    }
+
+    /// The root as given, for messages.
+    pub fn root(&self) -> &str {
+        &self.root
+    }
+
+    fn io_err(
+        &self,
+        op: &'static str,
+        key: &LakeKey,
+    ) -> impl FnOnce(object_store::Error) -> LakeError {
+        let (root, key) = (self.root.clone(), key.clone());
+        move |source| LakeError::Io {
+            root,
+            op,
+            key,
+            source: Box::new(source),
+        }
+    }
+
+    /// Writes `bytes` at `key`. object_store guarantees a put is atomic on every backend
+    /// (the local store writes a staging file and renames it), so no reader sees half a file.
+    pub async fn put(&self, key: &LakeKey, bytes: impl Into<Bytes>) -> Result<(), LakeError> {
+        let payload = PutPayload::from_bytes(bytes.into());
+        self.store
+            .put(&key.0, payload)
+            .await
+            .map_err(self.io_err("put", key))?;
+        Ok(())
+    }
+
+    /// Reads `key`; `None` when it does not exist.
+    pub async fn get(&self, key: &LakeKey) -> Result<Option<Bytes>, LakeError> {
+        match self.store.get(&key.0).await {
+            Ok(result) => Ok(Some(result.bytes().await.map_err(self.io_err("get", key))?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(self.io_err("get", key)(e)),
+        }
+    }
+
+    pub async fn exists(&self, key: &LakeKey) -> Result<bool, LakeError> {
+        match self.store.head(&key.0).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(self.io_err("head", key)(e)),
+        }
+    }
+
+    /// Every key under `prefix`, sorted.
+    pub async fn list(&self, prefix: &LakeKey) -> Result<Vec<LakeKey>, LakeError> {
+        let mut keys: Vec<LakeKey> = self
+            .store
+            .list(Some(&prefix.0))
+            .map_ok(|meta| LakeKey(meta.location))
+            .try_collect()
+            .await
+            .map_err(self.io_err("list", prefix))?;
+        keys.sort();
+        Ok(keys)
+    }
+
+    /// The values of the Hive partitions `name=<value>` directly under `prefix`, sorted.
+    pub async fn partitions(&self, prefix: &LakeKey, name: &str) -> Result<Vec<String>, LakeError> {
+        let listing = self
+            .store
+            .list_with_delimiter(Some(&prefix.0))
+            .await
+            .map_err(self.io_err("list", prefix))?;
+        let wanted = format!("{name}=");
+        let mut values: Vec<String> = listing
+            .common_prefixes
+            .iter()
+            .filter_map(|p| p.filename()?.strip_prefix(&wanted).map(str::to_string))
+            .collect();
+        values.sort();
+        Ok(values)
+    }
+
+    /// Deletes every key under `prefix` (an incomplete org before it is fetched again).
+    pub async fn delete_prefix(&self, prefix: &LakeKey) -> Result<(), LakeError> {
+        for key in self.list(prefix).await? {
+            self.store
+                .delete(&key.0)
+                .await
+                .map_err(self.io_err("delete", &key))?;
+        }
+        Ok(())
+    }
+}
+
+fn open_local(root: &str, path: &FsPath) -> Result<LocalFileSystem, LakeError> {
+    std::fs::create_dir_all(path).map_err(|source| LakeError::Create {
+        root: root.to_string(),
+        source,
+    })?;
+    LocalFileSystem::new_with_prefix(path).map_err(|e| LakeError::Open {
+        root: root.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn open_url(root: &str, url: &Url) -> Result<Arc<dyn ObjectStore>, LakeError> {
+    let open_err = |e: object_store::Error| LakeError::Open {
+        root: root.to_string(),
+        message: e.to_string(),
+    };
+    let prefix = Path::from(url.path().trim_matches('/'));
+    let store: Arc<dyn ObjectStore> = match url.scheme() {
+        "file" => {
+            let path = url.to_file_path().map_err(|()| LakeError::Open {
+                root: root.to_string(),
+                message: "not an absolute local path".into(),
+            })?;
+            return Ok(Arc::new(open_local(root, &path)?));
+        }
+        "memory" => Arc::new(InMemory::new()),
+        "s3" | "s3a" => {
+            let store = AmazonS3Builder::from_env().with_url(root).build();
+            Arc::new(PrefixStore::new(store.map_err(open_err)?, prefix))
+        }
+        "az" | "azure" | "abfs" | "abfss" | "adl" => {
+            let store = MicrosoftAzureBuilder::from_env().with_url(root).build();
+            Arc::new(PrefixStore::new(store.map_err(open_err)?, prefix))
+        }
+        "gs" => {
+            let store = GoogleCloudStorageBuilder::from_env().with_url(root).build();
+            Arc::new(PrefixStore::new(store.map_err(open_err)?, prefix))
+        }
+        scheme => {
+            return Err(LakeError::UnsupportedScheme {
+                root: root.to_string(),
+                scheme: scheme.to_string(),
+            })
+        }
+    };
+    Ok(store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date() -> SnapshotDate {
+        "2021-03-04".parse().unwrap()
+    }
+
+    #[test]
+    fn keys_follow_the_documented_layout() {
+        let org: OrgLogin = "NHSDigital".parse().unwrap();
+        assert_eq!(
+            bronze::page(date(), &org, 2).as_str(),
+            "bronze/github/repos/snapshot_date=2021-03-04/org=nhsdigital/page-0002.json"
+        );
+        assert_eq!(
+            bronze::org_manifest(date(), &org).as_str(),
+            "bronze/github/repos/snapshot_date=2021-03-04/org=nhsdigital/_manifest.json"
+        );
+        assert_eq!(
+            silver::repos(date()).as_str(),
+            "silver/repos/snapshot_date=2021-03-04/part-0.parquet"
+        );
+        let table = Output::GoldTable("org_repos_daily");
+        assert_eq!(
+            outputs::staged(date(), &table).as_str(),
+            "staging/snapshot_date=2021-03-04/gold/org_repos_daily/part-0.parquet"
+        );
+        assert_eq!(
+            outputs::published(date(), &table).as_str(),
+            "gold/org_repos_daily/snapshot_date=2021-03-04/part-0.parquet"
+        );
+        let csv = Output::SiteFile("org_repos_agg.csv");
+        assert_eq!(
+            outputs::staged(date(), &csv).as_str(),
+            "staging/snapshot_date=2021-03-04/site/org_repos_agg.csv"
+        );
+        assert_eq!(
+            outputs::published(date(), &csv).as_str(),
+            "site/org_repos_agg.csv"
+        );
+    }
+
+    #[test]
+    fn unknown_scheme_is_a_clear_error() {
+        let err = Lake::open("ftp://host/x").unwrap_err().to_string();
+        assert!(
+            err.starts_with("lake ftp://host/x: unsupported scheme \"ftp\""),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn round_trip_in_memory() {
+        let lake = Lake::in_memory();
+        let key = silver::repos(date());
+        assert_eq!(lake.get(&key).await.unwrap(), None);
+        lake.put(&key, b"abc".to_vec()).await.unwrap();
+        assert_eq!(lake.get(&key).await.unwrap().unwrap().as_ref(), b"abc");
+        assert!(lake.exists(&key).await.unwrap());
+        let parts = lake
+            .partitions(&LakeKey::from_parts(["silver", "repos"]), "snapshot_date")
+            .await
+            .unwrap();
+        assert_eq!(parts, ["2021-03-04"]);
+    }
+}

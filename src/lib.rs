@@ -1,0 +1,16 @@
+//! open-health-stats: measures the use of open-source code in the NHS.
+//!
+//! Stages, run in order by `ohs run`: [`extract`] (GitHub API → bronze), [`transform`]
+//! (bronze → silver → gold and the site CSV), [`publish`] (staged outputs → the published
+//! area, atomically) and [`report`]. [`lake`] owns every key; [`config`] every setting;
+//! [`bronze`] is the contract between extract and transform.
+
+pub mod bronze;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod extract;
+pub mod lake;
+pub mod publish;
+pub mod report;
+pub mod transform;

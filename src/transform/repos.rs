@@ -1,0 +1,261 @@
+//! Bronze pages → [`RepoRecord`]s: the GitHub repository model and its checks.
+//!
+//! Parsing is lenient about what GitHub adds or leaves out over the years (unknown fields are
+//! ignored; `topics`, `visibility`, `license` and `language` may be absent) and strict about
+//! what it relies on: a wrong type or a missing required field fails naming org, page and repo.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::domain::{OrgLogin, RepoId};
+
+/// One repository as it stands in silver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepoRecord {
+    /// The org whose listing held it, as configured.
+    pub org_login: String,
+    pub repo_id: RepoId,
+    pub name: String,
+    pub full_name: String,
+    pub html_url: String,
+    /// The owner's login as GitHub spells it (`NHSDigital`).
+    pub owner_login: String,
+    pub owner_html_url: String,
+    pub is_fork: bool,
+    pub is_private: bool,
+    pub is_archived: bool,
+    /// `public`, `private` or `internal`; absent from older responses.
+    pub visibility: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub pushed_at: Option<DateTime<Utc>>,
+    pub language: Option<String>,
+    /// `language` through the configured exact-match map.
+    pub language_normalised: Option<String>,
+    pub license_key: Option<String>,
+    /// GitHub's licence name ("MIT License", "Other"); `None` when there is no licence.
+    pub license_name: Option<String>,
+    pub license_spdx_id: Option<String>,
+    pub stargazers_count: u64,
+    pub forks_count: u64,
+    pub open_issues_count: u64,
+    pub topics: Vec<String>,
+}
+
+impl RepoRecord {
+    /// Public as far as both the old `private` flag and the newer `visibility` tell.
+    pub fn is_public(&self) -> bool {
+        !self.is_private && self.visibility.as_deref().is_none_or(|v| v == "public")
+    }
+}
+
+#[derive(Deserialize)]
+struct GithubRepo {
+    id: u64,
+    name: String,
+    full_name: String,
+    html_url: String,
+    owner: GithubOwner,
+    fork: bool,
+    private: bool,
+    #[serde(default)]
+    visibility: Option<String>,
+    #[serde(default)]
+    archived: bool,
+    created_at: DateTime<Utc>,
+    #[serde(default)]
+    pushed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    license: Option<GithubLicense>,
+    stargazers_count: u64,
+    forks_count: u64,
+    open_issues_count: u64,
+    #[serde(default)]
+    topics: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+struct GithubOwner {
+    login: String,
+    html_url: String,
+}
+
+#[derive(Deserialize)]
+struct GithubLicense {
+    key: String,
+    name: String,
+    #[serde(default)]
+    spdx_id: Option<String>,
+}
+
+/// Just enough of a repository to name it in an error.
+#[derive(Deserialize)]
+struct RepoIdentity {
+    full_name: Option<String>,
+    id: Option<u64>,
+}
+
+/// Parses one bronze page of `org`. `languages` is the exact-match rename map.
+pub fn parse_page(
+    org: &OrgLogin,
+    body: &[u8],
+    languages: &BTreeMap<String, String>,
+) -> Result<Vec<RepoRecord>, String> {
+    let items: Vec<&RawValue> = serde_json::from_slice(body)
+        .map_err(|e| format!("not a JSON array of repository objects: {e}"))?;
+    items
+        .iter()
+        .enumerate()
+        .map(|(index, raw)| {
+            parse_repo(org, raw.get(), languages)
+                .map_err(|message| format!("repo {}: {message}", identify(index, raw.get())))
+        })
+        .collect()
+}
+
+fn parse_repo(
+    org: &OrgLogin,
+    json: &str,
+    languages: &BTreeMap<String, String>,
+) -> Result<RepoRecord, String> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    let repo: GithubRepo = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        // serde_json appends a position inside this one object, which helps nobody.
+        let message = inner.to_string();
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        if path == "." {
+            message
+        } else {
+            format!("{path}: {message}")
+        }
+    })?;
+    if !repo.owner.login.eq_ignore_ascii_case(org.as_str()) {
+        return Err(format!(
+            "owner.login {:?} is not the org whose listing held it",
+            repo.owner.login
+        ));
+    }
+    let language_normalised = repo
+        .language
+        .as_ref()
+        .map(|l| languages.get(l).unwrap_or(l).clone());
+    let (license_key, license_name, license_spdx_id) = match repo.license {
+        Some(l) => (Some(l.key), Some(l.name), l.spdx_id),
+        None => (None, None, None),
+    };
+    Ok(RepoRecord {
+        org_login: org.to_string(),
+        repo_id: RepoId(repo.id),
+        name: repo.name,
+        full_name: repo.full_name,
+        html_url: repo.html_url,
+        owner_login: repo.owner.login,
+        owner_html_url: repo.owner.html_url,
+        is_fork: repo.fork,
+        is_private: repo.private,
+        is_archived: repo.archived,
+        visibility: repo.visibility,
+        created_at: repo.created_at,
+        pushed_at: repo.pushed_at,
+        language: repo.language,
+        language_normalised,
+        license_key,
+        license_name,
+        license_spdx_id,
+        stargazers_count: repo.stargazers_count,
+        forks_count: repo.forks_count,
+        open_issues_count: repo.open_issues_count,
+        topics: repo.topics.unwrap_or_default(),
+    })
+}
+
+/// "#3 (nhsx/foo)", or "#3 (id 42)", or "#3": the best name an invalid object allows.
+fn identify(index: usize, json: &str) -> String {
+    let position = format!("#{}", index + 1);
+    match serde_json::from_str::<RepoIdentity>(json) {
+        Ok(RepoIdentity {
+            full_name: Some(name),
+            ..
+        }) => format!("{position} ({name})"),
+        Ok(RepoIdentity { id: Some(id), .. }) => format!("{position} (id {id})"),
+        _ => position,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org() -> OrgLogin {
+        "nhsx".parse().unwrap()
+    }
+
+    fn repo_json(extra: &str) -> String {
+        format!(
+            r#"{{"id": 1, "name": "a", "full_name": "nhsx/a", "html_url": "https://github.com/nhsx/a",
+               "owner": {{"login": "nhsx", "html_url": "https://github.com/nhsx"}},
+               "fork": false, "private": false, "created_at": "2020-01-02T03:04:05Z",
+               "stargazers_count": 1, "forks_count": 2, "open_issues_count": 3{extra}}}"#
+        )
+    }
+
+    fn map() -> BTreeMap<String, String> {
+        [("Jupyter Notebook".to_string(), "Python".to_string())].into()
+    }
+
+    #[test]
+    fn minimal_repo_parses_with_absent_optional_fields() {
+        let page = format!("[{}]", repo_json(""));
+        let repos = parse_page(&org(), page.as_bytes(), &map()).unwrap();
+        assert_eq!(repos.len(), 1);
+        let r = &repos[0];
+        assert_eq!((r.language.clone(), r.license_name.clone()), (None, None));
+        assert!(r.topics.is_empty() && r.is_public());
+    }
+
+    #[test]
+    fn new_fields_and_unknown_fields_are_accepted() {
+        let extra = r#", "topics": ["nhs"], "visibility": "internal", "brand_new_field": {"x": 1},
+                       "language": "Jupyter Notebook",
+                       "license": {"key": "other", "name": "Other", "spdx_id": "NOASSERTION", "url": null}"#;
+        let page = format!("[{}]", repo_json(extra));
+        let r = &parse_page(&org(), page.as_bytes(), &map()).unwrap()[0];
+        assert_eq!(r.topics, ["nhs"]);
+        assert!(!r.is_public(), "internal visibility is not public");
+        assert_eq!(r.language_normalised.as_deref(), Some("Python"));
+        assert_eq!(r.license_spdx_id.as_deref(), Some("NOASSERTION"));
+    }
+
+    #[test]
+    fn wrong_types_name_the_repo_and_field() {
+        let bad = repo_json("").replace("\"2020-01-02T03:04:05Z\"", "\"yesterday\"");
+        let page = format!("[{}, {bad}]", repo_json(""));
+        let err = parse_page(&org(), page.as_bytes(), &map()).unwrap_err();
+        assert!(err.starts_with("repo #2 (nhsx/a): created_at: "), "{err}");
+        let no_id = repo_json("").replace("\"id\": 1,", "");
+        let err = parse_page(&org(), format!("[{no_id}]").as_bytes(), &map()).unwrap_err();
+        assert!(
+            err.starts_with("repo #1 (nhsx/a): missing field `id`"),
+            "{err}"
+        );
+        let err = parse_page(&org(), br#"{"message": "Not Found"}"#, &map()).unwrap_err();
+        assert!(err.starts_with("not a JSON array"), "{err}");
+    }
+
+    #[test]
+    fn a_repo_of_another_owner_is_rejected() {
+        let other = repo_json("").replace("\"login\": \"nhsx\"", "\"login\": \"nhsuk\"");
+        let err = parse_page(&org(), format!("[{other}]").as_bytes(), &map()).unwrap_err();
+        assert!(err.contains("owner.login \"nhsuk\""), "{err}");
+    }
+}

@@ -1,0 +1,214 @@
+//! The site series: `site/org_repos_agg.csv` and its gold twin `org_repos_daily`.
+//!
+//! Per org, over its kept repositories (public, not forks; archived kept): one row per UTC
+//! day on which one was created, plus one at the snapshot date unless that is already such a
+//! day. Each row counts the repositories created on or before its date and names the most
+//! frequent normalised language and licence name among them (nulls not counted, ties to the
+//! name greatest in code-point order). Every org is computed on its own, so nothing carries
+//! from one org to the next; rows are sorted by Organisation then Date.
+//!
+//! Computed in Rust rather than SQL: the running "top value as of each day" is a cumulative
+//! arg-max per group, which polars SQL cannot express without an as-of join.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+
+use super::repos::RepoRecord;
+use super::silver::check_schema;
+use crate::domain::{OrgLogin, SnapshotDate};
+
+/// One row of the site CSV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteRow {
+    /// The owner's login as GitHub spells it.
+    pub organisation: String,
+    pub date: NaiveDate,
+    pub open_repositories: u64,
+    pub top_language: Option<String>,
+    pub top_license: Option<String>,
+    pub url: String,
+}
+
+/// The CSV's header, unchanged from the previous pipeline so the site reads it as before.
+pub const CSV_HEADER: [&str; 6] = [
+    "Organisation",
+    "Date",
+    "Open Repositories",
+    "Top Language",
+    "Top License",
+    "URL",
+];
+
+/// The series for `orgs` (each appears, even with no repositories), sorted.
+pub fn org_repos_daily(
+    orgs: &[OrgLogin],
+    repos: &[RepoRecord],
+    snapshot: SnapshotDate,
+) -> Vec<SiteRow> {
+    let mut rows: Vec<SiteRow> = orgs
+        .iter()
+        .flat_map(|org| {
+            let own: Vec<&RepoRecord> = repos
+                .iter()
+                .filter(|r| r.org_login.eq_ignore_ascii_case(org.as_str()))
+                .collect();
+            org_series(org, &own, snapshot.date())
+        })
+        .collect();
+    rows.sort_by(|a, b| (&a.organisation, a.date).cmp(&(&b.organisation, b.date)));
+    rows
+}
+
+fn org_series(org: &OrgLogin, repos: &[&RepoRecord], snapshot: NaiveDate) -> Vec<SiteRow> {
+    let (organisation, url) = repos.first().map_or_else(
+        || (org.to_string(), org.github_url()),
+        |r| (r.owner_login.clone(), r.owner_html_url.clone()),
+    );
+    let mut kept: Vec<&RepoRecord> = repos
+        .iter()
+        .copied()
+        .filter(|r| r.is_public() && !r.is_fork)
+        .collect();
+    kept.sort_by_key(|r| (r.created_at, r.repo_id));
+
+    let mut tally = Tally::default();
+    let mut rows = Vec::new();
+    let mut push = |tally: &Tally, date| {
+        rows.push(SiteRow {
+            organisation: organisation.clone(),
+            date,
+            open_repositories: tally.repos,
+            top_language: top(&tally.languages),
+            top_license: top(&tally.licenses),
+            url: url.clone(),
+        })
+    };
+    let mut snapshot_row_done = false;
+    for day_repos in kept.chunk_by(|a, b| a.created_at.date_naive() == b.created_at.date_naive()) {
+        let day = day_repos[0].created_at.date_naive();
+        if day > snapshot && !snapshot_row_done {
+            push(&tally, snapshot);
+            snapshot_row_done = true;
+        }
+        day_repos.iter().for_each(|r| tally.add(r));
+        push(&tally, day);
+        snapshot_row_done |= day == snapshot;
+    }
+    if !snapshot_row_done {
+        push(&tally, snapshot);
+    }
+    rows
+}
+
+/// Running counts of kept repositories, their languages and licences.
+#[derive(Default)]
+struct Tally {
+    repos: u64,
+    languages: BTreeMap<String, u64>,
+    licenses: BTreeMap<String, u64>,
+}
+
+impl Tally {
+    fn add(&mut self, repo: &RepoRecord) {
+        self.repos += 1;
+        if let Some(language) = &repo.language_normalised {
+            *self.languages.entry(language.clone()).or_default() += 1;
+        }
+        if let Some(license) = &repo.license_name {
+            *self.licenses.entry(license.clone()).or_default() += 1;
+        }
+    }
+}
+
+/// The most frequent value; a tie goes to the name greatest in code-point order.
+fn top(counts: &BTreeMap<String, u64>) -> Option<String> {
+    counts
+        .iter()
+        .max_by(|(a, a_count), (b, b_count)| a_count.cmp(b_count).then_with(|| a.cmp(b)))
+        .map(|(name, _)| name.clone())
+}
+
+/// Free text never starts a cell with a spreadsheet formula character.
+fn csv_safe(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// RFC 4180 CSV (quoted only where needed), LF line ends, UTF-8 without BOM.
+pub fn to_csv(rows: &[SiteRow]) -> Vec<u8> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(Vec::new());
+    let mut write = |record: [&str; 6]| {
+        // Writing to a Vec cannot fail.
+        let _ = writer.write_record(record);
+    };
+    write(CSV_HEADER);
+    for row in rows {
+        let date = row.date.format("%Y-%m-%d").to_string();
+        let count = row.open_repositories.to_string();
+        write([
+            &csv_safe(&row.organisation),
+            &date,
+            &count,
+            &csv_safe(row.top_language.as_deref().unwrap_or("")),
+            &csv_safe(row.top_license.as_deref().unwrap_or("")),
+            &csv_safe(&row.url),
+        ]);
+    }
+    writer.into_inner().unwrap_or_default()
+}
+
+/// The gold `org_repos_daily` schema: the CSV's columns, typed.
+pub fn gold_schema() -> Schema {
+    [
+        ("organisation", DataType::String),
+        ("date", DataType::Date),
+        ("open_repositories", DataType::UInt64),
+        ("top_language", DataType::String),
+        ("top_license", DataType::String),
+        ("url", DataType::String),
+    ]
+    .into_iter()
+    .map(|(name, dtype)| Field::new(name.into(), dtype))
+    .collect()
+}
+
+/// The gold frame holding exactly the CSV's rows.
+pub fn gold_frame(rows: &[SiteRow]) -> PolarsResult<DataFrame> {
+    let text = |name: &str, f: fn(&SiteRow) -> Option<&str>| -> Column {
+        let values: Vec<Option<String>> = rows
+            .iter()
+            .map(|r| f(r).map(|t| csv_safe(t).into_owned()))
+            .collect();
+        Column::new(name.into(), values)
+    };
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    let days: Vec<i32> = rows
+        .iter()
+        .map(|r| (r.date - epoch).num_days() as i32)
+        .collect();
+    let columns = vec![
+        text("organisation", |r| Some(&r.organisation)),
+        Int32Chunked::new("date".into(), days)
+            .into_date()
+            .into_column(),
+        Column::new(
+            "open_repositories".into(),
+            rows.iter().map(|r| r.open_repositories).collect::<Vec<_>>(),
+        ),
+        text("top_language", |r| r.top_language.as_deref()),
+        text("top_license", |r| r.top_license.as_deref()),
+        text("url", |r| Some(&r.url)),
+    ];
+    let df = DataFrame::new(rows.len(), columns)?;
+    check_schema(&df, &gold_schema(), "gold org_repos_daily")?;
+    Ok(df)
+}

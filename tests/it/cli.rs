@@ -1,0 +1,163 @@
+//! The binary's contract: help, exit codes and one-line errors for bad input.
+
+use crate::common::{assert_success, stderr, RepoJson, Workdir};
+
+#[test]
+fn help_names_every_stage_and_the_exit_codes() {
+    let work = Workdir::new();
+    let out = work.ohs(&["--help"]);
+    assert_success(&out);
+    let help = String::from_utf8_lossy(&out.stdout);
+    for word in [
+        "run",
+        "extract",
+        "transform",
+        "publish",
+        "report",
+        "Exit codes:",
+        "--snapshot-date",
+        "--offline",
+    ] {
+        assert!(help.contains(word), "help lacks {word}:\n{help}");
+    }
+}
+
+/// Asserts a failure with `code` whose stderr ends in one error line `ohs: <prefix>…`
+/// (after any progress logs).
+fn assert_fails(out: &std::process::Output, code: i32, prefix: &str) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "stderr: {err}");
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("ohs: ")).collect();
+    assert_eq!(errors.len(), 1, "one error line expected: {err}");
+    assert_eq!(
+        err.lines().last(),
+        Some(errors[0]),
+        "the error comes last: {err}"
+    );
+    assert!(
+        errors[0].starts_with(&format!("ohs: {prefix}")),
+        "{err:?} should start with ohs: {prefix}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_configs_and_flags_exit_2_with_one_line() {
+    let work = Workdir::new();
+    work.write("empty.toml", "");
+    work.write(
+        "unknown.toml",
+        "[[orgs]]\nlogin = \"nhsx\"\n[lake]\nroot = \"x\"\nbucket = 1\n",
+    );
+    work.write("invalid.toml", "[[orgs]\n");
+    work.write(
+        "dup.toml",
+        "[[orgs]]\nlogin = \"NHSX\"\n[[orgs]]\nlogin = \"nhsx\"\n",
+    );
+    work.write("login.toml", "[[orgs]]\nlogin = \"nhs x\"\n");
+    work.write("ok.toml", "[[orgs]]\nlogin = \"nhsx\"\n");
+    let cases: [(&[&str], &str); 9] = [
+        (
+            &["run", "--config", "missing.toml"],
+            "config missing.toml: cannot read",
+        ),
+        (
+            &["run", "--config", "empty.toml"],
+            "config empty.toml: orgs: no organisations configured",
+        ),
+        (
+            &["run", "--config", "unknown.toml"],
+            "config unknown.toml: line 5, column 1: unknown field `bucket`",
+        ),
+        (
+            &["run", "--config", "invalid.toml"],
+            "config invalid.toml: line 1",
+        ),
+        (
+            &["run", "--config", "dup.toml"],
+            "config dup.toml: orgs: duplicate login",
+        ),
+        (
+            &["run", "--config", "login.toml"],
+            "config login.toml: orgs[0].login: invalid login \"nhs x\"",
+        ),
+        (
+            &[
+                "run",
+                "--config",
+                "ok.toml",
+                "--snapshot-date",
+                "2021-02-30",
+            ],
+            "--snapshot-date: invalid date",
+        ),
+        (
+            &[
+                "run",
+                "--config",
+                "ok.toml",
+                "--snapshot-date",
+                "2999-01-01",
+            ],
+            "--snapshot-date: 2999-01-01 is in the future",
+        ),
+        (
+            &["run", "--config", "ok.toml", "--lake", "ftp://host/x"],
+            "lake ftp://host/x: unsupported scheme",
+        ),
+    ];
+    for (args, prefix) in cases {
+        assert_fails(&work.ohs(args), 2, prefix);
+    }
+}
+
+#[test]
+fn an_unreadable_page_exits_4_naming_org_and_page() {
+    let work = Workdir::new();
+    work.record_pages(
+        "nhsx",
+        &[vec![RepoJson::new(1, "nhsx", "2020-01-01T00:00:00Z")]],
+    );
+    std::fs::write(
+        work.pages_dir().join("nhsx/page-2.json"),
+        "<html>502 Bad Gateway</html>",
+    )
+    .unwrap();
+    work.config(&["nhsx"]);
+    let out = work.run_offline("2021-03-04");
+    assert_fails(
+        &out,
+        4,
+        "extract: org nhsx: page 2: not a JSON array of repository objects",
+    );
+    assert!(
+        !work.lake().join("site").exists(),
+        "nothing may be published"
+    );
+}
+
+#[test]
+fn a_repo_with_a_bad_field_exits_4_naming_org_page_and_repo() {
+    let work = Workdir::new();
+    work.record_pages("nhsx", &[vec![RepoJson::new(7, "nhsx", "not-a-date")]]);
+    work.config(&["nhsx"]);
+    let out = work.run_offline("2021-03-04");
+    assert_fails(
+        &out,
+        4,
+        "transform: org nhsx page 1: repo #1 (nhsx/repo-7): created_at: ",
+    );
+    assert!(
+        !work.lake().join("site").exists(),
+        "nothing may be published"
+    );
+}
+
+#[test]
+fn an_org_missing_from_the_recording_is_named() {
+    let work = Workdir::new();
+    std::fs::create_dir_all(work.pages_dir()).unwrap();
+    work.config(&["nhsx"]);
+    let out = work.run_offline("2021-03-04");
+    assert_fails(&out, 2, "extract: org nhsx: no recorded pages in");
+}

@@ -1,0 +1,183 @@
+//! Test scaffolding: a scratch directory per test, recorded pages and the `ohs` binary.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+/// The repository root, where `pipeline.toml` and `data/sample` live.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One GitHub repository object as `GET /orgs/{org}/repos` returns it (the fields we read).
+pub struct RepoJson {
+    pub id: u64,
+    pub owner: &'static str,
+    pub created_at: &'static str,
+    pub language: Option<&'static str>,
+    pub license: Option<&'static str>,
+    pub fork: bool,
+    pub private: bool,
+}
+
+impl RepoJson {
+    pub fn new(id: u64, owner: &'static str, created_at: &'static str) -> Self {
+        Self {
+            id,
+            owner,
+            created_at,
+            language: None,
+            license: None,
+            fork: false,
+            private: false,
+        }
+    }
+
+    pub fn language(mut self, language: &'static str) -> Self {
+        self.language = Some(language);
+        self
+    }
+
+    pub fn license(mut self, name: &'static str) -> Self {
+        self.license = Some(name);
+        self
+    }
+
+    pub fn fork(mut self) -> Self {
+        self.fork = true;
+        self
+    }
+
+    pub fn private(mut self) -> Self {
+        self.private = true;
+        self
+    }
+
+    pub fn to_json(&self) -> Value {
+        let name = format!("repo-{}", self.id);
+        let license = self.license.map(|n| {
+            let (key, spdx) = if n == "Other" {
+                ("other", "NOASSERTION")
+            } else {
+                ("mit", "MIT")
+            };
+            json!({"key": key, "name": n, "spdx_id": spdx, "url": null, "node_id": "x"})
+        });
+        json!({
+            "id": self.id,
+            "node_id": "MDEwOlJlcG9zaXRvcnkx",
+            "name": name,
+            "full_name": format!("{}/{}", self.owner, name),
+            "private": self.private,
+            "owner": {"login": self.owner, "html_url": format!("https://github.com/{}", self.owner), "type": "Organization"},
+            "html_url": format!("https://github.com/{}/{}", self.owner, name),
+            "fork": self.fork,
+            "created_at": self.created_at,
+            "pushed_at": self.created_at,
+            "language": self.language,
+            "license": license,
+            "archived": false,
+            "stargazers_count": 1,
+            "forks_count": 0,
+            "open_issues_count": 0
+        })
+    }
+}
+
+/// A scratch directory with its own config, recorded pages and lake.
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn lake(&self) -> PathBuf {
+        self.path().join("lake")
+    }
+
+    pub fn pages_dir(&self) -> PathBuf {
+        self.path().join("pages")
+    }
+
+    /// Records `pages` of `org` as `pages/<org>/page-N.json`.
+    pub fn record_pages(&self, org: &str, pages: &[Vec<RepoJson>]) {
+        let dir = self.pages_dir().join(org);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, page) in pages.iter().enumerate() {
+            let items: Vec<Value> = page.iter().map(RepoJson::to_json).collect();
+            let body = serde_json::to_vec_pretty(&items).unwrap();
+            std::fs::write(dir.join(format!("page-{}.json", i + 1)), body).unwrap();
+        }
+    }
+
+    /// Writes `pipeline.toml` for `logins` and returns its path.
+    pub fn config(&self, logins: &[&str]) -> PathBuf {
+        let orgs: String = logins
+            .iter()
+            .map(|l| format!("[[orgs]]\nlogin = \"{l}\"\nname = \"Display {l}\"\n"))
+            .collect();
+        self.write("pipeline.toml", &orgs)
+    }
+
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn read(&self, relative: &str) -> String {
+        std::fs::read_to_string(self.path().join(relative))
+            .unwrap_or_else(|e| panic!("{relative}: {e}"))
+    }
+
+    /// Runs `ohs` in this directory with a clean `OHS_*`/`GITHUB_TOKEN` environment.
+    pub fn ohs(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ohs"));
+        cmd.current_dir(self.path()).args(args);
+        for (key, _) in std::env::vars() {
+            if key.starts_with("OHS_") || key == "GITHUB_TOKEN" || key == "RUST_LOG" {
+                cmd.env_remove(key);
+            }
+        }
+        cmd.output().expect("run ohs")
+    }
+
+    /// Runs the whole pipeline offline on the recorded pages for `date`.
+    pub fn run_offline(&self, date: &str) -> Output {
+        let pages = self.pages_dir();
+        let lake = self.lake();
+        self.ohs(&[
+            "run",
+            "--offline",
+            pages.to_str().unwrap(),
+            "--lake",
+            lake.to_str().unwrap(),
+            "--snapshot-date",
+            date,
+        ])
+    }
+}
+
+/// Asserts that `output` succeeded, showing its stderr when not.
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "ohs failed ({:?}): {}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

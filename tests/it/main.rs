@@ -1,0 +1,7 @@
+//! The one integration test binary (each extra binary would re-link polars).
+
+mod cli;
+mod common;
+mod lake;
+mod pipeline;
+mod site;

@@ -1,0 +1,183 @@
+//! The whole pipeline offline on the bundled sample: bronze layout, silver, the site CSV
+//! against an independent reference, byte-identical reruns, resume and refusal of incomplete
+//! snapshots.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use polars::prelude::*;
+
+use crate::common::{assert_success, repo_root, stderr, Workdir};
+
+const SAMPLE_ORGS: &str = "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx";
+const SNAPSHOT: &str = "snapshot_date=2021-03-04";
+
+fn run_sample(work: &Workdir, lake: &Path) -> std::process::Output {
+    let config = repo_root().join("pipeline.toml");
+    let sample = repo_root().join("data/sample");
+    work.ohs(&[
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--offline",
+        sample.to_str().unwrap(),
+        "--orgs",
+        SAMPLE_ORGS,
+        "--lake",
+        lake.to_str().unwrap(),
+        "--snapshot-date",
+        "2021-03-04",
+    ])
+}
+
+fn read_parquet(path: &Path) -> DataFrame {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    ParquetReader::new(Cursor::new(bytes)).finish().unwrap()
+}
+
+#[test]
+fn sample_run_writes_bronze_silver_gold_and_the_reference_csv() {
+    let work = Workdir::new();
+    let lake = work.lake();
+    assert_success(&run_sample(&work, &lake));
+
+    let bronze = lake.join("bronze/github/repos").join(SNAPSHOT);
+    assert!(bronze.join("_SUCCESS").is_file());
+    for (org, pages) in [("111online", 1), ("nhsconnect", 2), ("nhsdigital", 1)] {
+        let dir = bronze.join(format!("org={org}"));
+        assert!(dir.join("_manifest.json").is_file(), "{org} manifest");
+        for n in 1..=pages {
+            assert!(dir.join(format!("page-{n:04}.json")).is_file());
+            assert!(dir.join(format!("page-{n:04}.meta.json")).is_file());
+        }
+        assert!(!dir.join(format!("page-{:04}.json", pages + 1)).exists());
+    }
+    // Bronze keeps the recorded bytes untouched.
+    assert_eq!(
+        std::fs::read(bronze.join("org=nhsconnect/page-0002.json")).unwrap(),
+        std::fs::read(repo_root().join("data/sample/nhsconnect/page-2.json")).unwrap()
+    );
+    let sidecar: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(bronze.join("org=nhsconnect/page-0001.meta.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(sidecar["status"], 200);
+    assert_eq!(sidecar["repos"], 100);
+    assert_eq!(sidecar["api_version"], "2022-11-28");
+    assert!(sidecar["link"].as_str().unwrap().contains("rel=\"next\""));
+
+    let silver = read_parquet(
+        &lake
+            .join("silver/repos")
+            .join(SNAPSHOT)
+            .join("part-0.parquet"),
+    );
+    assert_eq!(silver.height(), 13 + 177 + 79 + 23 + 30 + 42);
+    let names: Vec<&str> = silver
+        .get_column_names()
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    assert_eq!(&names[..3], ["org_login", "repo_id", "name"]);
+    assert_eq!(names.last(), Some(&"snapshot_date"));
+
+    let expected = std::fs::read_to_string(
+        repo_root().join("tests/fixtures/expected/org_repos_agg_2021-03-04.csv"),
+    )
+    .unwrap();
+    assert_eq!(work.read("lake/site/org_repos_agg.csv"), expected);
+
+    let gold = read_parquet(
+        &lake
+            .join("gold/org_repos_daily")
+            .join(SNAPSHOT)
+            .join("part-0.parquet"),
+    );
+    assert_eq!(gold.height(), expected.lines().count() - 1);
+    assert!(lake
+        .join("gold/_manifests")
+        .join(SNAPSHOT)
+        .join("_manifest.json")
+        .is_file());
+    let site_manifest = work.read("lake/site/_manifest.json");
+    assert!(site_manifest.contains("\"snapshot_date\": \"2021-03-04\""));
+}
+
+#[test]
+fn a_rerun_gives_byte_identical_outputs() {
+    let work = Workdir::new();
+    let (first, second) = (work.path().join("a"), work.path().join("b"));
+    assert_success(&run_sample(&work, &first));
+    assert_success(&run_sample(&work, &second));
+    for file in [
+        format!("silver/repos/{SNAPSHOT}/part-0.parquet"),
+        format!("gold/org_repos_daily/{SNAPSHOT}/part-0.parquet"),
+        format!("gold/_manifests/{SNAPSHOT}/_manifest.json"),
+        "site/org_repos_agg.csv".to_string(),
+    ] {
+        let a = std::fs::read(first.join(&file)).unwrap();
+        let b = std::fs::read(second.join(&file)).unwrap();
+        assert!(a == b, "{file} differs between identical runs");
+    }
+    // And a second run into the same lake keeps complete orgs and changes nothing.
+    let csv = std::fs::read(first.join("site/org_repos_agg.csv")).unwrap();
+    let rerun = run_sample(&work, &first);
+    assert_success(&rerun);
+    assert!(
+        stderr(&rerun).contains("already complete, kept"),
+        "{}",
+        stderr(&rerun)
+    );
+    assert_eq!(
+        std::fs::read(first.join("site/org_repos_agg.csv")).unwrap(),
+        csv
+    );
+}
+
+#[test]
+fn transform_refuses_an_incomplete_snapshot() {
+    let work = Workdir::new();
+    let lake = work.lake();
+    assert_success(&run_sample(&work, &lake));
+    let success = lake
+        .join("bronze/github/repos")
+        .join(SNAPSHOT)
+        .join("_SUCCESS");
+    std::fs::remove_file(&success).unwrap();
+    let config = repo_root().join("pipeline.toml");
+    let out = work.ohs(&[
+        "transform",
+        "--config",
+        config.to_str().unwrap(),
+        "--lake",
+        lake.to_str().unwrap(),
+        "--snapshot-date",
+        "2021-03-04",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("snapshot 2021-03-04 is not complete in bronze"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_incomplete_org_is_fetched_again_from_scratch() {
+    let work = Workdir::new();
+    let lake = work.lake();
+    assert_success(&run_sample(&work, &lake));
+    let org = lake
+        .join("bronze/github/repos")
+        .join(SNAPSHOT)
+        .join("org=nhsconnect");
+    // As if killed after page 1: no manifest, and a stray half-written leftover.
+    std::fs::remove_file(org.join("_manifest.json")).unwrap();
+    std::fs::remove_file(org.join("page-0002.json")).unwrap();
+    std::fs::write(org.join("page-0009.json"), b"[").unwrap();
+    let rerun = run_sample(&work, &lake);
+    assert_success(&rerun);
+    assert!(org.join("_manifest.json").is_file());
+    assert!(org.join("page-0002.json").is_file());
+    assert!(!org.join("page-0009.json").exists());
+}
