@@ -64,7 +64,7 @@ pub fn repos_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<Dat
     for repo in repos {
         topics.append_values_iter(repo.topics.iter().map(String::as_str));
     }
-    let days = date_to_days(date);
+    let days = days_since_epoch(date.date());
     let columns = vec![
         text("org_login", |r| &r.org_login),
         count("repo_id", |r| r.repo_id.0),
@@ -109,10 +109,9 @@ pub fn repos_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<Dat
     Ok(df)
 }
 
-/// Days since 1970-01-01, Arrow's `Date` representation.
-pub fn date_to_days(date: SnapshotDate) -> i32 {
-    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (date.date() - epoch).num_days() as i32
+/// Days since 1970-01-01 (`NaiveDate`'s default), Arrow's `Date` representation.
+pub fn days_since_epoch(date: chrono::NaiveDate) -> i32 {
+    (date - chrono::NaiveDate::default()).num_days() as i32
 }
 
 /// Fails unless `df` has exactly `expected`'s columns, in order, with its types.

@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use polars::prelude::*;
 
 use super::repos::RepoRecord;
-use super::silver::check_schema;
+use super::silver::{check_schema, days_since_epoch};
 use crate::domain::{OrgLogin, SnapshotDate};
 
 /// One row of the site CSV.
@@ -190,11 +190,7 @@ pub fn gold_frame(rows: &[SiteRow]) -> PolarsResult<DataFrame> {
             .collect();
         Column::new(name.into(), values)
     };
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    let days: Vec<i32> = rows
-        .iter()
-        .map(|r| (r.date - epoch).num_days() as i32)
-        .collect();
+    let days: Vec<i32> = rows.iter().map(|r| days_since_epoch(r.date)).collect();
     let columns = vec![
         text("organisation", |r| Some(&r.organisation)),
         Int32Chunked::new("date".into(), days)
@@ -211,4 +207,59 @@ pub fn gold_frame(rows: &[SiteRow]) -> PolarsResult<DataFrame> {
     let df = DataFrame::new(rows.len(), columns)?;
     check_schema(&df, &gold_schema(), "gold org_repos_daily")?;
     Ok(df)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(language: &str, license: &str) -> SiteRow {
+        SiteRow {
+            organisation: "nhsx".into(),
+            date: NaiveDate::from_ymd_opt(2021, 3, 4).unwrap(),
+            open_repositories: 3,
+            top_language: Some(language.into()),
+            top_license: Some(license.into()),
+            url: "https://github.com/nhsx".into(),
+        }
+    }
+
+    #[test]
+    fn csv_quotes_only_where_needed_with_lf() {
+        let csv = to_csv(&[row("C#", "BSD 3-Clause \"New\" or \"Revised\" License, v2")]);
+        assert_eq!(
+            String::from_utf8(csv).unwrap(),
+            "Organisation,Date,Open Repositories,Top Language,Top License,URL\n\
+             nhsx,2021-03-04,3,C#,\"BSD 3-Clause \"\"New\"\" or \"\"Revised\"\" License, v2\",https://github.com/nhsx\n"
+        );
+    }
+
+    #[test]
+    fn free_text_never_starts_a_cell_with_a_formula() {
+        let csv = String::from_utf8(to_csv(&[row("=HYPERLINK(\"x\")", "@SUM(1)")])).unwrap();
+        let line = csv.lines().nth(1).unwrap();
+        assert_eq!(
+            line,
+            "nhsx,2021-03-04,3,\"'=HYPERLINK(\"\"x\"\")\",'@SUM(1),https://github.com/nhsx"
+        );
+        for text in ["+1", "-1", "\tx"] {
+            assert!(csv_safe(text).starts_with('\''), "{text}");
+        }
+        assert_eq!(csv_safe("C++"), "C++");
+    }
+
+    #[test]
+    fn top_breaks_ties_by_greatest_code_point() {
+        let counts: BTreeMap<String, u64> = [
+            ("HTML".into(), 2),
+            ("JavaScript".into(), 2),
+            ("C".into(), 1),
+        ]
+        .into();
+        assert_eq!(top(&counts).as_deref(), Some("JavaScript"));
+        // Upper case sorts before lower case in code-point order.
+        let counts: BTreeMap<String, u64> = [("R".into(), 1), ("q".into(), 1)].into();
+        assert_eq!(top(&counts).as_deref(), Some("q"));
+        assert_eq!(top(&BTreeMap::new()), None);
+    }
 }
