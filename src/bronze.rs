@@ -10,24 +10,49 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::SnapshotDate;
 
-/// What the API said about one page, stored as `page-NNNN.meta.json`.
+/// What the API said about one response, stored beside it (`page-NNNN.meta.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PageSidecar {
     /// The URL requested (never holds a token: tokens travel in a header).
     pub url: String,
+    /// 200, or 304 when the stored bytes are a copy of an earlier snapshot's.
     pub status: u16,
     pub etag: Option<String>,
     pub link: Option<String>,
     /// The pinned `X-GitHub-Api-Version` sent with the request.
     pub api_version: String,
     pub fetched_at: DateTime<Utc>,
+    /// For a 304: the snapshot whose stored response was reused.
+    #[serde(default)]
+    pub not_modified_from: Option<SnapshotDate>,
     /// Where a replayed page was read from, for offline runs.
+    #[serde(default)]
     pub replayed_from: Option<String>,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimit>,
+    /// Attempts the request took (1 when nothing was retried).
+    #[serde(default)]
+    pub attempts: u32,
     /// Repositories in the stored page.
     pub repos: usize,
-    /// SHA-256 of the stored page bytes, hex.
+    /// Non-public repositories removed before the page was stored (never named anywhere).
+    #[serde(default)]
+    pub dropped_non_public: usize,
+    /// SHA-256 of the stored bytes, hex.
     pub sha256: String,
+}
+
+/// The `x-ratelimit-*` headers of a response, as GitHub sent them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    pub limit: Option<u64>,
+    pub remaining: Option<u64>,
+    pub used: Option<u64>,
+    /// UTC epoch seconds at which the window resets.
+    pub reset: Option<i64>,
+    pub resource: Option<String>,
 }
 
 /// Written last for an org: its pages are all stored.
@@ -37,9 +62,18 @@ pub struct OrgManifest {
     /// The login as configured for the run that fetched it.
     pub org: String,
     pub snapshot_date: SnapshotDate,
+    /// The login as GitHub spells it, when `GET /orgs/{org}` was made.
+    #[serde(default)]
+    pub canonical_login: Option<String>,
+    /// `public_repos` from `GET /orgs/{org}`, for the completeness check.
+    #[serde(default)]
+    pub public_repos: Option<u64>,
     pub pages: u32,
     /// Repository objects over all pages (before de-duplication).
     pub repos: usize,
+    /// Distinct repository ids over all pages.
+    #[serde(default)]
+    pub unique_repos: usize,
     /// SHA-256 over the pages' own SHA-256s in page order, hex.
     pub sha256: String,
 }

@@ -172,10 +172,15 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     if let Some(e) = error.downcast_ref::<ExtractError>() {
         return match e {
             ExtractError::Lake(e) => lake_code(e),
-            ExtractError::InvalidPage { .. } => 4,
+            ExtractError::InvalidPage { .. }
+            | ExtractError::InvalidResponse { .. }
+            | ExtractError::Unexpected { .. } => 4,
             ExtractError::ReplayDir { .. } | ExtractError::ReplayMissing { .. } => 2,
             ExtractError::Client(_)
-            | ExtractError::Http { .. }
+            | ExtractError::Exhausted { .. }
+            | ExtractError::Unauthorized { .. }
+            | ExtractError::OrgNotFound { .. }
+            | ExtractError::RateLimited { .. }
             | ExtractError::Status { .. }
             | ExtractError::Replay { .. } => 3,
         };

@@ -53,7 +53,20 @@ pub struct GithubConfig {
     pub user_agent: String,
     /// Organisations fetched at once.
     pub concurrency: usize,
+    /// Per request.
     pub timeout_secs: u64,
+    /// Pacing: at most this many requests per second.
+    pub requests_per_second: u32,
+    /// Retries of one request after its first attempt.
+    pub max_retries: u32,
+    /// The first backoff delay; it doubles (with jitter) on each retry.
+    pub retry_initial_delay_ms: u64,
+    /// The wait after a secondary rate limit without `retry-after`; doubles each time.
+    pub secondary_limit_wait_secs: u64,
+    /// A longer wait fails the run at once, saying when to retry.
+    pub max_wait_secs: u64,
+    /// The total time one request may spend retrying.
+    pub retry_deadline_secs: u64,
 }
 
 /// The validated `pipeline.toml`.
@@ -133,6 +146,12 @@ struct RawGithub {
     user_agent: String,
     concurrency: usize,
     timeout_secs: u64,
+    requests_per_second: u32,
+    max_retries: u32,
+    retry_initial_delay_ms: u64,
+    secondary_limit_wait_secs: u64,
+    max_wait_secs: u64,
+    retry_deadline_secs: u64,
 }
 
 impl Default for RawGithub {
@@ -144,6 +163,12 @@ impl Default for RawGithub {
             user_agent: "open-health-stats".into(),
             concurrency: 4,
             timeout_secs: 30,
+            requests_per_second: 10,
+            max_retries: 5,
+            retry_initial_delay_ms: 1000,
+            secondary_limit_wait_secs: 60,
+            max_wait_secs: 3600,
+            retry_deadline_secs: 3600,
         }
     }
 }
@@ -304,8 +329,16 @@ fn validate_github(
     if raw.concurrency == 0 {
         return Err(invalid("github.concurrency", "must be at least 1".into()));
     }
-    if raw.timeout_secs == 0 {
-        return Err(invalid("github.timeout_secs", "must be at least 1".into()));
+    for (key, value) in [
+        ("github.timeout_secs", raw.timeout_secs),
+        (
+            "github.requests_per_second",
+            u64::from(raw.requests_per_second),
+        ),
+    ] {
+        if value == 0 {
+            return Err(invalid(key, "must be at least 1".into()));
+        }
     }
     Ok(GithubConfig {
         api: parse_api_url(&raw.api).map_err(|m| invalid("github.api", m))?,
@@ -314,6 +347,12 @@ fn validate_github(
         user_agent: non_empty(raw.user_agent, "github.user_agent", invalid)?,
         concurrency: raw.concurrency,
         timeout_secs: raw.timeout_secs,
+        requests_per_second: raw.requests_per_second,
+        max_retries: raw.max_retries,
+        retry_initial_delay_ms: raw.retry_initial_delay_ms,
+        secondary_limit_wait_secs: raw.secondary_limit_wait_secs,
+        max_wait_secs: raw.max_wait_secs,
+        retry_deadline_secs: raw.retry_deadline_secs,
     })
 }
 

@@ -7,6 +7,7 @@
 //! bronze/github/repos/snapshot_date=S/_SUCCESS                      every org complete
 //! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.json    a page as received
 //! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.meta.json
+//! bronze/github/repos/snapshot_date=S/org=<login>/org.json          GET /orgs/{org}, and org.meta.json
 //! bronze/github/repos/snapshot_date=S/org=<login>/_manifest.json    the org is complete
 //! silver/repos/snapshot_date=S/part-0.parquet
 //! staging/snapshot_date=S/<output>                                  built, not yet published
@@ -123,6 +124,12 @@ pub mod bronze {
     /// Written last for an org: without it the org is incomplete.
     pub fn org_manifest(date: SnapshotDate, org_login: &OrgLogin) -> LakeKey {
         child(&org(date, org_login), "_manifest.json")
+    }
+
+    /// The stored `GET /orgs/{org}` response and its sidecar.
+    pub fn org_metadata(date: SnapshotDate, org_login: &OrgLogin) -> (LakeKey, LakeKey) {
+        let dir = org(date, org_login);
+        (child(&dir, "org.json"), child(&dir, "org.meta.json"))
     }
 
     pub fn page(date: SnapshotDate, org_login: &OrgLogin, number: u32) -> LakeKey {

@@ -1,17 +1,88 @@
-//! The GitHub REST client: request headers, the first page URL, `Link` parsing.
+//! The GitHub REST client: headers, pacing, retries, rate limits and conditional requests.
+//!
+//! Our code decides only which responses are retryable and how long GitHub asks us to wait;
+//! `backon` runs the retries (exponential backoff with jitter, bounded by `max_retries`) and
+//! `governor` paces requests. For 403/429 it follows GitHub's documented order: `retry-after`,
+//! else `x-ratelimit-remaining: 0` until `x-ratelimit-reset`, else the secondary-limit wait,
+//! doubling. A wait beyond `max_wait_secs` fails at once, saying when to retry.
 
-use std::time::Duration;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, ETAG, LINK};
+use backon::{ExponentialBuilder, Retryable};
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, ETAG, IF_NONE_MATCH, LINK};
+use reqwest::{Response, StatusCode};
+use serde::Deserialize;
+use tracing::{debug, warn};
 use url::Url;
 
-use super::{ExtractError, FetchedPage};
+use super::ExtractError;
+use crate::bronze::RateLimit;
 use crate::config::{GithubConfig, GithubToken};
 use crate::domain::OrgLogin;
 
-/// Talks to `GET /orgs/{org}/repos` and the `Link` URLs it returns.
+/// A successful answer: a page, or "not modified since the ETag you sent".
+pub enum ApiResponse {
+    Page {
+        body: Bytes,
+        etag: Option<String>,
+        link: Option<String>,
+        rate_limit: Option<RateLimit>,
+        attempts: u32,
+    },
+    NotModified {
+        etag: Option<String>,
+        rate_limit: Option<RateLimit>,
+        attempts: u32,
+    },
+}
+
+/// Requests made, 304s received and retries, over the whole run.
+#[derive(Debug, Default)]
+pub struct RequestStats {
+    pub requests: AtomicU64,
+    pub not_modified: AtomicU64,
+    pub retries: AtomicU64,
+}
+
+/// Why one attempt failed, and whether another may succeed.
+#[derive(Debug)]
+enum Failure {
+    /// Worth another attempt; `wait` is what GitHub asked for, if it did.
+    Retry {
+        reason: String,
+        wait: Option<Duration>,
+        kind: RetryKind,
+    },
+    Fatal(ExtractError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RetryKind {
+    /// 5xx, connection reset, timeout or truncated body.
+    Transient,
+    /// A 200 whose body is not JSON (a proxy's error page, say).
+    InvalidJson,
+    /// A primary or secondary rate limit.
+    RateLimited,
+    /// A secondary limit without `retry-after`: wait `secondary_limit_wait`, doubling.
+    Secondary,
+}
+
+/// Talks to the GitHub REST API.
 pub struct GithubClient {
     http: reqwest::Client,
+    config: GithubConfig,
+    has_token: bool,
+    pacing: DefaultDirectRateLimiter,
+    /// The most recent `x-ratelimit-remaining` and `x-ratelimit-reset` seen.
+    budget: Mutex<Option<(u64, i64)>>,
+    pub stats: RequestStats,
 }
 
 impl GithubClient {
@@ -44,26 +115,124 @@ impl GithubClient {
             .timeout(Duration::from_secs(config.timeout_secs))
             .build()
             .map_err(|e| ExtractError::Client(e.to_string()))?;
-        Ok(Self { http })
+        let per_second = NonZeroU32::new(config.requests_per_second).unwrap_or(NonZeroU32::MIN);
+        Ok(Self {
+            http,
+            config: config.clone(),
+            has_token: token.is_some(),
+            pacing: RateLimiter::direct(Quota::per_second(per_second)),
+            budget: Mutex::new(None),
+            stats: RequestStats::default(),
+        })
     }
 
-    /// Fetches one page; any status but 200 fails, naming the org and URL.
-    pub async fn fetch(&self, org: &OrgLogin, url: &Url) -> Result<FetchedPage, ExtractError> {
-        let http_err = |e: reqwest::Error| ExtractError::Http {
-            org: org.clone(),
-            url: url.to_string(),
-            // reqwest's Display repeats the URL; its source says what went wrong.
-            message: std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string()),
+    /// The primary rate limit left, as last reported.
+    pub fn remaining(&self) -> Option<u64> {
+        self.budget.lock().ok()?.map(|(remaining, _)| remaining)
+    }
+
+    /// GETs `url`, conditionally on `etag`, retrying what is worth retrying.
+    pub async fn get(
+        &self,
+        org: &OrgLogin,
+        url: &Url,
+        etag: Option<&str>,
+    ) -> Result<ApiResponse, ExtractError> {
+        let started = Instant::now();
+        let attempts = AtomicU32::new(0);
+        let secondary_hits = AtomicU32::new(0);
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(self.config.retry_initial_delay_ms))
+            .with_max_delay(Duration::from_secs(self.config.max_wait_secs))
+            .with_max_times(self.config.max_retries as usize)
+            .with_jitter();
+        let attempt = || async {
+            let n = attempts.fetch_add(1, Ordering::Relaxed) + 1;
+            self.attempt(org, url, etag, n).await
         };
-        let response = self.http.get(url.clone()).send().await.map_err(http_err)?;
-        let status = response.status().as_u16();
-        if status != 200 {
-            return Err(ExtractError::Status {
-                org: org.clone(),
-                url: url.to_string(),
-                status,
-            });
+        let result = attempt
+            .retry(backoff)
+            .when(|f: &Failure| matches!(f, Failure::Retry { .. }))
+            .adjust(|f, next| self.next_wait(f, next?, started, &secondary_hits))
+            .notify(|f, wait| {
+                self.stats.retries.fetch_add(1, Ordering::Relaxed);
+                if let Failure::Retry { reason, .. } = f {
+                    warn!(org = %org, url = %url, wait_secs = wait.as_secs_f64(), reason = %reason, "retrying after a wait");
+                }
+            })
+            .await;
+        result.map_err(|f| match f {
+            Failure::Fatal(e) => e,
+            Failure::Retry { reason, kind, .. } => {
+                let attempts = attempts.load(Ordering::Relaxed);
+                let (org, url) = (org.clone(), url.to_string());
+                if kind == RetryKind::InvalidJson {
+                    ExtractError::InvalidResponse {
+                        org,
+                        url,
+                        reason,
+                        attempts,
+                    }
+                } else {
+                    ExtractError::Exhausted {
+                        org,
+                        url,
+                        reason,
+                        attempts,
+                    }
+                }
+            }
+        })
+    }
+
+    /// How long to wait before the next attempt, or `None` to give up.
+    fn next_wait(
+        &self,
+        failure: &Failure,
+        backoff: Duration,
+        started: Instant,
+        secondary_hits: &AtomicU32,
+    ) -> Option<Duration> {
+        let Failure::Retry { wait, kind, .. } = failure else {
+            return None;
+        };
+        let wait = match (kind, wait) {
+            (_, Some(asked)) => *asked,
+            (RetryKind::Secondary, None) => {
+                let hits = secondary_hits.fetch_add(1, Ordering::Relaxed).min(16);
+                Duration::from_secs(self.config.secondary_limit_wait_secs) * 2u32.pow(hits)
+            }
+            _ => backoff,
+        };
+        let deadline = Duration::from_secs(self.config.retry_deadline_secs);
+        let within_limits = wait <= Duration::from_secs(self.config.max_wait_secs)
+            && started.elapsed() + wait <= deadline;
+        within_limits.then_some(wait)
+    }
+
+    async fn attempt(
+        &self,
+        org: &OrgLogin,
+        url: &Url,
+        etag: Option<&str>,
+        attempt: u32,
+    ) -> Result<ApiResponse, Failure> {
+        self.wait_for_budget(org, url).await?;
+        self.pacing.until_ready().await;
+        let mut request = self.http.get(url.clone());
+        if let Some(etag) = etag {
+            request = request.header(IF_NONE_MATCH, etag);
         }
+        self.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let response = request.send().await.map_err(|e| Failure::Retry {
+            reason: describe(&e),
+            wait: None,
+            kind: RetryKind::Transient,
+        })?;
+        let status = response.status();
+        let rate_limit = rate_limit_headers(response.headers());
+        self.record_budget(rate_limit.as_ref());
+        debug!(org = %org, url = %url, status = status.as_u16(), attempt, "response");
         let header = |name| {
             response
                 .headers()
@@ -71,17 +240,201 @@ impl GithubClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        let (etag, link) = (header(ETAG), header(LINK));
-        let body = response.bytes().await.map_err(http_err)?;
-        Ok(FetchedPage {
-            url: url.to_string(),
-            status,
-            etag,
-            link,
-            body,
-            replayed_from: None,
-        })
+        let etag = header(ETAG);
+        match status {
+            StatusCode::OK => {
+                let link = header(LINK);
+                let body = response.bytes().await.map_err(|e| Failure::Retry {
+                    reason: format!("body: {}", describe(&e)),
+                    wait: None,
+                    kind: RetryKind::Transient,
+                })?;
+                if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
+                    return Err(Failure::Retry {
+                        reason: format!("200 with a body that is not JSON: {e}"),
+                        wait: None,
+                        kind: RetryKind::InvalidJson,
+                    });
+                }
+                Ok(ApiResponse::Page {
+                    body,
+                    etag,
+                    link,
+                    rate_limit,
+                    attempts: attempt,
+                })
+            }
+            StatusCode::NOT_MODIFIED => {
+                self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
+                Ok(ApiResponse::NotModified {
+                    etag,
+                    rate_limit,
+                    attempts: attempt,
+                })
+            }
+            _ => Err(self.classify_error(org, url, response, rate_limit).await),
+        }
     }
+
+    /// Turns a non-2xx/304 response into a retry (with GitHub's wait) or a fatal error.
+    async fn classify_error(
+        &self,
+        org: &OrgLogin,
+        url: &Url,
+        response: Response,
+        rate_limit: Option<RateLimit>,
+    ) -> Failure {
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        // GitHub's error bodies are small JSON objects with a "message"; never echo more.
+        let body = response.bytes().await.unwrap_or_default();
+        let message = github_message(&body);
+        let (org, url_text) = (org.clone(), url.to_string());
+        let exhausted_primary = rate_limit.as_ref().is_some_and(|r| r.remaining == Some(0));
+        let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
+            || (status == StatusCode::FORBIDDEN
+                && (retry_after.is_some()
+                    || exhausted_primary
+                    || message.to_ascii_lowercase().contains("rate limit")));
+        match status.as_u16() {
+            _ if rate_limited => {
+                let reset = rate_limit.as_ref().and_then(|r| r.reset);
+                let wait = match (retry_after, exhausted_primary, reset) {
+                    (Some(secs), _, _) => Some(Duration::from_secs(secs)),
+                    (None, true, Some(reset)) => Some(until(reset)),
+                    _ => None,
+                };
+                if let Some(wait) =
+                    wait.filter(|w| *w > Duration::from_secs(self.config.max_wait_secs))
+                {
+                    let retry_at =
+                        Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
+                    return Failure::Fatal(ExtractError::RateLimited {
+                        org,
+                        url: url_text,
+                        retry_at,
+                        max_wait_secs: self.config.max_wait_secs,
+                    });
+                }
+                Failure::Retry {
+                    reason: format!("{status}: {message}"),
+                    wait,
+                    kind: if wait.is_some() {
+                        RetryKind::RateLimited
+                    } else {
+                        RetryKind::Secondary
+                    },
+                }
+            }
+            401 => Failure::Fatal(ExtractError::Unauthorized {
+                url: url_text,
+                with_token: self.has_token,
+            }),
+            404 => Failure::Fatal(ExtractError::OrgNotFound { org, url: url_text }),
+            500..=599 => Failure::Retry {
+                reason: format!("{status}"),
+                wait: None,
+                kind: RetryKind::Transient,
+            },
+            code => Failure::Fatal(ExtractError::Status {
+                org,
+                url: url_text,
+                status: code,
+                message,
+            }),
+        }
+    }
+
+    /// Pauses until the window resets when the primary budget is about to run out.
+    async fn wait_for_budget(&self, org: &OrgLogin, url: &Url) -> Result<(), Failure> {
+        let budget = self.budget.lock().ok().and_then(|b| *b);
+        let Some((remaining, reset)) = budget else {
+            return Ok(());
+        };
+        // Every org task in flight may spend one request before it sees the new budget.
+        if remaining > self.config.concurrency as u64 {
+            return Ok(());
+        }
+        let wait = until(reset);
+        if wait.is_zero() {
+            return Ok(());
+        }
+        if wait > Duration::from_secs(self.config.max_wait_secs) {
+            let retry_at = DateTime::from_timestamp(reset, 0).unwrap_or_else(Utc::now);
+            return Err(Failure::Fatal(ExtractError::RateLimited {
+                org: org.clone(),
+                url: url.to_string(),
+                retry_at,
+                max_wait_secs: self.config.max_wait_secs,
+            }));
+        }
+        warn!(org = %org, remaining, wait_secs = wait.as_secs(), "rate limit nearly spent: pausing until it resets");
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    fn record_budget(&self, rate_limit: Option<&RateLimit>) {
+        let Some(RateLimit {
+            remaining: Some(remaining),
+            reset: Some(reset),
+            ..
+        }) = rate_limit
+        else {
+            return;
+        };
+        if let Ok(mut budget) = self.budget.lock() {
+            *budget = Some((*remaining, *reset));
+        }
+    }
+}
+
+/// The `x-ratelimit-*` headers of a response, if it had any.
+fn rate_limit_headers(headers: &HeaderMap) -> Option<RateLimit> {
+    let text = |name: &str| headers.get(name)?.to_str().ok().map(str::to_string);
+    let number = |name: &str| text(name)?.trim().parse().ok();
+    let limit = RateLimit {
+        limit: number("x-ratelimit-limit"),
+        remaining: number("x-ratelimit-remaining"),
+        used: number("x-ratelimit-used"),
+        reset: text("x-ratelimit-reset").and_then(|t| t.trim().parse().ok()),
+        resource: text("x-ratelimit-resource"),
+    };
+    (limit != RateLimit::default()).then_some(limit)
+}
+
+/// From now until `reset` (UTC epoch seconds), plus a second for clock skew; zero if past.
+fn until(reset: i64) -> Duration {
+    let secs = reset - Utc::now().timestamp();
+    if secs < 0 {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(secs as u64 + 1)
+    }
+}
+
+/// reqwest's own message repeats the URL; the innermost cause says what went wrong.
+fn describe(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    let kind = if e.is_timeout() { "timed out: " } else { "" };
+    format!("{kind}{cause}")
+}
+
+/// GitHub's `message` from an error body, or a note that there was none.
+fn github_message(body: &[u8]) -> String {
+    #[derive(Deserialize)]
+    struct GithubErrorBody {
+        message: String,
+    }
+    serde_json::from_slice::<GithubErrorBody>(body)
+        .map(|b| b.message.chars().take(200).collect())
+        .unwrap_or_else(|_| "no GitHub error message".into())
 }
 
 /// `{api}/orgs/{login}/repos?type=public&per_page=N`: public repositories only, so a token
@@ -97,6 +450,16 @@ pub fn first_page_url(api: &Url, org: &OrgLogin, per_page: u32) -> Url {
         .clear()
         .append_pair("type", "public")
         .append_pair("per_page", &per_page.to_string());
+    url
+}
+
+/// `{api}/orgs/{login}`: the org's canonical login and its count of public repositories.
+pub fn org_url(api: &Url, org: &OrgLogin) -> Url {
+    let mut url = api.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(["orgs", org.as_str()]);
+    }
+    url.set_query(None);
     url
 }
 
@@ -132,17 +495,43 @@ mod tests {
     }
 
     #[test]
-    fn first_page_url_asks_for_public_repos() {
+    fn urls_are_built_under_the_api_base() {
         let org: OrgLogin = "NHSDigital".parse().unwrap();
         let api = Url::parse("https://api.github.com").unwrap();
         assert_eq!(
             first_page_url(&api, &org, 100).as_str(),
             "https://api.github.com/orgs/NHSDigital/repos?type=public&per_page=100"
         );
+        assert_eq!(
+            org_url(&api, &org).as_str(),
+            "https://api.github.com/orgs/NHSDigital"
+        );
         let ghe = Url::parse("http://127.0.0.1:8080/api/v3/").unwrap();
         assert_eq!(
             first_page_url(&ghe, &org, 5).as_str(),
             "http://127.0.0.1:8080/api/v3/orgs/NHSDigital/repos?type=public&per_page=5"
         );
+    }
+
+    #[test]
+    fn rate_limit_headers_are_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        headers.insert("x-ratelimit-reset", HeaderValue::from_static("1700000000"));
+        let limit = rate_limit_headers(&headers).unwrap();
+        assert_eq!(
+            (limit.remaining, limit.reset),
+            (Some(0), Some(1_700_000_000))
+        );
+        assert_eq!(rate_limit_headers(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn error_bodies_give_only_githubs_message() {
+        assert_eq!(
+            github_message(br#"{"message": "Bad credentials", "x": 1}"#),
+            "Bad credentials"
+        );
+        assert_eq!(github_message(b"<html>"), "no GitHub error message");
     }
 }

@@ -1,27 +1,36 @@
 //! Extract: GitHub `GET /orgs/{org}/repos` → bronze, every page or a loud failure.
 //!
-//! Owns the HTTP (or replayed) conversation and writing bronze bytes untouched; it never
-//! shapes columns (no polars here). Per org it follows `Link: rel="next"` to the end, stores
-//! each page with its [`PageSidecar`], then the org's [`OrgManifest`]; once every org is
-//! complete it writes the snapshot's `_SUCCESS`. An org without a manifest is incomplete and
-//! is fetched again from scratch by the next run; complete ones are kept unless `refetch`.
+//! Owns the HTTP (or replayed) conversation and writing bronze; it never shapes columns (no
+//! polars here). Per org: `GET /orgs/{org}` (canonical login, `public_repos`), then the
+//! listing, following `Link: rel="next"` to the end. Each response is stored with its
+//! [`PageSidecar`], then the org's [`OrgManifest`]; once every org is complete, the snapshot's
+//! `_SUCCESS`. Requests are conditional on the ETags of the most recent earlier snapshot, and a
+//! 304 stores a copy of that snapshot's bytes. An org without a manifest is incomplete and is
+//! fetched again from scratch by the next run; complete ones are kept unless `refetch`.
+//! Repositories that are not public are removed before anything is stored.
 
 pub mod github;
+mod previous;
 pub mod replay;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
-use tracing::{info, info_span, Instrument};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tracing::{info, info_span, warn, Instrument};
 use url::Url;
 
-use crate::bronze::{self, OrgManifest, PageSidecar, SnapshotManifest};
+use crate::bronze::{self, OrgManifest, PageSidecar, RateLimit, SnapshotManifest};
 use crate::config::{OrgConfig, RunSettings};
 use crate::domain::{OrgLogin, SnapshotDate};
-use crate::lake::{self, Lake, LakeError};
-use github::GithubClient;
+use crate::lake::{self, Lake, LakeError, LakeKey};
+use github::{ApiResponse, GithubClient};
+use previous::{PreviousResponse, PreviousSnapshots};
 use replay::ReplaySource;
 
 /// Why extract failed. Every message names the org and the URL or page.
@@ -29,22 +38,48 @@ use replay::ReplaySource;
 pub enum ExtractError {
     #[error("extract: http client: {0}")]
     Client(String),
-    #[error("extract: org {org}: GET {url}: {message}")]
-    Http {
+    #[error("extract: org {org}: GET {url}: {reason} after {attempts} attempts")]
+    Exhausted {
         org: OrgLogin,
         url: String,
-        message: String,
+        reason: String,
+        attempts: u32,
     },
-    #[error("extract: org {org}: GET {url}: HTTP {status}")]
+    #[error("extract: org {org}: GET {url}: {reason} after {attempts} attempts")]
+    InvalidResponse {
+        org: OrgLogin,
+        url: String,
+        reason: String,
+        attempts: u32,
+    },
+    #[error("extract: GET {url}: 401 Unauthorized: {}", if *with_token { "GitHub rejected GITHUB_TOKEN (wrong, expired or revoked)" } else { "GitHub requires a token: set GITHUB_TOKEN" })]
+    Unauthorized { url: String, with_token: bool },
+    #[error("extract: org {org}: not found on GitHub (404 at GET {url}): check the login")]
+    OrgNotFound { org: OrgLogin, url: String },
+    #[error("extract: org {org}: GET {url}: rate limited until {retry_at} (beyond max_wait_secs = {max_wait_secs}): run again after that time")]
+    RateLimited {
+        org: OrgLogin,
+        url: String,
+        retry_at: DateTime<Utc>,
+        max_wait_secs: u64,
+    },
+    #[error("extract: org {org}: GET {url}: HTTP {status}: {message}")]
     Status {
         org: OrgLogin,
         url: String,
         status: u16,
+        message: String,
     },
     #[error("extract: org {org}: page {page}: {message}")]
     InvalidPage {
         org: OrgLogin,
         page: u32,
+        message: String,
+    },
+    #[error("extract: org {org}: GET {url}: {message}")]
+    Unexpected {
+        org: OrgLogin,
+        url: String,
         message: String,
     },
     #[error("extract: offline directory {dir}: {message}")]
@@ -61,39 +96,54 @@ pub enum ExtractError {
     Lake(#[from] LakeError),
 }
 
-/// One response as the source gave it.
-pub struct FetchedPage {
-    pub url: String,
-    pub status: u16,
-    pub etag: Option<String>,
-    pub link: Option<String>,
-    pub body: Bytes,
-    pub replayed_from: Option<String>,
-}
-
-/// Where pages come from: the API, or a recording of it.
-enum Source {
-    Api(GithubClient),
-    Replay(ReplaySource),
-}
-
-impl Source {
-    async fn fetch(&self, org: &OrgLogin, url: &Url) -> Result<FetchedPage, ExtractError> {
-        match self {
-            Source::Api(client) => client.fetch(org, url).await,
-            Source::Replay(replay) => replay.fetch(org, url).await,
-        }
-    }
-}
-
 /// What one extract did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ExtractSummary {
     pub orgs: usize,
     /// Orgs already complete in the lake and kept.
     pub orgs_reused: usize,
-    pub pages_fetched: u32,
+    pub pages_stored: u32,
     pub repos: usize,
+    /// HTTP requests made (0 offline).
+    pub requests: u64,
+    pub not_modified: u64,
+    pub retries: u64,
+    pub rate_limit_remaining: Option<u64>,
+}
+
+/// Where responses come from: the API, or a recording of it.
+enum Source {
+    Api(Box<GithubClient>),
+    Replay(ReplaySource),
+}
+
+/// A response ready to be stored.
+struct Fetched {
+    url: Url,
+    status: u16,
+    body: Bytes,
+    etag: Option<String>,
+    link: Option<String>,
+    not_modified_from: Option<SnapshotDate>,
+    replayed_from: Option<String>,
+    rate_limit: Option<RateLimit>,
+    attempts: u32,
+}
+
+impl Fetched {
+    fn replayed(url: &Url, recorded: replay::Recorded) -> Self {
+        Self {
+            url: url.clone(),
+            status: 200,
+            body: recorded.body.into(),
+            etag: None,
+            link: recorded.link,
+            not_modified_from: None,
+            replayed_from: Some(recorded.path.display().to_string()),
+            rate_limit: None,
+            attempts: 1,
+        }
+    }
 }
 
 /// Extracts every configured org for the snapshot date into bronze.
@@ -105,10 +155,10 @@ pub async fn run(
     let date = settings.snapshot_date;
     let source = match &settings.offline {
         Some(dir) => Source::Replay(ReplaySource::new(dir)?),
-        None => Source::Api(GithubClient::new(
+        None => Source::Api(Box::new(GithubClient::new(
             &settings.config.github,
             settings.token.as_ref(),
-        )?),
+        )?)),
     };
     let job = OrgJob {
         settings,
@@ -116,6 +166,7 @@ pub async fn run(
         source: &source,
         date,
         refetch,
+        previous: PreviousSnapshots::list(lake, date).await?,
     };
     let results: Vec<(OrgManifest, bool)> = futures::stream::iter(&settings.config.orgs)
         .map(|org| job.extract_org(org))
@@ -128,12 +179,18 @@ pub async fn run(
         ..ExtractSummary::default()
     };
     for (manifest, reused) in &results {
-        summary.repos += manifest.repos;
+        summary.repos += manifest.unique_repos;
         if *reused {
             summary.orgs_reused += 1;
         } else {
-            summary.pages_fetched += manifest.pages;
+            summary.pages_stored += manifest.pages;
         }
+    }
+    if let Source::Api(client) = &source {
+        summary.requests = client.stats.requests.load(Ordering::Relaxed);
+        summary.not_modified = client.stats.not_modified.load(Ordering::Relaxed);
+        summary.retries = client.stats.retries.load(Ordering::Relaxed);
+        summary.rate_limit_remaining = client.remaining();
     }
     let success = SnapshotManifest {
         snapshot_date: date,
@@ -151,11 +208,14 @@ pub async fn run(
     )
     .await?;
     info!(
-        snapshot_date = %date,
         orgs = summary.orgs,
         orgs_reused = summary.orgs_reused,
-        pages = summary.pages_fetched,
+        pages = summary.pages_stored,
         repos = summary.repos,
+        requests = summary.requests,
+        not_modified = summary.not_modified,
+        retries = summary.retries,
+        rate_limit_remaining = summary.rate_limit_remaining,
         "extract complete"
     );
     Ok(summary)
@@ -167,6 +227,14 @@ struct OrgJob<'a> {
     source: &'a Source,
     date: SnapshotDate,
     refetch: bool,
+    previous: PreviousSnapshots,
+}
+
+/// What `GET /orgs/{org}` told us.
+#[derive(Deserialize)]
+struct OrgMetadata {
+    login: String,
+    public_repos: Option<u64>,
 }
 
 impl OrgJob<'_> {
@@ -174,27 +242,35 @@ impl OrgJob<'_> {
     async fn extract_org(&self, org: &OrgConfig) -> Result<(OrgManifest, bool), ExtractError> {
         let span = info_span!("org", org = %org.login);
         async {
-            let manifest_key = lake::bronze::org_manifest(self.date, &org.login);
+            let login = &org.login;
+            let manifest_key = lake::bronze::org_manifest(self.date, login);
             if !self.refetch {
                 if let Some(manifest) = self.complete_manifest(&manifest_key).await? {
                     info!(
                         pages = manifest.pages,
-                        repos = manifest.repos,
+                        repos = manifest.unique_repos,
                         "already complete, kept"
                     );
                     return Ok((manifest, true));
                 }
             }
             self.lake
-                .delete_prefix(&lake::bronze::org(self.date, &org.login))
+                .delete_prefix(&lake::bronze::org(self.date, login))
                 .await?;
-            let manifest = self.fetch_pages(&org.login).await?;
+            let previous = self.previous.responses(self.lake, login).await?;
+            let metadata = self.fetch_metadata(login, &previous).await?;
+            let mut manifest = self.fetch_pages(login, &previous).await?;
+            if let Some(metadata) = metadata {
+                check_completeness(&manifest, &metadata);
+                manifest.canonical_login = Some(metadata.login);
+                manifest.public_repos = metadata.public_repos;
+            }
             self.lake
                 .put(&manifest_key, bronze::to_json_bytes(&manifest))
                 .await?;
             info!(
                 pages = manifest.pages,
-                repos = manifest.repos,
+                repos = manifest.unique_repos,
                 "org complete"
             );
             Ok((manifest, false))
@@ -203,10 +279,7 @@ impl OrgJob<'_> {
         .await
     }
 
-    async fn complete_manifest(
-        &self,
-        key: &lake::LakeKey,
-    ) -> Result<Option<OrgManifest>, ExtractError> {
+    async fn complete_manifest(&self, key: &LakeKey) -> Result<Option<OrgManifest>, ExtractError> {
         let Some(bytes) = self.lake.get(key).await? else {
             return Ok(None);
         };
@@ -214,42 +287,79 @@ impl OrgJob<'_> {
         Ok(serde_json::from_slice(&bytes).ok())
     }
 
-    async fn fetch_pages(&self, org: &OrgLogin) -> Result<OrgManifest, ExtractError> {
+    /// `GET /orgs/{org}`, stored as `org.json`; offline only when the recording has one.
+    async fn fetch_metadata(
+        &self,
+        org: &OrgLogin,
+        previous: &previous::PreviousResponses,
+    ) -> Result<Option<OrgMetadata>, ExtractError> {
+        let url = github::org_url(&self.settings.config.github.api, org);
+        let fetched = match self.source {
+            Source::Api(client) => Some(
+                self.fetch_api(client, org, &url, previous.get(url.as_str()))
+                    .await?,
+            ),
+            Source::Replay(replay) => replay
+                .org(org)
+                .await?
+                .map(|recorded| Fetched::replayed(&url, recorded)),
+        };
+        let Some(fetched) = fetched else {
+            return Ok(None);
+        };
+        let metadata: OrgMetadata =
+            serde_json::from_slice(&fetched.body).map_err(|e| ExtractError::Unexpected {
+                org: org.clone(),
+                url: url.to_string(),
+                message: format!("not an organisation object: {e}"),
+            })?;
+        let sidecar = self.sidecar(&fetched, &fetched.body, 0, 0);
+        let (body_key, sidecar_key) = lake::bronze::org_metadata(self.date, org);
+        self.lake.put(&body_key, fetched.body).await?;
+        self.lake
+            .put(&sidecar_key, bronze::to_json_bytes(&sidecar))
+            .await?;
+        Ok(Some(metadata))
+    }
+
+    async fn fetch_pages(
+        &self,
+        org: &OrgLogin,
+        previous: &previous::PreviousResponses,
+    ) -> Result<OrgManifest, ExtractError> {
         let github = &self.settings.config.github;
         let mut url = github::first_page_url(&github.api, org, github.per_page);
-        let mut seen = HashSet::new();
+        let mut seen_urls = HashSet::new();
+        let mut ids = HashSet::new();
         let mut checksums = Vec::new();
         let mut repos = 0;
         let mut number = 0;
         loop {
             number += 1;
-            seen.insert(url.clone());
-            let page = self.source.fetch(org, &url).await?;
+            seen_urls.insert(url.clone());
+            let fetched = match self.source {
+                Source::Api(client) => {
+                    self.fetch_api(client, org, &url, previous.get(url.as_str()))
+                        .await?
+                }
+                Source::Replay(replay) => Fetched::replayed(&url, replay.page(org, &url).await?),
+            };
             let invalid = |message: String| ExtractError::InvalidPage {
                 org: org.clone(),
                 page: number,
                 message,
             };
-            let count = count_repos(&page.body).map_err(invalid)?;
-            let sidecar = PageSidecar {
-                url: page.url.clone(),
-                status: page.status,
-                etag: page.etag.clone(),
-                link: page.link.clone(),
-                api_version: github.api_version.clone(),
-                fetched_at: chrono::Utc::now(),
-                replayed_from: page.replayed_from.clone(),
-                repos: count,
-                sha256: bronze::sha256_hex(&page.body),
-            };
+            let public = keep_public(&fetched.body).map_err(invalid)?;
+            ids.extend(public.ids.iter().copied());
+            let sidecar = self.sidecar(&fetched, &public.body, public.ids.len(), public.dropped);
             tracing::debug!(
                 page = number,
-                repos = count,
-                status = page.status,
+                repos = sidecar.repos,
+                status = sidecar.status,
                 "page stored"
             );
             self.lake
-                .put(&lake::bronze::page(self.date, org, number), page.body)
+                .put(&lake::bronze::page(self.date, org, number), public.body)
                 .await?;
             self.lake
                 .put(
@@ -257,29 +367,208 @@ impl OrgJob<'_> {
                     bronze::to_json_bytes(&sidecar),
                 )
                 .await?;
-            repos += count;
+            repos += sidecar.repos;
             checksums.push(sidecar.sha256);
-            let Some(next) = page.link.as_deref().and_then(github::next_link) else {
+            let Some(next) = fetched.link.as_deref().and_then(github::next_link) else {
                 return Ok(OrgManifest {
                     org: org.to_string(),
                     snapshot_date: self.date,
+                    canonical_login: None,
+                    public_repos: None,
                     pages: number,
                     repos,
+                    unique_repos: ids.len(),
                     sha256: bronze::org_checksum(checksums.iter().map(String::as_str)),
                 });
             };
             url = Url::parse(next)
                 .map_err(|e| invalid(format!("Link rel=\"next\" {next:?} is not a URL: {e}")))?;
-            if seen.contains(&url) {
+            if seen_urls.contains(&url) {
                 return Err(invalid(format!("Link rel=\"next\" loops back to {url}")));
             }
         }
     }
+
+    /// One API response; a 304 becomes a copy of the earlier snapshot's stored response.
+    async fn fetch_api(
+        &self,
+        client: &GithubClient,
+        org: &OrgLogin,
+        url: &Url,
+        previous: Option<&PreviousResponse>,
+    ) -> Result<Fetched, ExtractError> {
+        let etag = previous.and_then(|p| p.etag.as_deref());
+        match client.get(org, url, etag).await? {
+            ApiResponse::Page {
+                body,
+                etag,
+                link,
+                rate_limit,
+                attempts,
+            } => Ok(Fetched {
+                url: url.clone(),
+                status: 200,
+                body,
+                etag,
+                link,
+                not_modified_from: None,
+                replayed_from: None,
+                rate_limit,
+                attempts,
+            }),
+            ApiResponse::NotModified {
+                etag,
+                rate_limit,
+                attempts,
+            } => {
+                // A 304 only answers an If-None-Match we sent, so `previous` exists.
+                let Some(previous) = previous else {
+                    return Err(ExtractError::Unexpected {
+                        org: org.clone(),
+                        url: url.to_string(),
+                        message: "304 Not Modified to a request without If-None-Match".into(),
+                    });
+                };
+                let body = self.lake.get(&previous.body_key).await?.ok_or_else(|| {
+                    ExtractError::Unexpected {
+                        org: org.clone(),
+                        url: url.to_string(),
+                        message: format!("304, but {} is gone from the lake", previous.body_key),
+                    }
+                })?;
+                Ok(Fetched {
+                    url: url.clone(),
+                    status: 304,
+                    body,
+                    etag: etag.or_else(|| previous.etag.clone()),
+                    link: previous.link.clone(),
+                    not_modified_from: Some(previous.date),
+                    replayed_from: None,
+                    rate_limit,
+                    attempts,
+                })
+            }
+        }
+    }
+
+    /// The sidecar of `fetched`, stored as `stored` (its public repositories only).
+    fn sidecar(
+        &self,
+        fetched: &Fetched,
+        stored: &[u8],
+        repos: usize,
+        dropped_non_public: usize,
+    ) -> PageSidecar {
+        PageSidecar {
+            url: fetched.url.to_string(),
+            status: fetched.status,
+            etag: fetched.etag.clone(),
+            link: fetched.link.clone(),
+            api_version: self.settings.config.github.api_version.clone(),
+            fetched_at: Utc::now(),
+            not_modified_from: fetched.not_modified_from,
+            replayed_from: fetched.replayed_from.clone(),
+            rate_limit: fetched.rate_limit.clone(),
+            attempts: fetched.attempts,
+            repos,
+            dropped_non_public,
+            sha256: bronze::sha256_hex(stored),
+        }
+    }
 }
 
-/// Counts the repositories of a page, which must be a JSON array of objects.
-fn count_repos(body: &[u8]) -> Result<usize, String> {
-    let items: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(body)
+/// Warns when the listing and `public_repos` disagree: a repository created or deleted
+/// during paging, or a listing GitHub cut short.
+fn check_completeness(manifest: &OrgManifest, metadata: &OrgMetadata) {
+    if let Some(expected) = metadata.public_repos {
+        if expected != manifest.unique_repos as u64 {
+            warn!(
+                listed = manifest.unique_repos,
+                public_repos = expected,
+                "the listing and the org's public_repos differ"
+            );
+        }
+    }
+}
+
+/// A page with only its public repositories.
+struct PublicPage {
+    body: Bytes,
+    ids: Vec<u64>,
+    dropped: usize,
+}
+
+#[derive(Deserialize)]
+struct RepoVisibility {
+    id: u64,
+    #[serde(default)]
+    private: bool,
+    #[serde(default)]
+    visibility: Option<String>,
+}
+
+/// Checks that a page is a JSON array of repository objects and removes any repository that
+/// is private or not `public`. The bytes are kept as received unless something was removed;
+/// then the kept objects are re-joined byte for byte.
+fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
+    let items: Vec<&RawValue> = serde_json::from_slice(body)
         .map_err(|e| format!("not a JSON array of repository objects: {e}"))?;
-    Ok(items.len())
+    let mut kept = Vec::with_capacity(items.len());
+    let mut ids = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        if !item.get().starts_with('{') {
+            return Err(format!("item #{} is not a repository object", index + 1));
+        }
+        let repo: RepoVisibility =
+            serde_json::from_str(item.get()).map_err(|e| format!("repo #{}: {e}", index + 1))?;
+        let public = !repo.private && repo.visibility.as_deref().is_none_or(|v| v == "public");
+        if public {
+            kept.push(item.get());
+            ids.push(repo.id);
+        }
+    }
+    let dropped = items.len() - kept.len();
+    let body = if dropped == 0 {
+        body.clone()
+    } else {
+        Bytes::from(format!("[{}]", kept.join(",")))
+    };
+    Ok(PublicPage { body, ids, dropped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_pages_are_kept_byte_for_byte() {
+        let body = Bytes::from_static(br#"[ {"id": 1, "private": false},  {"id": 2} ]"#);
+        let page = keep_public(&body).unwrap();
+        assert_eq!(page.body, body);
+        assert_eq!((page.ids, page.dropped), (vec![1, 2], 0));
+    }
+
+    #[test]
+    fn private_and_internal_repos_are_removed_before_storing() {
+        let body = Bytes::from_static(
+            br#"[{"id": 1, "name": "open"}, {"id": 2, "name": "secret-plan", "private": true},
+                {"id": 3, "name": "inner", "private": false, "visibility": "internal"}]"#,
+        );
+        let page = keep_public(&body).unwrap();
+        assert_eq!(page.body.as_ref(), br#"[{"id": 1, "name": "open"}]"#);
+        assert_eq!((page.ids, page.dropped), (vec![1], 2));
+    }
+
+    #[test]
+    fn pages_that_are_not_arrays_of_objects_are_rejected() {
+        for (body, expected) in [
+            (&br#"{"message": "Not Found"}"#[..], "not a JSON array"),
+            (br#"[1, 2]"#, "item #1 is not a repository object"),
+            (br#"[{"name": "no id"}]"#, "repo #1: missing field `id`"),
+            (b"<html>", "not a JSON array"),
+        ] {
+            let err = keep_public(&Bytes::copy_from_slice(body)).err().unwrap();
+            assert!(err.contains(expected), "{err}");
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! Replays recorded API pages (`DIR/<login>/page-N.json`) as the API would serve them.
+//! Replays recorded API responses (`DIR/<login>/page-N.json`, optionally `DIR/<login>/org.json`)
+//! as the API would serve them.
 //!
 //! Page N answers the URL whose `page` query parameter is N (the first URL has none), with a
 //! `Link: rel="next"` header while page N+1 exists, so extract pages through a recording
@@ -8,8 +9,15 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use super::{ExtractError, FetchedPage};
+use super::ExtractError;
 use crate::domain::OrgLogin;
+
+/// One recorded response.
+pub struct Recorded {
+    pub body: Vec<u8>,
+    pub link: Option<String>,
+    pub path: PathBuf,
+}
 
 pub struct ReplaySource {
     dir: PathBuf,
@@ -28,17 +36,12 @@ impl ReplaySource {
         })
     }
 
-    pub async fn fetch(&self, org: &OrgLogin, url: &Url) -> Result<FetchedPage, ExtractError> {
+    /// The recorded page that answers `url`.
+    pub async fn page(&self, org: &OrgLogin, url: &Url) -> Result<Recorded, ExtractError> {
         let org_dir = self.org_dir(org)?;
         let number = page_number(url);
         let path = org_dir.join(format!("page-{number}.json"));
-        let body = tokio::fs::read(&path)
-            .await
-            .map_err(|e| ExtractError::Replay {
-                org: org.clone(),
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+        let body = self.read(org, &path).await?;
         let next = org_dir.join(format!("page-{}.json", number + 1));
         let link = next.is_file().then(|| {
             let mut next_url = url.clone();
@@ -54,14 +57,31 @@ impl ReplaySource {
                 .append_pair("page", &(number + 1).to_string());
             format!("<{next_url}>; rel=\"next\"")
         });
-        Ok(FetchedPage {
-            url: url.to_string(),
-            status: 200,
-            etag: None,
-            link,
-            body: body.into(),
-            replayed_from: Some(path.display().to_string()),
-        })
+        Ok(Recorded { body, link, path })
+    }
+
+    /// The recorded `GET /orgs/{org}`, if the recording has one.
+    pub async fn org(&self, org: &OrgLogin) -> Result<Option<Recorded>, ExtractError> {
+        let path = self.org_dir(org)?.join("org.json");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let body = self.read(org, &path).await?;
+        Ok(Some(Recorded {
+            body,
+            link: None,
+            path,
+        }))
+    }
+
+    async fn read(&self, org: &OrgLogin, path: &Path) -> Result<Vec<u8>, ExtractError> {
+        tokio::fs::read(path)
+            .await
+            .map_err(|e| ExtractError::Replay {
+                org: org.clone(),
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })
     }
 
     fn org_dir(&self, org: &OrgLogin) -> Result<PathBuf, ExtractError> {

@@ -140,16 +140,12 @@ impl Workdir {
             .unwrap_or_else(|e| panic!("{relative}: {e}"))
     }
 
-    /// Runs `ohs` in this directory with a clean `OHS_*`/`GITHUB_TOKEN` environment.
+    /// Runs `ohs` in this directory with a clean environment.
     pub fn ohs(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ohs"));
-        cmd.current_dir(self.path()).args(args);
-        for (key, _) in std::env::vars() {
-            if key.starts_with("OHS_") || key == "GITHUB_TOKEN" || key == "RUST_LOG" {
-                cmd.env_remove(key);
-            }
-        }
-        cmd.output().expect("run ohs")
+        ohs_command(self.path())
+            .args(args)
+            .output()
+            .expect("run ohs")
     }
 
     /// Runs the whole pipeline offline on the recorded pages for `date`.
@@ -166,6 +162,18 @@ impl Workdir {
             date,
         ])
     }
+}
+
+/// `ohs` in `dir`, without any `OHS_*`, `GITHUB_TOKEN` or `RUST_LOG` of the caller's.
+pub fn ohs_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ohs"));
+    cmd.current_dir(dir);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("OHS_") || key == "GITHUB_TOKEN" || key == "RUST_LOG" {
+            cmd.env_remove(key);
+        }
+    }
+    cmd
 }
 
 /// Asserts that `output` succeeded, showing its stderr when not.

@@ -2,6 +2,8 @@
 
 mod cli;
 mod common;
+mod extract;
+mod github_mock;
 mod lake;
 mod pipeline;
 mod site;
