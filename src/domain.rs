@@ -88,11 +88,6 @@ impl OrgLogin {
     pub fn key(&self) -> String {
         self.0.to_ascii_lowercase()
     }
-
-    /// The organisation's page on GitHub, used when no repository tells us the owner's URL.
-    pub fn github_url(&self) -> String {
-        format!("https://github.com/{}", self.0)
-    }
 }
 
 impl FromStr for OrgLogin {

@@ -5,8 +5,12 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
+use indicatif::ProgressStyle;
 use open_health_stats::cli::{self, Cli, LogFormat};
-use tracing_subscriber::EnvFilter;
+use tracing_indicatif::IndicatifLayer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{fmt, EnvFilter};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -59,16 +63,30 @@ fn init_tracing(format: LogFormat, verbose: u8, quiet: u8) {
             filter = filter.add_directive(directive);
         }
     }
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Text => builder.with_target(false).init(),
-        LogFormat::Json => builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
+        LogFormat::Json => registry
+            .with(
+                fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_writer(std::io::stderr),
+            )
             .init(),
+        LogFormat::Text => {
+            // One progress line per span (stage, org) on a terminal; plain lines otherwise.
+            let progress = IndicatifLayer::new().with_progress_style(
+                ProgressStyle::with_template(
+                    "{span_child_prefix}{spinner} {span_name}{{{span_fields}}} {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            let lines = fmt::layer()
+                .with_target(false)
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(progress.get_stderr_writer());
+            registry.with(lines).with(progress).init()
+        }
     }
 }

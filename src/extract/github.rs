@@ -19,6 +19,7 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, ETAG, IF_NO
 use reqwest::{Response, StatusCode};
 use serde::Deserialize;
 use tracing::{debug, warn};
+use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
 use super::ExtractError;
@@ -158,6 +159,8 @@ impl GithubClient {
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
                 if let Failure::Retry { reason, .. } = f {
                     warn!(org = %org, url = %url, wait_secs = wait.as_secs_f64(), reason = %reason, "retrying after a wait");
+                    let progress = format!("waiting {:.0}s to retry: {reason}", wait.as_secs_f64());
+                    tracing::Span::current().pb_set_message(&progress);
                 }
             })
             .await;
@@ -373,6 +376,8 @@ impl GithubClient {
             }));
         }
         warn!(org = %org, remaining, wait_secs = wait.as_secs(), "rate limit nearly spent: pausing until it resets");
+        let progress = format!("waiting {}s for the rate limit to reset", wait.as_secs());
+        tracing::Span::current().pb_set_message(&progress);
         tokio::time::sleep(wait).await;
         Ok(())
     }

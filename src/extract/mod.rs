@@ -23,6 +23,7 @@ use futures::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tracing::{info, info_span, warn, Instrument};
+use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
 use crate::bronze::{self, OrgManifest, PageSidecar, RateLimit, SnapshotManifest};
@@ -358,6 +359,8 @@ impl OrgJob<'_> {
                 status = sidecar.status,
                 "page stored"
             );
+            let progress = format!("page {number}, {} repos", repos + sidecar.repos);
+            tracing::Span::current().pb_set_message(&progress);
             self.lake
                 .put(&lake::bronze::page(self.date, org, number), public.body)
                 .await?;

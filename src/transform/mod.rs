@@ -21,7 +21,7 @@ use crate::config::RunSettings;
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::outputs::{ORG_REPOS_DAILY, SITE_CSV};
 use crate::lake::{self, Lake, LakeError, LakeKey};
-use repos::RepoRecord;
+use repos::{ListingOrg, RepoRecord};
 
 /// Why transform failed. Messages name the snapshot, lake key or org, page and repo.
 #[derive(Debug, thiserror::Error)]
@@ -69,8 +69,9 @@ pub async fn run(settings: &RunSettings, lake: &Lake) -> Result<TransformSummary
             key: lake::bronze::snapshot_success(date),
             message,
         })?;
-        all.extend(read_org(lake, date, &org, settings).await?);
-        orgs.push(org);
+        let (listing, repos) = read_org(lake, date, org, settings).await?;
+        all.extend(repos);
+        orgs.push(listing);
     }
     let total = all.len();
     all.retain(RepoRecord::is_public);
@@ -139,10 +140,10 @@ async fn read_snapshot_manifest(
 async fn read_org(
     lake: &Lake,
     date: SnapshotDate,
-    org: &OrgLogin,
+    org: OrgLogin,
     settings: &RunSettings,
-) -> Result<Vec<RepoRecord>, TransformError> {
-    let manifest_key = lake::bronze::org_manifest(date, org);
+) -> Result<(ListingOrg, Vec<RepoRecord>), TransformError> {
+    let manifest_key = lake::bronze::org_manifest(date, &org);
     let manifest: OrgManifest = match lake.get(&manifest_key).await? {
         Some(bytes) => parse_json(&manifest_key, &bytes)?,
         None => {
@@ -152,14 +153,18 @@ async fn read_org(
             })
         }
     };
+    let listing = ListingOrg {
+        login: org,
+        canonical_login: manifest.canonical_login.clone(),
+    };
     let mut repos = Vec::new();
     let mut checksums = Vec::new();
     for number in 1..=manifest.pages {
-        let (body, sidecar) = read_page(lake, date, org, number).await?;
+        let (body, sidecar) = read_page(lake, date, &listing.login, number).await?;
         let page_repos =
-            repos::parse_page(org, &body, &settings.config.languages).map_err(|message| {
+            repos::parse_page(&listing, &body, &settings.config.languages).map_err(|message| {
                 TransformError::InvalidPage {
-                    org: org.clone(),
+                    org: listing.login.clone(),
                     page: number,
                     message,
                 }
@@ -173,7 +178,7 @@ async fn read_org(
             message: "pages do not match the manifest's checksum".into(),
         });
     }
-    Ok(repos)
+    Ok((listing, repos))
 }
 
 async fn read_page(

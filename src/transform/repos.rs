@@ -12,6 +12,32 @@ use serde_json::value::RawValue;
 
 use crate::domain::{OrgLogin, RepoId};
 
+/// The org whose bronze listing is being read: its configured login and, when extract asked
+/// `GET /orgs/{org}`, its login as GitHub spells it now (it differs after a rename).
+#[derive(Debug, Clone)]
+pub struct ListingOrg {
+    pub login: OrgLogin,
+    pub canonical_login: Option<String>,
+}
+
+impl ListingOrg {
+    /// Whether a repository owned by `owner` belongs in this org's listing.
+    pub fn owns(&self, owner: &str) -> bool {
+        owner.eq_ignore_ascii_case(self.login.as_str())
+            || self
+                .canonical_login
+                .as_deref()
+                .is_some_and(|c| owner.eq_ignore_ascii_case(c))
+    }
+
+    /// The login as GitHub spells it, as far as we know.
+    pub fn github_spelling(&self) -> &str {
+        self.canonical_login
+            .as_deref()
+            .unwrap_or(self.login.as_str())
+    }
+}
+
 /// One repository as it stands in silver.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepoRecord {
@@ -101,7 +127,7 @@ struct RepoIdentity {
 
 /// Parses one bronze page of `org`. `languages` is the exact-match rename map.
 pub fn parse_page(
-    org: &OrgLogin,
+    org: &ListingOrg,
     body: &[u8],
     languages: &BTreeMap<String, String>,
 ) -> Result<Vec<RepoRecord>, String> {
@@ -118,7 +144,7 @@ pub fn parse_page(
 }
 
 fn parse_repo(
-    org: &OrgLogin,
+    org: &ListingOrg,
     json: &str,
     languages: &BTreeMap<String, String>,
 ) -> Result<RepoRecord, String> {
@@ -139,7 +165,7 @@ fn parse_repo(
             format!("{path}: {message}")
         }
     })?;
-    if !repo.owner.login.eq_ignore_ascii_case(org.as_str()) {
+    if !org.owns(&repo.owner.login) {
         return Err(format!(
             "owner.login {:?} is not the org whose listing held it",
             repo.owner.login
@@ -154,7 +180,7 @@ fn parse_repo(
         None => (None, None, None),
     };
     Ok(RepoRecord {
-        org_login: org.to_string(),
+        org_login: org.login.to_string(),
         repo_id: RepoId(repo.id),
         name: repo.name,
         full_name: repo.full_name,
@@ -196,8 +222,11 @@ fn identify(index: usize, json: &str) -> String {
 mod tests {
     use super::*;
 
-    fn org() -> OrgLogin {
-        "nhsx".parse().unwrap()
+    fn org() -> ListingOrg {
+        ListingOrg {
+            login: "nhsx".parse().unwrap(),
+            canonical_login: None,
+        }
     }
 
     fn repo_json(extra: &str) -> String {
@@ -257,5 +286,10 @@ mod tests {
         let other = repo_json("").replace("\"login\": \"nhsx\"", "\"login\": \"nhsuk\"");
         let err = parse_page(&org(), format!("[{other}]").as_bytes(), &map()).unwrap_err();
         assert!(err.contains("owner.login \"nhsuk\""), "{err}");
+        let renamed = ListingOrg {
+            canonical_login: Some("NHSUK".into()),
+            ..org()
+        };
+        assert!(parse_page(&renamed, format!("[{other}]").as_bytes(), &map()).is_ok());
     }
 }

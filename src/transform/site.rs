@@ -16,9 +16,9 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::repos::RepoRecord;
+use super::repos::{ListingOrg, RepoRecord};
 use super::silver::{check_schema, days_since_epoch};
-use crate::domain::{OrgLogin, SnapshotDate};
+use crate::domain::SnapshotDate;
 
 /// One row of the site CSV.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ pub const CSV_HEADER: [&str; 6] = [
 
 /// The series for `orgs` (each appears, even with no repositories), sorted.
 pub fn org_repos_daily(
-    orgs: &[OrgLogin],
+    orgs: &[ListingOrg],
     repos: &[RepoRecord],
     snapshot: SnapshotDate,
 ) -> Vec<SiteRow> {
@@ -53,7 +53,7 @@ pub fn org_repos_daily(
         .flat_map(|org| {
             let own: Vec<&RepoRecord> = repos
                 .iter()
-                .filter(|r| r.org_login.eq_ignore_ascii_case(org.as_str()))
+                .filter(|r| r.org_login.eq_ignore_ascii_case(org.login.as_str()))
                 .collect();
             org_series(org, &own, snapshot.date())
         })
@@ -62,9 +62,15 @@ pub fn org_repos_daily(
     rows
 }
 
-fn org_series(org: &OrgLogin, repos: &[&RepoRecord], snapshot: NaiveDate) -> Vec<SiteRow> {
+fn org_series(org: &ListingOrg, repos: &[&RepoRecord], snapshot: NaiveDate) -> Vec<SiteRow> {
+    let spelling = org.github_spelling();
     let (organisation, url) = repos.first().map_or_else(
-        || (org.to_string(), org.github_url()),
+        || {
+            (
+                spelling.to_string(),
+                format!("https://github.com/{spelling}"),
+            )
+        },
         |r| (r.owner_login.clone(), r.owner_html_url.clone()),
     );
     let mut kept: Vec<&RepoRecord> = repos

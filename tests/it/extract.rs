@@ -9,7 +9,9 @@ use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
 use crate::common::{assert_success, stderr, RepoJson, Workdir};
-use crate::github_mock::{mock_config, run_online, MockGithub, OrgListing};
+use crate::github_mock::{
+    mock_config, run_online, MockGithub, OrgListing, WireFault, WireFaultServer,
+};
 
 const DAY1: &str = "2021-03-04";
 const DAY2: &str = "2021-03-05";
@@ -480,4 +482,46 @@ fn grep_tree(dir: &Path, needle: &str) -> Vec<String> {
         }
     }
     found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn truncated_bodies_and_connection_resets_are_retried() {
+    for fault in [WireFault::TruncatedBody, WireFault::ConnectionReset] {
+        let org = OrgListing::with_repos("nhsx", 1, 40);
+        let server = WireFaultServer::start(&org, fault).await;
+        let work = Workdir::new();
+        mock_config(&work, &server.uri, &["nhsx"], 2);
+        let out = run_online(&work, DAY1, &[]).await;
+        assert!(out.status.success(), "{fault:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains("retrying after a wait"), "{fault:?}");
+        assert_bronze_pages(&work, DAY1, &org);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_renamed_org_is_followed_through_its_redirect() {
+    let github = MockGithub::start().await;
+    let org = OrgListing::with_repos("nhsx", 1, 2);
+    github.mount(&org).await;
+    for (old, new) in [
+        ("/orgs/old-name", "/orgs/nhsx"),
+        (
+            "/orgs/old-name/repos",
+            "/orgs/nhsx/repos?type=public&per_page=100",
+        ),
+    ] {
+        wiremock::Mock::given(wiremock::matchers::path(old))
+            .respond_with(
+                ResponseTemplate::new(301)
+                    .insert_header("location", format!("{}{new}", github.uri()).as_str()),
+            )
+            .mount(&github.server)
+            .await;
+    }
+    let work = Workdir::new();
+    mock_config(&work, &github.uri(), &["old-name"], 0);
+    assert_success(&run_online(&work, DAY1, &[]).await);
+    let manifest = read_json(&bronze_org(&work, DAY1, "old-name").join("_manifest.json"));
+    assert_eq!(manifest["canonical_login"], "nhsx");
+    assert_eq!(open_repos_at(&site_csv(&work), "nhsx", DAY1), 2);
 }

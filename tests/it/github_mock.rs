@@ -3,6 +3,7 @@
 //! `Link` headers, ETags and 304s. Unmatched requests answer 404, so a missing mock shows.
 
 use std::process::Output;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path, query_param, query_param_is_missing};
@@ -214,4 +215,83 @@ pub async fn run_online(work: &Workdir, date: &str, env: &[(&str, &str)]) -> Out
     tokio::task::spawn_blocking(move || cmd.output().expect("run ohs"))
         .await
         .unwrap()
+}
+
+/// Faults below HTTP that wiremock cannot make.
+#[derive(Clone, Copy, Debug)]
+pub enum WireFault {
+    /// A 200 whose body stops short of its Content-Length.
+    TruncatedBody,
+    /// The connection closed with a reset before any response.
+    ConnectionReset,
+}
+
+/// A hand-rolled HTTP/1.1 server on 127.0.0.1 for one single-page org: the first listing
+/// request gets `fault`, every other request a proper answer. Stops when dropped.
+pub struct WireFaultServer {
+    pub uri: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for WireFaultServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl WireFaultServer {
+    pub async fn start(org: &OrgListing, fault: WireFault) -> Self {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let uri = format!("http://{}", listener.local_addr().unwrap());
+        let page = org.page_body(0);
+        let meta =
+            serde_json::to_vec(&json!({"login": org.login, "public_repos": org.repo_count()}))
+                .unwrap();
+        let listing = format!("/orgs/{}/repos", org.login);
+        let task = tokio::spawn(async move {
+            let mut faulted = false;
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let text = String::from_utf8_lossy(&request);
+                let target = text.split_whitespace().nth(1).unwrap_or("").to_string();
+                let is_listing = target.starts_with(&listing);
+                let body = if is_listing { &page } else { &meta };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                if is_listing && !faulted {
+                    faulted = true;
+                    match fault {
+                        WireFault::TruncatedBody => {
+                            let _ = stream.write_all(head.as_bytes()).await;
+                            let _ = stream.write_all(&body[..body.len() / 2]).await;
+                        }
+                        WireFault::ConnectionReset => {
+                            // A zero linger never blocks: closing sends a TCP reset at once.
+                            #[allow(deprecated)]
+                            let _ = stream.set_linger(Some(Duration::ZERO));
+                        }
+                    }
+                    drop(stream);
+                    continue;
+                }
+                let _ = stream.write_all(head.as_bytes()).await;
+                let _ = stream.write_all(body).await;
+                let _ = stream.shutdown().await;
+            }
+        });
+        Self { uri, task }
+    }
 }
