@@ -488,14 +488,63 @@ fn grep_tree(dir: &Path, needle: &str) -> Vec<String> {
 async fn truncated_bodies_and_connection_resets_are_retried() {
     for fault in [WireFault::TruncatedBody, WireFault::ConnectionReset] {
         let org = OrgListing::with_repos("nhsx", 1, 40);
-        let server = WireFaultServer::start(&org, fault).await;
+        let server = WireFaultServer::start(&org, fault, 1).await;
         let work = Workdir::new();
         mock_config(&work, &server.uri, &["nhsx"], 2);
         let out = run_online(&work, DAY1, &[]).await;
         assert!(out.status.success(), "{fault:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("retrying after a wait"), "{fault:?}");
         assert_bronze_pages(&work, DAY1, &org);
+
+        let persistent = WireFaultServer::start(&org, fault, usize::MAX).await;
+        let work = Workdir::new();
+        mock_config(&work, &persistent.uri, &["nhsx"], 1);
+        let out = run_online(&work, DAY1, &[]).await;
+        assert_eq!(out.status.code(), Some(3), "{fault:?}: {}", stderr(&out));
+        let last = stderr(&out).lines().last().unwrap_or_default().to_string();
+        let url = format!(
+            "GET {}/orgs/nhsx/repos?type=public&per_page=100: ",
+            persistent.uri
+        );
+        assert!(
+            last.starts_with(&format!("ohs: extract: org nhsx: {url}")),
+            "{last}"
+        );
+        assert!(last.ends_with("after 2 attempts"), "{last}");
+        assert!(!work.lake().join("site").exists());
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn extract_pauses_before_the_rate_limit_runs_out() {
+    let github = MockGithub::start().await;
+    let org = OrgListing::with_repos("nhsx", 1, 150);
+    github.mount(&org).await;
+    // Page 1 leaves one request in the budget, resetting a second from now.
+    let reset = (chrono::Utc::now().timestamp() + 1).to_string();
+    let nearly_spent = ResponseTemplate::new(200)
+        .set_body_raw(org.page_body(0), "application/json")
+        .insert_header(
+            "link",
+            format!(
+                "<{}/organizations/1/repos?type=public&per_page=100&page=2>; rel=\"next\"",
+                github.uri()
+            )
+            .as_str(),
+        )
+        .insert_header("x-ratelimit-remaining", "1")
+        .insert_header("x-ratelimit-reset", reset.as_str());
+    github.page_mock(&org, 0, nearly_spent, 1).await;
+    let work = Workdir::new();
+    mock_config(&work, &github.uri(), &["nhsx"], 0);
+    let out = run_online(&work, DAY1, &[]).await;
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("rate limit nearly spent: pausing until it resets"),
+        "{}",
+        stderr(&out)
+    );
+    assert_bronze_pages(&work, DAY1, &org);
 }
 
 #[tokio::test(flavor = "multi_thread")]

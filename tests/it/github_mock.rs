@@ -226,8 +226,8 @@ pub enum WireFault {
     ConnectionReset,
 }
 
-/// A hand-rolled HTTP/1.1 server on 127.0.0.1 for one single-page org: the first listing
-/// request gets `fault`, every other request a proper answer. Stops when dropped.
+/// A hand-rolled HTTP/1.1 server on 127.0.0.1 for one single-page org: the first `times`
+/// listing requests get `fault`, every other request a proper answer. Stops when dropped.
 pub struct WireFaultServer {
     pub uri: String,
     task: tokio::task::JoinHandle<()>,
@@ -240,7 +240,7 @@ impl Drop for WireFaultServer {
 }
 
 impl WireFaultServer {
-    pub async fn start(org: &OrgListing, fault: WireFault) -> Self {
+    pub async fn start(org: &OrgListing, fault: WireFault, times: usize) -> Self {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let uri = format!("http://{}", listener.local_addr().unwrap());
@@ -250,7 +250,7 @@ impl WireFaultServer {
                 .unwrap();
         let listing = format!("/orgs/{}/repos", org.login);
         let task = tokio::spawn(async move {
-            let mut faulted = false;
+            let mut faults_left = times;
             loop {
                 let Ok((mut stream, _)) = listener.accept().await else {
                     return;
@@ -271,8 +271,8 @@ impl WireFaultServer {
                     "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
                     body.len()
                 );
-                if is_listing && !faulted {
-                    faulted = true;
+                if is_listing && faults_left > 0 {
+                    faults_left -= 1;
                     match fault {
                         WireFault::TruncatedBody => {
                             let _ = stream.write_all(head.as_bytes()).await;
