@@ -96,7 +96,11 @@ pub enum Command {
         refetch: bool,
     },
     /// Build silver, gold and the site CSV from a complete bronze snapshot (no network).
-    Transform,
+    Transform {
+        /// Rebuild every snapshot that is complete in bronze, not just --snapshot-date.
+        #[arg(long)]
+        all_snapshots: bool,
+    },
     /// Publish a transformed snapshot's gold tables and site files, complete or not at all.
     Publish,
     /// Write the HTML report (not built yet: says so and writes nothing).
@@ -132,7 +136,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Extract { refetch } => extract_stage(&settings, &lake, refetch).await?,
-        Command::Transform => transform_stage(&settings, &lake).await?,
+        Command::Transform {
+            all_snapshots: false,
+        } => transform_stage(&settings, &lake).await?,
+        Command::Transform {
+            all_snapshots: true,
+        } => {
+            let span = info_span!("stage", stage = "transform", snapshots = "all");
+            let built = transform::run_all(&settings, &lake)
+                .instrument(span)
+                .await?;
+            info!(snapshots = built.len(), "rebuilt every complete snapshot");
+        }
         Command::Publish => publish_stage(&settings, &lake).await?,
         Command::Report => report::run(settings.snapshot_date),
     }
@@ -191,6 +206,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             TransformError::Incomplete { .. } => 2,
             TransformError::Corrupt { .. }
             | TransformError::InvalidPage { .. }
+            | TransformError::Model { .. }
             | TransformError::Polars { .. } => 4,
         };
     }
@@ -198,6 +214,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         return match e {
             PublishError::Lake(e) => lake_code(e),
             PublishError::NotStaged { .. } => 2,
+            PublishError::Corrupt { .. } => 4,
         };
     }
     1

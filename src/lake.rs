@@ -9,7 +9,7 @@
 //! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.meta.json
 //! bronze/github/repos/snapshot_date=S/org=<login>/org.json          GET /orgs/{org}, and org.meta.json
 //! bronze/github/repos/snapshot_date=S/org=<login>/_manifest.json    the org is complete
-//! silver/repos/snapshot_date=S/part-0.parquet
+//! silver/{repos,orgs}/snapshot_date=S/part-0.parquet
 //! staging/snapshot_date=S/<output>                                  built, not yet published
 //! gold/<table>/snapshot_date=S/part-0.parquet                       published
 //! gold/_manifests/snapshot_date=S/_manifest.json                    written last by publish
@@ -149,8 +149,16 @@ pub mod silver {
     use super::*;
 
     pub fn repos(date: SnapshotDate) -> LakeKey {
+        table("repos", date)
+    }
+
+    pub fn orgs(date: SnapshotDate) -> LakeKey {
+        table("orgs", date)
+    }
+
+    fn table(name: &str, date: SnapshotDate) -> LakeKey {
         let date = partition("snapshot_date", date);
-        LakeKey::from_parts(["silver", "repos", date.as_str(), "part-0.parquet"])
+        LakeKey::from_parts(["silver", name, date.as_str(), "part-0.parquet"])
     }
 }
 
@@ -172,7 +180,15 @@ pub mod outputs {
     /// The gold twin of the site CSV.
     pub const ORG_REPOS_DAILY: Output = Output::GoldTable("org_repos_daily");
     /// Everything transform stages and publish publishes, gold tables first.
-    pub const ALL: [Output; 2] = [ORG_REPOS_DAILY, SITE_CSV];
+    pub const ALL: [Output; 7] = [
+        ORG_REPOS_DAILY,
+        Output::GoldTable("org_latest"),
+        Output::GoldTable("org_snapshot_counts"),
+        Output::GoldTable("language_counts"),
+        Output::GoldTable("licence_counts"),
+        Output::GoldTable("headline"),
+        SITE_CSV,
+    ];
 
     pub fn staging(date: SnapshotDate) -> LakeKey {
         LakeKey::from_parts(["staging", &partition("snapshot_date", date)])
@@ -187,6 +203,11 @@ pub mod outputs {
             }
             Output::SiteFile(name) => child(&child(&staging, "site"), name),
         }
+    }
+
+    /// What transform records about the staged outputs, for publish's manifest.
+    pub fn build_record(date: SnapshotDate) -> LakeKey {
+        child(&staging(date), "_build.json")
     }
 
     /// Where readers find `output` once published.

@@ -12,12 +12,15 @@ use tracing::info;
 use crate::bronze::{sha256_hex, to_json_bytes};
 use crate::domain::SnapshotDate;
 use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
+use crate::transform::BuildRecord;
 
 /// Why publish failed. Nothing already published is changed by a failed publish.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
     #[error("publish: snapshot {date} has no staged {key}: run `ohs transform --snapshot-date {date}` first")]
     NotStaged { date: SnapshotDate, key: LakeKey },
+    #[error("publish: {key}: {message}")]
+    Corrupt { key: LakeKey, message: String },
     #[error("publish: {0}")]
     Lake(#[from] LakeError),
 }
@@ -36,6 +39,8 @@ pub struct PublishManifest {
     pub snapshot_date: SnapshotDate,
     /// The `ohs` version that published it.
     pub version: String,
+    /// What built the outputs: version, SPDX licence list, row counts.
+    pub build: BuildRecord,
     pub objects: Vec<PublishedObject>,
 }
 
@@ -51,6 +56,19 @@ pub struct PublishSummary {
 
 /// Publishes the staged outputs of `date`.
 pub async fn run(lake: &Lake, date: SnapshotDate) -> Result<PublishSummary, PublishError> {
+    let build_key = outputs::build_record(date);
+    let build: BuildRecord = match lake.get(&build_key).await? {
+        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| PublishError::Corrupt {
+            key: build_key,
+            message: e.to_string(),
+        })?,
+        None => {
+            return Err(PublishError::NotStaged {
+                date,
+                key: build_key,
+            })
+        }
+    };
     let mut staged = Vec::new();
     for output in &outputs::ALL {
         let key = outputs::staged(date, output);
@@ -75,6 +93,7 @@ pub async fn run(lake: &Lake, date: SnapshotDate) -> Result<PublishSummary, Publ
     let manifest = PublishManifest {
         snapshot_date: date,
         version: env!("CARGO_PKG_VERSION").to_string(),
+        build,
         objects: gold_objects,
     };
     let (_, changed) = put_if_changed(

@@ -5,23 +5,27 @@
 //! repository id, writes silver, then stages the gold tables and site files for publish.
 //! It can be re-run on any past snapshot; the same bronze gives byte-identical outputs.
 
+pub mod gold;
+pub mod normalise;
 pub mod parquet;
 pub mod repos;
 pub mod silver;
 pub mod site;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use bytes::Bytes;
-use polars::prelude::PolarsError;
+use polars::prelude::{DataFrame, PolarsError};
+use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::bronze::{self, OrgManifest, PageSidecar, SnapshotManifest};
 use crate::config::RunSettings;
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::outputs::{ORG_REPOS_DAILY, SITE_CSV};
-use crate::lake::{self, Lake, LakeError, LakeKey};
+use crate::lake::{self, Lake, LakeError, LakeKey, Output};
 use repos::{ListingOrg, RepoRecord};
+use silver::OrgRecord;
 
 /// Why transform failed. Messages name the snapshot, lake key or org, page and repo.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +40,11 @@ pub enum TransformError {
         page: u32,
         message: String,
     },
+    #[error("transform: {file}: {source}")]
+    Model {
+        file: &'static str,
+        source: PolarsError,
+    },
     #[error("transform: {what}: {source}")]
     Polars {
         what: &'static str,
@@ -48,77 +57,228 @@ pub enum TransformError {
 /// What one transform produced.
 #[derive(Debug, PartialEq, Eq)]
 pub struct TransformSummary {
+    pub snapshot_date: SnapshotDate,
     pub orgs: usize,
     /// Public repositories in silver.
     pub repos: usize,
-    pub site_rows: usize,
     /// Repositories seen on more than one page (kept once).
     pub duplicates: usize,
     /// Non-public repositories dropped.
     pub non_public: usize,
+    /// Rows of each staged gold table, by table.
+    pub gold_rows: BTreeMap<String, usize>,
+}
+
+/// What transform leaves beside the staged outputs for publish to record
+/// (`staging/snapshot_date=S/_build.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildRecord {
+    pub snapshot_date: SnapshotDate,
+    /// The `ohs` version that built the outputs.
+    pub version: String,
+    /// The SPDX licence list behind the licence columns.
+    pub spdx_license_list_version: String,
+    pub orgs: usize,
+    pub repos: usize,
+    pub gold_rows: BTreeMap<String, usize>,
+}
+
+/// Rebuilds every snapshot that is complete in bronze, oldest first.
+pub async fn run_all(
+    settings: &RunSettings,
+    lake: &Lake,
+) -> Result<Vec<TransformSummary>, TransformError> {
+    let mut summaries = Vec::new();
+    for date in complete_snapshots(lake).await? {
+        summaries.push(run_snapshot(settings, lake, date).await?);
+    }
+    Ok(summaries)
+}
+
+/// The snapshot dates with a `_SUCCESS` in bronze, sorted.
+pub async fn complete_snapshots(lake: &Lake) -> Result<Vec<SnapshotDate>, TransformError> {
+    let mut dates = Vec::new();
+    for partition in lake
+        .partitions(&lake::bronze::repos_root(), "snapshot_date")
+        .await?
+    {
+        let Ok(date) = partition.parse::<SnapshotDate>() else {
+            continue;
+        };
+        if lake.exists(&lake::bronze::snapshot_success(date)).await? {
+            dates.push(date);
+        }
+    }
+    Ok(dates)
 }
 
 /// Builds silver and stages gold and site outputs for the run's snapshot date.
 pub async fn run(settings: &RunSettings, lake: &Lake) -> Result<TransformSummary, TransformError> {
-    let date = settings.snapshot_date;
-    let snapshot = read_snapshot_manifest(lake, date).await?;
-    let mut orgs = Vec::new();
-    let mut all = Vec::new();
-    for login in &snapshot.orgs {
-        let org: OrgLogin = login.parse().map_err(|message| TransformError::Corrupt {
-            key: lake::bronze::snapshot_success(date),
-            message,
-        })?;
-        let (listing, repos) = read_org(lake, date, org, settings).await?;
-        all.extend(repos);
-        orgs.push(listing);
-    }
-    let total = all.len();
-    all.retain(RepoRecord::is_public);
-    let non_public = total - all.len();
+    run_snapshot(settings, lake, settings.snapshot_date).await
+}
+
+async fn run_snapshot(
+    settings: &RunSettings,
+    lake: &Lake,
+    date: SnapshotDate,
+) -> Result<TransformSummary, TransformError> {
+    let (listings, mut repos) = read_bronze(settings, lake, date).await?;
+    let total = repos.len();
+    repos.retain(RepoRecord::is_public);
+    let non_public = total - repos.len();
     let mut seen = HashSet::new();
-    all.retain(|r| seen.insert(r.repo_id));
-    let duplicates = total - non_public - all.len();
+    repos.retain(|r| seen.insert(r.repo_id));
+    let duplicates = total - non_public - repos.len();
     if duplicates > 0 {
         warn!(
             duplicates,
             "repositories listed more than once; kept the first"
         );
     }
-    all.sort_by(|a, b| (&a.org_login, a.repo_id).cmp(&(&b.org_login, b.repo_id)));
+    repos.sort_by(|a, b| (&a.org_login, a.repo_id).cmp(&(&b.org_login, b.repo_id)));
+    let orgs = org_records(settings, &listings, &repos);
 
     let polars_err = |what| move |source| TransformError::Polars { what, source };
-    let mut silver = silver::repos_frame(&all, date).map_err(polars_err("silver repos"))?;
-    let silver_bytes =
-        parquet::to_parquet_bytes(&mut silver).map_err(polars_err("silver repos"))?;
-    lake.put(&lake::silver::repos(date), silver_bytes).await?;
+    let silver_repos = silver::repos_frame(&repos, date).map_err(polars_err("silver repos"))?;
+    let silver_orgs = silver::orgs_frame(&orgs, date).map_err(polars_err("silver orgs"))?;
+    put_parquet(
+        lake,
+        lake::silver::repos(date),
+        silver_repos.clone(),
+        "silver repos",
+    )
+    .await?;
+    put_parquet(
+        lake,
+        lake::silver::orgs(date),
+        silver_orgs.clone(),
+        "silver orgs",
+    )
+    .await?;
 
-    let rows = site::org_repos_daily(&orgs, &all, date);
-    let mut daily = site::gold_frame(&rows).map_err(polars_err("gold org_repos_daily"))?;
-    let daily_bytes =
-        parquet::to_parquet_bytes(&mut daily).map_err(polars_err("gold org_repos_daily"))?;
-    lake.put(&lake::outputs::staged(date, &ORG_REPOS_DAILY), daily_bytes)
+    let mut gold_rows = BTreeMap::new();
+    let rows = site::org_repos_daily(&orgs, &repos, date);
+    let daily = site::gold_frame(&rows).map_err(polars_err("gold org_repos_daily"))?;
+    gold_rows.insert("org_repos_daily".to_string(), daily.height());
+    let staged = |output| lake::outputs::staged(date, &output);
+    put_parquet(lake, staged(ORG_REPOS_DAILY), daily, "gold org_repos_daily").await?;
+    let mut ctx = gold::silver_context(&silver_repos, &silver_orgs);
+    for model in &gold::MODELS {
+        let table = model
+            .build(&mut ctx)
+            .map_err(|source| TransformError::Model {
+                file: model.file,
+                source,
+            })?;
+        gold_rows.insert(model.table.to_string(), table.height());
+        put_parquet(
+            lake,
+            staged(Output::GoldTable(model.table)),
+            table,
+            model.file,
+        )
         .await?;
-    lake.put(&lake::outputs::staged(date, &SITE_CSV), site::to_csv(&rows))
-        .await?;
+    }
+    lake.put(&staged(SITE_CSV), site::to_csv(&rows)).await?;
 
     let summary = TransformSummary {
+        snapshot_date: date,
         orgs: orgs.len(),
-        repos: all.len(),
-        site_rows: rows.len(),
+        repos: repos.len(),
         duplicates,
         non_public,
+        gold_rows,
     };
+    let build = BuildRecord {
+        snapshot_date: date,
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        spdx_license_list_version: normalise::spdx_list_version().to_string(),
+        orgs: summary.orgs,
+        repos: summary.repos,
+        gold_rows: summary.gold_rows.clone(),
+    };
+    lake.put(
+        &lake::outputs::build_record(date),
+        bronze::to_json_bytes(&build),
+    )
+    .await?;
     info!(
         snapshot_date = %date,
         orgs = summary.orgs,
         repos = summary.repos,
-        site_rows = summary.site_rows,
+        site_rows = rows.len(),
         duplicates,
         non_public,
         "transform complete"
     );
     Ok(summary)
+}
+
+/// Every org's listing and repositories in the complete bronze snapshot `date`.
+async fn read_bronze(
+    settings: &RunSettings,
+    lake: &Lake,
+    date: SnapshotDate,
+) -> Result<(Vec<ListingOrg>, Vec<RepoRecord>), TransformError> {
+    let snapshot = read_snapshot_manifest(lake, date).await?;
+    let mut listings = Vec::new();
+    let mut repos = Vec::new();
+    for login in &snapshot.orgs {
+        let org: OrgLogin = login.parse().map_err(|message| TransformError::Corrupt {
+            key: lake::bronze::snapshot_success(date),
+            message,
+        })?;
+        let (listing, org_repos) = read_org(lake, date, org, settings).await?;
+        repos.extend(org_repos);
+        listings.push(listing);
+    }
+    Ok((listings, repos))
+}
+
+/// Silver `orgs`: each org's GitHub spelling comes from its repositories' owner, else from
+/// `GET /orgs/{org}`, else from the configuration; sorted by org_login.
+fn org_records(
+    settings: &RunSettings,
+    listings: &[ListingOrg],
+    repos: &[RepoRecord],
+) -> Vec<OrgRecord> {
+    let mut orgs: Vec<OrgRecord> = listings
+        .iter()
+        .map(|listing| {
+            let login = listing.login.to_string();
+            let owner = repos.iter().find(|r| r.org_login == login);
+            let (organisation, url) = match owner {
+                Some(r) => (r.owner_login.clone(), r.owner_html_url.clone()),
+                None => {
+                    let spelling = listing.github_spelling();
+                    (
+                        spelling.to_string(),
+                        format!("https://github.com/{spelling}"),
+                    )
+                }
+            };
+            OrgRecord {
+                display_name: settings.display_name(&listing.login),
+                org_login: login,
+                organisation,
+                url,
+            }
+        })
+        .collect();
+    orgs.sort_by(|a, b| a.org_login.cmp(&b.org_login));
+    orgs
+}
+
+async fn put_parquet(
+    lake: &Lake,
+    key: LakeKey,
+    mut df: DataFrame,
+    what: &'static str,
+) -> Result<(), TransformError> {
+    let bytes = parquet::to_parquet_bytes(&mut df)
+        .map_err(|source| TransformError::Polars { what, source })?;
+    lake.put(&key, bytes).await?;
+    Ok(())
 }
 
 async fn read_snapshot_manifest(

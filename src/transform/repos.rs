@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::normalise::{language_type, licence_facts, LicenceFacts};
 use crate::domain::{OrgLogin, RepoId};
 
 /// The org whose bronze listing is being read: its configured login and, when extract asked
@@ -60,10 +61,14 @@ pub struct RepoRecord {
     pub language: Option<String>,
     /// `language` through the configured exact-match map.
     pub language_normalised: Option<String>,
+    /// Linguist's type of `language`: programming, markup, data or prose.
+    pub language_type: Option<&'static str>,
     pub license_key: Option<String>,
     /// GitHub's licence name ("MIT License", "Other"); `None` when there is no licence.
     pub license_name: Option<String>,
+    /// As GitHub reports it, legacy ids (`GPL-3.0`) included.
     pub license_spdx_id: Option<String>,
+    pub licence: LicenceFacts,
     pub stargazers_count: u64,
     pub forks_count: u64,
     pub open_issues_count: u64,
@@ -175,10 +180,15 @@ fn parse_repo(
         .language
         .as_ref()
         .map(|l| languages.get(l).unwrap_or(l).clone());
+    let licence = licence_facts(
+        repo.license.is_some(),
+        repo.license.as_ref().and_then(|l| l.spdx_id.as_deref()),
+    );
     let (license_key, license_name, license_spdx_id) = match repo.license {
         Some(l) => (Some(l.key), Some(l.name), l.spdx_id),
         None => (None, None, None),
     };
+    let language_type = repo.language.as_deref().and_then(language_type);
     Ok(RepoRecord {
         org_login: org.login.to_string(),
         repo_id: RepoId(repo.id),
@@ -195,9 +205,11 @@ fn parse_repo(
         pushed_at: repo.pushed_at,
         language: repo.language,
         language_normalised,
+        language_type,
         license_key,
         license_name,
         license_spdx_id,
+        licence,
         stargazers_count: repo.stargazers_count,
         forks_count: repo.forks_count,
         open_issues_count: repo.open_issues_count,

@@ -7,8 +7,9 @@
 //! name greatest in code-point order). Every org is computed on its own, so nothing carries
 //! from one org to the next; rows are sorted by Organisation then Date.
 //!
-//! Computed in Rust rather than SQL: the running "top value as of each day" is a cumulative
-//! arg-max per group, which polars SQL cannot express without an as-of join.
+//! Computed in Rust rather than as a SQL model: the top value "as of each day" is a running
+//! arg-max over every earlier day, which SQL can only express by joining each day to all
+//! earlier ones (quadratic per organisation); one pass in date order is linear and plain.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -16,8 +17,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::repos::{ListingOrg, RepoRecord};
-use super::silver::{check_schema, days_since_epoch};
+use super::repos::RepoRecord;
+use super::silver::{check_schema, days_since_epoch, OrgRecord};
 use crate::domain::SnapshotDate;
 
 /// One row of the site CSV.
@@ -44,7 +45,7 @@ pub const CSV_HEADER: [&str; 6] = [
 
 /// The series for `orgs` (each appears, even with no repositories), sorted.
 pub fn org_repos_daily(
-    orgs: &[ListingOrg],
+    orgs: &[OrgRecord],
     repos: &[RepoRecord],
     snapshot: SnapshotDate,
 ) -> Vec<SiteRow> {
@@ -53,7 +54,7 @@ pub fn org_repos_daily(
         .flat_map(|org| {
             let own: Vec<&RepoRecord> = repos
                 .iter()
-                .filter(|r| r.org_login.eq_ignore_ascii_case(org.login.as_str()))
+                .filter(|r| r.org_login == org.org_login)
                 .collect();
             org_series(org, &own, snapshot.date())
         })
@@ -62,17 +63,8 @@ pub fn org_repos_daily(
     rows
 }
 
-fn org_series(org: &ListingOrg, repos: &[&RepoRecord], snapshot: NaiveDate) -> Vec<SiteRow> {
-    let spelling = org.github_spelling();
-    let (organisation, url) = repos.first().map_or_else(
-        || {
-            (
-                spelling.to_string(),
-                format!("https://github.com/{spelling}"),
-            )
-        },
-        |r| (r.owner_login.clone(), r.owner_html_url.clone()),
-    );
+fn org_series(org: &OrgRecord, repos: &[&RepoRecord], snapshot: NaiveDate) -> Vec<SiteRow> {
+    let (organisation, url) = (&org.organisation, &org.url);
     let mut kept: Vec<&RepoRecord> = repos
         .iter()
         .copied()
@@ -177,7 +169,7 @@ pub fn gold_schema() -> Schema {
     [
         ("organisation", DataType::String),
         ("date", DataType::Date),
-        ("open_repositories", DataType::UInt64),
+        ("open_repositories", DataType::Int64),
         ("top_language", DataType::String),
         ("top_license", DataType::String),
         ("url", DataType::String),
@@ -204,7 +196,9 @@ pub fn gold_frame(rows: &[SiteRow]) -> PolarsResult<DataFrame> {
             .into_column(),
         Column::new(
             "open_repositories".into(),
-            rows.iter().map(|r| r.open_repositories).collect::<Vec<_>>(),
+            rows.iter()
+                .map(|r| r.open_repositories as i64)
+                .collect::<Vec<_>>(),
         ),
         text("top_language", |r| r.top_language.as_deref()),
         text("top_license", |r| r.top_license.as_deref()),

@@ -7,3 +7,4 @@ mod github_mock;
 mod lake;
 mod pipeline;
 mod site;
+mod transform;

@@ -1,0 +1,34 @@
+-- Views over the lake for DuckDB, so the models in sql/gold/ run unchanged and the
+-- published tables can be queried by name. Run from the directory that holds lake/:
+--
+--     duckdb -c ".read sql/duckdb/views.sql" -c "select * from org_latest"
+--
+-- Every timestamp is UTC: days and years are cut in UTC, as ohs cuts them.
+
+set timezone = 'UTC';
+
+-- silver: what the gold models read
+create or replace view silver_repos as
+select * from read_parquet('lake/silver/repos/*/*.parquet', hive_partitioning = true);
+
+create or replace view silver_orgs as
+select * from read_parquet('lake/silver/orgs/*/*.parquet', hive_partitioning = true);
+
+-- gold: the published tables
+create or replace view org_repos_daily as
+select * from read_parquet('lake/gold/org_repos_daily/*/*.parquet', hive_partitioning = true);
+
+create or replace view org_latest as
+select * from read_parquet('lake/gold/org_latest/*/*.parquet', hive_partitioning = true);
+
+create or replace view org_snapshot_counts as
+select * from read_parquet('lake/gold/org_snapshot_counts/*/*.parquet', hive_partitioning = true);
+
+create or replace view language_counts as
+select * from read_parquet('lake/gold/language_counts/*/*.parquet', hive_partitioning = true);
+
+create or replace view licence_counts as
+select * from read_parquet('lake/gold/licence_counts/*/*.parquet', hive_partitioning = true);
+
+create or replace view headline as
+select * from read_parquet('lake/gold/headline/*/*.parquet', hive_partitioning = true);

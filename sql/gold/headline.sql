@@ -1,0 +1,112 @@
+-- headline: the site's headline facts, computed rather than typed by hand.
+-- grain: one row per snapshot_date
+-- key: (snapshot_date)
+
+with
+
+orgs as (
+    select * from silver_orgs
+),
+
+repos as (
+    select * from silver_repos
+),
+
+kept_repos as (
+    select * from repos
+    where not is_fork and not is_private
+),
+
+org_counts as (
+    select
+        snapshot_date,
+        count(*) as organisations
+    from orgs
+    group by snapshot_date
+),
+
+repo_totals as (
+    select
+        snapshot_date,
+        count(*) as open_repositories
+    from kept_repos
+    group by snapshot_date
+),
+
+repos_by_age as (
+    select
+        snapshot_date,
+        owner_login,
+        name,
+        created_at,
+        row_number() over (
+            partition by snapshot_date
+            order by created_at asc, repo_id asc
+        ) as age_rank
+    from kept_repos
+),
+
+first_repos as (
+    select
+        snapshot_date,
+        owner_login as first_repo_organisation,
+        name as first_repo_name,
+        cast(extract(year from created_at) as integer) as first_repo_year
+    from repos_by_age
+    where age_rank = 1
+),
+
+-- top-N: most repositories first; a tie goes to the name last in code-point order
+language_totals as (
+    select
+        snapshot_date,
+        language_normalised as language,
+        count(*) as repositories
+    from kept_repos
+    where language_normalised is not null
+    group by snapshot_date, language_normalised
+),
+
+languages_ranked as (
+    select
+        snapshot_date,
+        language,
+        row_number() over (
+            partition by snapshot_date
+            order by repositories desc, language desc
+        ) as language_rank
+    from language_totals
+),
+
+top_languages as (
+    select
+        snapshot_date,
+        max(case when language_rank = 1 then language end) as top_language_1,
+        max(case when language_rank = 2 then language end) as top_language_2,
+        max(case when language_rank = 3 then language end) as top_language_3
+    from languages_ranked
+    group by snapshot_date
+),
+
+final as (
+    select
+        org_counts.snapshot_date as snapshot_date,
+        org_counts.organisations as organisations,
+        coalesce(repo_totals.open_repositories, 0) as open_repositories,
+        first_repos.first_repo_organisation as first_repo_organisation,
+        first_repos.first_repo_name as first_repo_name,
+        first_repos.first_repo_year as first_repo_year,
+        top_languages.top_language_1 as top_language_1,
+        top_languages.top_language_2 as top_language_2,
+        top_languages.top_language_3 as top_language_3
+    from org_counts
+    left join repo_totals
+        on repo_totals.snapshot_date = org_counts.snapshot_date
+    left join first_repos
+        on first_repos.snapshot_date = org_counts.snapshot_date
+    left join top_languages
+        on top_languages.snapshot_date = org_counts.snapshot_date
+)
+
+select * from final
+order by snapshot_date

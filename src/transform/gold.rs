@@ -1,0 +1,177 @@
+//! Gold tables from the SQL models in `sql/gold/`, run by polars SQL over the silver frames
+//! (`silver_repos`, `silver_orgs`). The same files run unchanged in DuckDB over the lake
+//! (`sql/duckdb/views.sql`). Each result is conformed to the table's declared schema and
+//! sorted by its key, so the same silver always gives the same bytes.
+//!
+//! `org_repos_daily` is not among them: see `site.rs` for why it is computed in Rust.
+
+use polars::prelude::*;
+use polars::sql::SQLContext;
+
+use super::silver::check_schema;
+
+/// One gold table and the SQL model that builds it.
+pub struct GoldModel {
+    pub table: &'static str,
+    /// The model's path in the repository, for messages.
+    pub file: &'static str,
+    sql: &'static str,
+    schema: fn() -> Schema,
+    key: &'static [&'static str],
+}
+
+macro_rules! model {
+    ($table:literal, $schema:expr, $key:expr) => {
+        GoldModel {
+            table: $table,
+            file: concat!("sql/gold/", $table, ".sql"),
+            sql: include_str!(concat!("../../sql/gold/", $table, ".sql")),
+            schema: $schema,
+            key: $key,
+        }
+    };
+}
+
+/// Every gold table built from SQL.
+pub const MODELS: [GoldModel; 5] = [
+    model!(
+        "org_latest",
+        org_latest_schema,
+        &["snapshot_date", "org_login"]
+    ),
+    model!(
+        "org_snapshot_counts",
+        org_snapshot_counts_schema,
+        &["snapshot_date", "org_login"]
+    ),
+    model!(
+        "language_counts",
+        language_counts_schema,
+        &["snapshot_date", "org_login", "language"]
+    ),
+    model!(
+        "licence_counts",
+        licence_counts_schema,
+        &["snapshot_date", "org_login", "license_key"]
+    ),
+    model!("headline", headline_schema, &["snapshot_date"]),
+];
+
+impl GoldModel {
+    /// Runs the model over the silver frames registered in `ctx`.
+    pub fn build(&self, ctx: &mut SQLContext) -> PolarsResult<DataFrame> {
+        let schema = (self.schema)();
+        let columns: Vec<Expr> = schema
+            .iter()
+            .map(|(name, dtype)| col(name.clone()).strict_cast(dtype.clone()))
+            .collect();
+        let key: Vec<PlSmallStr> = self.key.iter().map(|k| (*k).into()).collect();
+        let sort = SortMultipleOptions::default()
+            .with_nulls_last(true)
+            .with_maintain_order(true);
+        let df = ctx
+            .execute(self.sql)?
+            .select(columns)
+            .sort(key, sort)
+            .collect()?;
+        check_schema(&df, &schema, self.table)?;
+        Ok(df)
+    }
+}
+
+/// A SQL context over the silver frames, under the names the models use.
+pub fn silver_context(repos: &DataFrame, orgs: &DataFrame) -> SQLContext {
+    let ctx = SQLContext::new();
+    ctx.register("silver_repos", repos.clone().lazy());
+    ctx.register("silver_orgs", orgs.clone().lazy());
+    ctx
+}
+
+fn schema(fields: &[(&str, DataType)]) -> Schema {
+    fields
+        .iter()
+        .map(|(name, dtype)| Field::new((*name).into(), dtype.clone()))
+        .collect()
+}
+
+fn utc() -> DataType {
+    DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
+}
+
+fn org_latest_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("org_login", String),
+        ("organisation", String),
+        ("display_name", String),
+        ("url", String),
+        ("open_repositories", Int64),
+        ("archived_repositories", Int64),
+        ("forks_excluded", Int64),
+        ("top_language", String),
+        ("top_license", String),
+        ("stars", Int64),
+        ("forks", Int64),
+        ("open_issues", Int64),
+        ("pct_licensed", Float64),
+        ("pct_osi_approved", Float64),
+        ("first_repo_created_at", utc()),
+        ("latest_repo_created_at", utc()),
+    ])
+}
+
+fn org_snapshot_counts_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("org_login", String),
+        ("organisation", String),
+        ("open_repositories", Int64),
+        ("archived_repositories", Int64),
+        ("fork_repositories", Int64),
+        ("public_repositories", Int64),
+    ])
+}
+
+fn language_counts_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("org_login", String),
+        ("language", String),
+        ("repositories", Int64),
+        ("share", Float64),
+    ])
+}
+
+fn licence_counts_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("org_login", String),
+        ("license_key", String),
+        ("license_name", String),
+        ("license_spdx_id", String),
+        ("license_spdx_current", String),
+        ("license_family", String),
+        ("license_osi_approved", Boolean),
+        ("repositories", Int64),
+        ("share", Float64),
+    ])
+}
+
+fn headline_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("organisations", Int64),
+        ("open_repositories", Int64),
+        ("first_repo_organisation", String),
+        ("first_repo_name", String),
+        ("first_repo_year", Int32),
+        ("top_language_1", String),
+        ("top_language_2", String),
+        ("top_language_3", String),
+    ])
+}

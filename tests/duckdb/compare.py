@@ -1,0 +1,67 @@
+"""Reads a lake with DuckDB, independently of ohs, and reports what it finds as JSON.
+
+Usage: python compare.py WORKDIR REPO_ROOT   (WORKDIR holds lake/)
+
+For each gold table built by a model in sql/gold/: the published table's columns and
+DuckDB types, its rows, and whether the same model file run by DuckDB over the silver
+views gives the same rows (floats compared to 1e-9).
+"""
+import json
+import math
+import os
+import sys
+
+import duckdb
+
+MODELS = ["org_latest", "org_snapshot_counts", "language_counts", "licence_counts", "headline"]
+TABLES = ["org_repos_daily"] + MODELS
+
+
+def normalise(value):
+    if isinstance(value, float):
+        return round(value, 9)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def rows_of(con, query):
+    rows = con.sql(query).fetchall()
+    return sorted(
+        (tuple(normalise(v) for v in row) for row in rows),
+        key=lambda r: tuple((v is None, str(v)) for v in r),
+    )
+
+
+def main(workdir, repo_root):
+    os.chdir(workdir)
+    con = duckdb.connect()
+    with open(os.path.join(repo_root, "sql/duckdb/views.sql"), encoding="utf-8") as f:
+        con.execute(f.read())
+    report = {}
+    for table in TABLES:
+        described = con.sql(f"describe {table}").fetchall()
+        columns = [[name, dtype] for name, dtype, *_ in described]
+        names = ", ".join(name for name, _ in columns)
+        published = rows_of(con, f"select {names} from {table}")
+        entry = {"columns": columns, "rows": len(published)}
+        if table in MODELS:
+            with open(os.path.join(repo_root, f"sql/gold/{table}.sql"), encoding="utf-8") as f:
+                model = f.read()
+            rebuilt = rows_of(con, f"select {names} from ({model})")
+            entry["model_matches"] = rebuilt == published
+            if rebuilt != published:
+                diff = [r for r in rebuilt if r not in published][:3]
+                entry["diff"] = {"only_in_duckdb": diff, "only_in_ohs": [r for r in published if r not in rebuilt][:3]}
+        report[table] = entry
+    table1 = con.sql(
+        "select organisation, open_repositories, archived_repositories, forks_excluded, "
+        "top_language, top_license, stars, forks, open_issues, pct_licensed "
+        "from org_latest order by open_repositories desc, organisation"
+    ).fetchall()
+    report["org_latest_rows"] = [[normalise(v) for v in row] for row in table1]
+    print(json.dumps(report, default=str))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])
