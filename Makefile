@@ -8,9 +8,10 @@ LAKE ?= lake
 
 .PHONY: run test test-deps lint fmt
 
-# Python tools the tests use (DuckDB as an independent Parquet reader), in a venv cached
-# outside the clone and rebuilt only when tests/requirements.txt changes.
+# What the tests use, cached outside the clone and reinstalled only when its list changes:
+# Python packages (DuckDB, moto) in a venv, and Azurite from npm.
 PYTHON_ENV ?= $(HOME)/.cache/ohs-venv
+NPM_ENV ?= $(HOME)/.cache/ohs-npm
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 
@@ -25,14 +26,21 @@ run:
 	@echo "  silver/repos/ (one row per repository), bronze/github/repos/ (raw API pages)"
 
 test: test-deps
-	OHS_TEST_PYTHON=$(PYTHON_ENV)/bin/python $(CARGO) test --all-targets
+	OHS_TEST_PYTHON=$(PYTHON_ENV)/bin/python OHS_TEST_AZURITE=$(NPM_ENV)/node_modules/.bin/azurite-blob \
+		$(CARGO) test --all-targets
 
-test-deps: $(PYTHON_ENV)/requirements.txt
+test-deps: $(PYTHON_ENV)/requirements.txt $(NPM_ENV)/installed.json
 
 $(PYTHON_ENV)/requirements.txt: tests/requirements.txt
 	python3 -m venv $(PYTHON_ENV)
 	$(PYTHON_ENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 	cp tests/requirements.txt $@
+
+$(NPM_ENV)/installed.json: tests/npm/package.json
+	mkdir -p $(NPM_ENV)
+	cp tests/npm/package.json $(NPM_ENV)/package.json
+	cd $(NPM_ENV) && npm install --no-audit --no-fund --silent
+	cp tests/npm/package.json $@
 
 lint:
 	$(CARGO) fmt --check

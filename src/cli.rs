@@ -9,7 +9,7 @@ use tracing::{info, info_span, Instrument};
 use crate::config::{Config, ConfigError, Overrides, RunSettings};
 use crate::extract::{self, ExtractError};
 use crate::lake::{Lake, LakeError};
-use crate::publish::{self, PublishError};
+use crate::publish::{self, PublishError, RunInfo};
 use crate::report;
 use crate::transform::{self, TransformError};
 
@@ -61,6 +61,14 @@ pub struct GlobalArgs {
     /// The GitHub REST API base URL [default: github.api].
     #[arg(long, global = true, env = "OHS_GITHUB_API", value_name = "URL")]
     pub github_api: Option<String>,
+    /// Publish to this root instead of the lake (a path or object-store URL) [default: publish.target].
+    #[arg(
+        long,
+        global = true,
+        env = "OHS_PUBLISH_TARGET",
+        value_name = "PATH_OR_URL"
+    )]
+    pub publish_target: Option<String>,
     /// Read recorded pages DIR/<login>/page-N.json instead of calling the API.
     #[arg(long, global = true, env = "OHS_OFFLINE", value_name = "DIR")]
     pub offline: Option<PathBuf>,
@@ -115,19 +123,30 @@ impl GlobalArgs {
             orgs: self.orgs.clone(),
             github_api: self.github_api.clone(),
             offline: self.offline.clone(),
+            publish_target: self.publish_target.clone(),
         }
     }
 }
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let started_at = chrono::Utc::now();
     let settings = Config::load(&cli.global.config)?.resolve(cli.global.overrides())?;
-    let lake = Lake::open(&settings.config.lake_root)?;
+    let lake = Lake::open(&settings.config.lake_root, &settings.config.lake_options)?;
+    let run_info = RunInfo {
+        run_id: format!(
+            "{}-{}",
+            started_at.format("%Y%m%dT%H%M%S%.3fZ"),
+            std::process::id()
+        ),
+        started_at,
+        config_sha256: settings.config.sha256.clone(),
+    };
     match cli.command {
         Command::Run { refetch } => {
             extract_stage(&settings, &lake, refetch).await?;
             transform_stage(&settings, &lake).await?;
-            publish_stage(&settings, &lake).await?;
+            publish_stage(&settings, &lake, &run_info).await?;
             report::run(settings.snapshot_date);
             info!(
                 snapshot_date = %settings.snapshot_date,
@@ -148,7 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?;
             info!(snapshots = built.len(), "rebuilt every complete snapshot");
         }
-        Command::Publish => publish_stage(&settings, &lake).await?,
+        Command::Publish => publish_stage(&settings, &lake, &run_info).await?,
         Command::Report => report::run(settings.snapshot_date),
     }
     Ok(())
@@ -168,9 +187,13 @@ async fn transform_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<
     Ok(())
 }
 
-async fn publish_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()> {
+async fn publish_stage(settings: &RunSettings, lake: &Lake, run: &RunInfo) -> anyhow::Result<()> {
+    let target = match &settings.config.publish_target {
+        Some(root) => Lake::open(root, &settings.config.lake_options)?,
+        None => lake.clone(),
+    };
     let span = info_span!("stage", stage = "publish", snapshot_date = %settings.snapshot_date);
-    publish::run(lake, settings.snapshot_date)
+    publish::run(lake, &target, settings.snapshot_date, run)
         .instrument(span)
         .await?;
     Ok(())

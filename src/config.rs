@@ -8,11 +8,13 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use url::Url;
 
 use crate::domain::{OrgLogin, SnapshotDate};
+use crate::lake::LakeOptions;
 
 /// Why the configuration or a flag was rejected. Messages name the file and key, or the flag.
 #[derive(Debug, thiserror::Error)]
@@ -73,9 +75,15 @@ pub struct GithubConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
+    /// SHA-256 of the file's bytes, recorded in publish manifests.
+    pub sha256: String,
     pub orgs: Vec<OrgConfig>,
     pub github: GithubConfig,
     pub lake_root: String,
+    /// Object-store options and retries, for the lake and the publish target.
+    pub lake_options: LakeOptions,
+    /// Where publish writes; `None` publishes into the lake itself.
+    pub publish_target: Option<String>,
     /// Exact-match language renames (`"Jupyter Notebook" = "Python"`).
     pub languages: BTreeMap<String, String>,
 }
@@ -88,6 +96,7 @@ pub struct Overrides {
     pub orgs: Option<String>,
     pub github_api: Option<String>,
     pub offline: Option<PathBuf>,
+    pub publish_target: Option<String>,
 }
 
 /// A GitHub token. Its `Debug` and `Display` never show the secret.
@@ -126,6 +135,8 @@ struct RawConfig {
     github: RawGithub,
     #[serde(default)]
     lake: RawLake,
+    #[serde(default)]
+    publish: RawPublish,
     #[serde(default = "default_languages")]
     languages: BTreeMap<String, String>,
 }
@@ -177,14 +188,26 @@ impl Default for RawGithub {
 #[serde(deny_unknown_fields, default)]
 struct RawLake {
     root: String,
+    options: BTreeMap<String, String>,
+    max_retries: usize,
+    retry_timeout_secs: u64,
 }
 
 impl Default for RawLake {
     fn default() -> Self {
         Self {
             root: "lake".into(),
+            options: BTreeMap::new(),
+            max_retries: 3,
+            retry_timeout_secs: 120,
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawPublish {
+    target: Option<String>,
 }
 
 fn default_languages() -> BTreeMap<String, String> {
@@ -232,9 +255,19 @@ impl Config {
         check_unique(&orgs).map_err(|m| invalid("orgs", m))?;
         Ok(Self {
             path: path.to_path_buf(),
+            sha256: crate::bronze::sha256_hex(text.as_bytes()),
             orgs,
             github: validate_github(raw.github, &invalid)?,
             lake_root: non_empty(raw.lake.root, "lake.root", &invalid)?,
+            lake_options: LakeOptions {
+                options: raw.lake.options,
+                max_retries: raw.lake.max_retries,
+                retry_timeout: Duration::from_secs(raw.lake.retry_timeout_secs),
+            },
+            publish_target: match raw.publish.target {
+                Some(target) => Some(non_empty(target, "publish.target", &invalid)?),
+                None => None,
+            },
             languages: raw.languages,
         })
     }
@@ -244,6 +277,9 @@ impl Config {
         let flag = |flag, message| ConfigError::Flag { flag, message };
         if let Some(lake) = o.lake {
             self.lake_root = lake;
+        }
+        if let Some(target) = o.publish_target {
+            self.publish_target = Some(target);
         }
         if let Some(api) = o.github_api {
             self.github.api = parse_api_url(&api).map_err(|m| flag("--github-api", m))?;

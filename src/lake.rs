@@ -18,20 +18,23 @@
 //!
 //! `<login>` is the lower-case login, as GitHub logins are case-insensitive.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path as FsPath;
+use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures::TryStreamExt;
-use object_store::aws::AmazonS3Builder;
-use object_store::azure::MicrosoftAzureBuilder;
-use object_store::gcp::GoogleCloudStorageBuilder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use url::Url;
 
 use crate::domain::{OrgLogin, SnapshotDate};
@@ -237,6 +240,50 @@ fn child(parent: &LakeKey, name: &str) -> LakeKey {
     LakeKey(parent.0.clone().join(name))
 }
 
+/// How to open an object store: its options (object_store's config keys, such as
+/// `aws_region` or `azure_storage_account_name`, on top of the standard environment
+/// variables) and how its requests are retried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LakeOptions {
+    pub options: BTreeMap<String, String>,
+    pub max_retries: usize,
+    pub retry_timeout: Duration,
+}
+
+impl Default for LakeOptions {
+    fn default() -> Self {
+        Self {
+            options: BTreeMap::new(),
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+impl LakeOptions {
+    fn retry(&self) -> RetryConfig {
+        RetryConfig {
+            max_retries: self.max_retries,
+            retry_timeout: self.retry_timeout,
+            ..RetryConfig::default()
+        }
+    }
+
+    /// Each option parsed as the store's config key; an unknown key is an error naming it.
+    fn keys<K: FromStr>(&self, root: &str, store: &str) -> Result<Vec<(K, &str)>, LakeError> {
+        self.options
+            .iter()
+            .map(|(key, value)| {
+                let parsed = key.parse::<K>().map_err(|_| LakeError::Open {
+                    root: root.to_string(),
+                    message: format!("lake option {key:?} is not a {store} setting"),
+                })?;
+                Ok((parsed, value.as_str()))
+            })
+            .collect()
+    }
+}
+
 /// An opened lake root.
 #[derive(Clone)]
 pub struct Lake {
@@ -253,10 +300,10 @@ impl fmt::Debug for Lake {
 impl Lake {
     /// Opens a local path (created when missing) or an object-store URL. Cloud credentials
     /// come from the store's standard environment variables (`AWS_*`, `AZURE_*`, `GOOGLE_*`).
-    pub fn open(root: &str) -> Result<Self, LakeError> {
+    pub fn open(root: &str, options: &LakeOptions) -> Result<Self, LakeError> {
         let store: Arc<dyn ObjectStore> = match Url::parse(root) {
             // A Windows drive letter parses as a one-letter scheme: treat it as a path.
-            Ok(url) if url.scheme().len() > 1 => open_url(root, &url)?,
+            Ok(url) if url.scheme().len() > 1 => open_url(root, &url, options)?,
             _ => Arc::new(open_local(root, FsPath::new(root))?),
         };
         Ok(Self {
@@ -373,7 +420,11 @@ fn open_local(root: &str, path: &FsPath) -> Result<LocalFileSystem, LakeError> {
     })
 }
 
-fn open_url(root: &str, url: &Url) -> Result<Arc<dyn ObjectStore>, LakeError> {
+fn open_url(
+    root: &str,
+    url: &Url,
+    options: &LakeOptions,
+) -> Result<Arc<dyn ObjectStore>, LakeError> {
     let open_err = |e: object_store::Error| LakeError::Open {
         root: root.to_string(),
         message: e.to_string(),
@@ -389,15 +440,27 @@ fn open_url(root: &str, url: &Url) -> Result<Arc<dyn ObjectStore>, LakeError> {
         }
         "memory" => Arc::new(InMemory::new()),
         "s3" | "s3a" => {
-            let store = AmazonS3Builder::from_env().with_url(root).build();
+            let mut builder = AmazonS3Builder::from_env().with_url(root);
+            for (key, value) in options.keys::<AmazonS3ConfigKey>(root, "s3")? {
+                builder = builder.with_config(key, value);
+            }
+            let store = builder.with_retry(options.retry()).build();
             Arc::new(PrefixStore::new(store.map_err(open_err)?, prefix))
         }
         "az" | "azure" | "abfs" | "abfss" | "adl" => {
-            let store = MicrosoftAzureBuilder::from_env().with_url(root).build();
+            let mut builder = MicrosoftAzureBuilder::from_env().with_url(root);
+            for (key, value) in options.keys::<AzureConfigKey>(root, "azure")? {
+                builder = builder.with_config(key, value);
+            }
+            let store = builder.with_retry(options.retry()).build();
             Arc::new(PrefixStore::new(store.map_err(open_err)?, prefix))
         }
         "gs" => {
-            let store = GoogleCloudStorageBuilder::from_env().with_url(root).build();
+            let mut builder = GoogleCloudStorageBuilder::from_env().with_url(root);
+            for (key, value) in options.keys::<GoogleConfigKey>(root, "gcs")? {
+                builder = builder.with_config(key, value);
+            }
+            let store = builder.with_retry(options.retry()).build();
             Arc::new(PrefixStore::new(store.map_err(open_err)?, prefix))
         }
         scheme => {
@@ -455,10 +518,27 @@ mod tests {
 
     #[test]
     fn unknown_scheme_is_a_clear_error() {
-        let err = Lake::open("ftp://host/x").unwrap_err().to_string();
+        let err = Lake::open("ftp://host/x", &LakeOptions::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with("lake ftp://host/x: unsupported scheme \"ftp\""),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_store_options_are_named() {
+        let options = LakeOptions {
+            options: [("aws_colour".to_string(), "blue".to_string())].into(),
+            ..LakeOptions::default()
+        };
+        let err = Lake::open("s3://bucket/x", &options)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "lake s3://bucket/x: lake option \"aws_colour\" is not a s3 setting"
         );
     }
 

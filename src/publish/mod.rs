@@ -1,11 +1,17 @@
 //! Publish: makes a staged snapshot visible to readers, complete or not at all.
 //!
-//! Computes nothing. Order is the guarantee: the gold objects first, then the snapshot's
-//! manifest listing each with its size and SHA-256 (readers follow manifests, so they never
-//! see a partial snapshot), then the site files, then `site/_manifest.json`. An object whose
-//! bytes are already published is not written again, and `site/` never moves back to an
-//! older snapshot than the one it shows.
+//! Computes nothing: it copies what transform staged in the working lake to the target (the
+//! lake itself, or `[publish] target`). Order is the guarantee: the gold objects first, then
+//! the snapshot's manifest listing each with its size and SHA-256 (readers that follow
+//! manifests never see a partial snapshot), then the site files, then `site/_manifest.json`.
+//! A failure anywhere leaves everything already published as it was, or as complete as the
+//! manifest that lists it. An object whose SHA-256 the previous manifest already records is
+//! not written again, and `site/` never moves back to an older snapshot than it shows.
 
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
@@ -25,6 +31,15 @@ pub enum PublishError {
     Lake(#[from] LakeError),
 }
 
+/// Who is publishing: set once per run by the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub started_at: DateTime<Utc>,
+    /// SHA-256 of the configuration file's bytes.
+    pub config_sha256: String,
+}
+
 /// One published object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishedObject {
@@ -33,13 +48,18 @@ pub struct PublishedObject {
     pub sha256: String,
 }
 
-/// `gold/_manifests/snapshot_date=S/_manifest.json` and `site/_manifest.json`.
+/// `gold/_manifests/snapshot_date=S/_manifest.json` and `site/_manifest.json`: the run that
+/// published the objects, what built them, and each object's size and SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishManifest {
     pub snapshot_date: SnapshotDate,
+    pub run_id: String,
     /// The `ohs` version that published it.
     pub version: String,
-    /// What built the outputs: version, SPDX licence list, row counts.
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub config_sha256: String,
+    /// What built the outputs: version, SPDX licence list, orgs with their ETags, row counts.
     pub build: BuildRecord,
     pub objects: Vec<PublishedObject>,
 }
@@ -48,117 +68,138 @@ pub struct PublishManifest {
 #[derive(Debug, PartialEq, Eq)]
 pub struct PublishSummary {
     pub objects: usize,
-    /// Objects whose bytes differed from what was published and were written.
+    /// Objects (and manifests) written because their bytes were new.
     pub written: usize,
-    /// Whether `site/` now shows this snapshot.
+    /// Whether `site/` shows this snapshot.
     pub site_updated: bool,
 }
 
-/// Publishes the staged outputs of `date`.
-pub async fn run(lake: &Lake, date: SnapshotDate) -> Result<PublishSummary, PublishError> {
-    let build_key = outputs::build_record(date);
-    let build: BuildRecord = match lake.get(&build_key).await? {
-        Some(bytes) => serde_json::from_slice(&bytes).map_err(|e| PublishError::Corrupt {
-            key: build_key,
-            message: e.to_string(),
-        })?,
-        None => {
-            return Err(PublishError::NotStaged {
-                date,
-                key: build_key,
-            })
-        }
-    };
-    let mut staged = Vec::new();
+/// Publishes the outputs `source` staged for `date` into `target`.
+pub async fn run(
+    source: &Lake,
+    target: &Lake,
+    date: SnapshotDate,
+    run: &RunInfo,
+) -> Result<PublishSummary, PublishError> {
+    let build = read_build_record(source, date).await?;
+    let mut gold = Vec::new();
+    let mut site = Vec::new();
     for output in &outputs::ALL {
         let key = outputs::staged(date, output);
-        let bytes = lake
+        let bytes = source
             .get(&key)
             .await?
             .ok_or(PublishError::NotStaged { date, key })?;
-        staged.push((output, bytes));
-    }
-    let (gold, site): (Vec<_>, Vec<_>) = staged
-        .into_iter()
-        .partition(|(output, _)| matches!(output, Output::GoldTable(_)));
-
-    let mut written = 0;
-    let mut gold_objects = Vec::new();
-    for (output, bytes) in &gold {
-        let (object, changed) =
-            put_if_changed(lake, outputs::published(date, output), bytes).await?;
-        written += usize::from(changed);
-        gold_objects.push(object);
-    }
-    let manifest = PublishManifest {
-        snapshot_date: date,
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        build,
-        objects: gold_objects,
-    };
-    let (_, changed) = put_if_changed(
-        lake,
-        outputs::snapshot_manifest(date),
-        &to_json_bytes(&manifest),
-    )
-    .await?;
-    written += usize::from(changed);
-
-    let site_updated = site_shows_older_than(lake, date).await?;
-    if site_updated {
-        let mut site_objects = Vec::new();
-        for (output, bytes) in &site {
-            let (object, changed) =
-                put_if_changed(lake, outputs::published(date, output), bytes).await?;
-            written += usize::from(changed);
-            site_objects.push(object);
+        let staged = (outputs::published(date, output), bytes);
+        match output {
+            Output::GoldTable(_) => gold.push(staged),
+            Output::SiteFile(_) => site.push(staged),
         }
-        let site_manifest = PublishManifest {
-            objects: site_objects,
-            ..manifest
-        };
-        let (_, changed) = put_if_changed(
-            lake,
-            outputs::site_manifest(),
-            &to_json_bytes(&site_manifest),
-        )
-        .await?;
-        written += usize::from(changed);
+    }
+    let manifest = |objects| PublishManifest {
+        snapshot_date: date,
+        run_id: run.run_id.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: run.started_at,
+        finished_at: Utc::now(),
+        config_sha256: run.config_sha256.clone(),
+        build: build.clone(),
+        objects,
+    };
+
+    let mut written = put_all(target, &outputs::snapshot_manifest(date), &gold, manifest).await?;
+    let site_updated = site_shows_older_or_same(target, date).await?;
+    if site_updated {
+        written += put_all(target, &outputs::site_manifest(), &site, manifest).await?;
     } else {
-        info!(snapshot_date = %date, "site/ shows a newer snapshot; left as it is");
+        info!(snapshot_date = %date, "site/ shows a newer snapshot: left as it is");
     }
     let summary = PublishSummary {
         objects: gold.len() + site.len(),
         written,
         site_updated,
     };
-    info!(snapshot_date = %date, objects = summary.objects, written, site_updated, "publish complete");
+    info!(
+        snapshot_date = %date,
+        target = target.root(),
+        objects = summary.objects,
+        written,
+        site_updated,
+        "publish complete"
+    );
     Ok(summary)
 }
 
-/// Puts `bytes` at `key` unless the same bytes are already there.
-async fn put_if_changed(
-    lake: &Lake,
-    key: LakeKey,
-    bytes: &[u8],
-) -> Result<(PublishedObject, bool), PublishError> {
-    let sha256 = sha256_hex(bytes);
-    let current = lake.get(&key).await?;
-    let changed = current.is_none_or(|c| sha256_hex(&c) != sha256);
-    if changed {
-        lake.put(&key, bytes.to_vec()).await?;
+/// Puts each object whose bytes the manifest at `manifest_key` does not already record,
+/// then (if anything was new) that manifest. Returns how many objects were written.
+async fn put_all(
+    target: &Lake,
+    manifest_key: &LakeKey,
+    objects: &[(LakeKey, Bytes)],
+    manifest: impl Fn(Vec<PublishedObject>) -> PublishManifest,
+) -> Result<usize, PublishError> {
+    let previous = published_checksums(target, manifest_key).await?;
+    let mut written = 0;
+    let mut listed = Vec::new();
+    for (key, bytes) in objects {
+        let sha256 = sha256_hex(bytes);
+        let unchanged = previous.get(key.as_str()) == Some(&sha256) && target.exists(key).await?;
+        if !unchanged {
+            target.put(key, bytes.clone()).await?;
+            written += 1;
+        }
+        listed.push(PublishedObject {
+            key: key.to_string(),
+            size: bytes.len(),
+            sha256,
+        });
     }
-    let object = PublishedObject {
-        key: key.to_string(),
-        size: bytes.len(),
-        sha256,
+    if written > 0 || previous.is_empty() {
+        target
+            .put(manifest_key, to_json_bytes(&manifest(listed)))
+            .await?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// Key → SHA-256 of what the manifest at `key` lists; empty when there is none (or it is
+/// unreadable, which makes publish write everything again).
+async fn published_checksums(
+    target: &Lake,
+    key: &LakeKey,
+) -> Result<BTreeMap<String, String>, PublishError> {
+    let Some(bytes) = target.get(key).await? else {
+        return Ok(BTreeMap::new());
     };
-    Ok((object, changed))
+    let Ok(manifest) = serde_json::from_slice::<PublishManifest>(&bytes) else {
+        return Ok(BTreeMap::new());
+    };
+    Ok(manifest
+        .objects
+        .into_iter()
+        .map(|o| (o.key, o.sha256))
+        .collect())
+}
+
+async fn read_build_record(source: &Lake, date: SnapshotDate) -> Result<BuildRecord, PublishError> {
+    let key = outputs::build_record(date);
+    let bytes = source
+        .get(&key)
+        .await?
+        .ok_or_else(|| PublishError::NotStaged {
+            date,
+            key: key.clone(),
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| PublishError::Corrupt {
+        key,
+        message: e.to_string(),
+    })
 }
 
 /// True unless `site/` already shows a snapshot newer than `date`.
-async fn site_shows_older_than(lake: &Lake, date: SnapshotDate) -> Result<bool, PublishError> {
-    let Some(bytes) = lake.get(&outputs::site_manifest()).await? else {
+async fn site_shows_older_or_same(target: &Lake, date: SnapshotDate) -> Result<bool, PublishError> {
+    let Some(bytes) = target.get(&outputs::site_manifest()).await? else {
         return Ok(true);
     };
     // An unreadable site manifest is replaced rather than trusted.

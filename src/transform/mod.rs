@@ -78,9 +78,22 @@ pub struct BuildRecord {
     pub version: String,
     /// The SPDX licence list behind the licence columns.
     pub spdx_license_list_version: String,
-    pub orgs: usize,
+    /// What extract stored for each org: the provenance of every number.
+    pub orgs: Vec<OrgBuild>,
+    /// Public repositories in silver.
     pub repos: usize,
     pub gold_rows: BTreeMap<String, usize>,
+}
+
+/// One org's bronze listing, as the build used it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrgBuild {
+    pub org: String,
+    pub pages: u32,
+    /// Distinct repositories in the listing (before non-public ones were dropped).
+    pub repos: usize,
+    /// Each page's ETag, in page order.
+    pub etags: Vec<Option<String>>,
 }
 
 /// Rebuilds every snapshot that is complete in bronze, oldest first.
@@ -122,7 +135,7 @@ async fn run_snapshot(
     lake: &Lake,
     date: SnapshotDate,
 ) -> Result<TransformSummary, TransformError> {
-    let (listings, mut repos) = read_bronze(settings, lake, date).await?;
+    let (listings, mut repos, org_builds) = read_bronze(settings, lake, date).await?;
     let total = repos.len();
     repos.retain(RepoRecord::is_public);
     let non_public = total - repos.len();
@@ -193,7 +206,7 @@ async fn run_snapshot(
         snapshot_date: date,
         version: env!("CARGO_PKG_VERSION").to_string(),
         spdx_license_list_version: normalise::spdx_list_version().to_string(),
-        orgs: summary.orgs,
+        orgs: org_builds,
         repos: summary.repos,
         gold_rows: summary.gold_rows.clone(),
     };
@@ -219,20 +232,22 @@ async fn read_bronze(
     settings: &RunSettings,
     lake: &Lake,
     date: SnapshotDate,
-) -> Result<(Vec<ListingOrg>, Vec<RepoRecord>), TransformError> {
+) -> Result<(Vec<ListingOrg>, Vec<RepoRecord>, Vec<OrgBuild>), TransformError> {
     let snapshot = read_snapshot_manifest(lake, date).await?;
     let mut listings = Vec::new();
     let mut repos = Vec::new();
+    let mut builds = Vec::new();
     for login in &snapshot.orgs {
         let org: OrgLogin = login.parse().map_err(|message| TransformError::Corrupt {
             key: lake::bronze::snapshot_success(date),
             message,
         })?;
-        let (listing, org_repos) = read_org(lake, date, org, settings).await?;
+        let (listing, org_repos, build) = read_org(lake, date, org, settings).await?;
         repos.extend(org_repos);
         listings.push(listing);
+        builds.push(build);
     }
-    Ok((listings, repos))
+    Ok((listings, repos, builds))
 }
 
 /// Silver `orgs`: each org's GitHub spelling comes from its repositories' owner, else from
@@ -302,7 +317,7 @@ async fn read_org(
     date: SnapshotDate,
     org: OrgLogin,
     settings: &RunSettings,
-) -> Result<(ListingOrg, Vec<RepoRecord>), TransformError> {
+) -> Result<(ListingOrg, Vec<RepoRecord>, OrgBuild), TransformError> {
     let manifest_key = lake::bronze::org_manifest(date, &org);
     let manifest: OrgManifest = match lake.get(&manifest_key).await? {
         Some(bytes) => parse_json(&manifest_key, &bytes)?,
@@ -319,6 +334,7 @@ async fn read_org(
     };
     let mut repos = Vec::new();
     let mut checksums = Vec::new();
+    let mut etags = Vec::new();
     for number in 1..=manifest.pages {
         let (body, sidecar) = read_page(lake, date, &listing.login, number).await?;
         let page_repos =
@@ -331,6 +347,7 @@ async fn read_org(
             })?;
         repos.extend(page_repos);
         checksums.push(sidecar.sha256);
+        etags.push(sidecar.etag);
     }
     if bronze::org_checksum(checksums.iter().map(String::as_str)) != manifest.sha256 {
         return Err(TransformError::Corrupt {
@@ -338,7 +355,13 @@ async fn read_org(
             message: "pages do not match the manifest's checksum".into(),
         });
     }
-    Ok((listing, repos))
+    let build = OrgBuild {
+        org: listing.login.to_string(),
+        pages: manifest.pages,
+        repos: manifest.unique_repos,
+        etags,
+    };
+    Ok((listing, repos, build))
 }
 
 async fn read_page(

@@ -1,13 +1,13 @@
 //! The lake over a real directory: round trip, listing, partitions, deletion.
 
 use open_health_stats::domain::SnapshotDate;
-use open_health_stats::lake::{self, Lake};
+use open_health_stats::lake::{self, Lake, LakeOptions};
 
 #[tokio::test]
 async fn local_lake_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("new/lake");
-    let lake = Lake::open(root.to_str().unwrap()).unwrap();
+    let lake = Lake::open(root.to_str().unwrap(), &LakeOptions::default()).unwrap();
     let date: SnapshotDate = "2021-03-04".parse().unwrap();
     let org = "NHSX".parse().unwrap();
     let page = lake::bronze::page(date, &org, 1);
@@ -44,6 +44,6 @@ async fn local_lake_round_trip() {
 fn file_urls_and_plain_paths_open_the_same_lake() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("file://{}", dir.path().display());
-    let lake = Lake::open(&url).unwrap();
+    let lake = Lake::open(&url, &LakeOptions::default()).unwrap();
     assert_eq!(lake.root(), url);
 }
