@@ -34,7 +34,7 @@ use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use url::Url;
 
 use crate::domain::{OrgLogin, SnapshotDate};
@@ -409,6 +409,23 @@ impl Lake {
     }
 }
 
+/// object_store rejects a plain-HTTP endpoint with only "builder error"; say what to do.
+fn refuse_plain_http(root: &str, builder: &AmazonS3Builder) -> Result<(), LakeError> {
+    let endpoint = builder.get_config_value(&AmazonS3ConfigKey::Endpoint);
+    let allowed = builder
+        .get_config_value(&AmazonS3ConfigKey::Client(ClientConfigKey::AllowHttp))
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    match endpoint {
+        Some(endpoint) if endpoint.starts_with("http://") && !allowed => Err(LakeError::Open {
+            root: root.to_string(),
+            message: format!(
+                "endpoint {endpoint} is plain HTTP: set AWS_ALLOW_HTTP=true (for a local test server only)"
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
+
 fn open_local(root: &str, path: &FsPath) -> Result<LocalFileSystem, LakeError> {
     std::fs::create_dir_all(path).map_err(|source| LakeError::Create {
         root: root.to_string(),
@@ -444,6 +461,7 @@ fn open_url(
             for (key, value) in options.keys::<AmazonS3ConfigKey>(root, "s3")? {
                 builder = builder.with_config(key, value);
             }
+            refuse_plain_http(root, &builder)?;
             let store = builder.with_retry(options.retry()).build();
             Arc::new(PrefixStore::new(store.map_err(open_err)?, prefix))
         }

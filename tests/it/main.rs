@@ -6,5 +6,7 @@ mod extract;
 mod github_mock;
 mod lake;
 mod pipeline;
+mod publish;
+mod servers;
 mod site;
 mod transform;
