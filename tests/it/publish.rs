@@ -347,6 +347,29 @@ async fn azure_round_trip_through_azurite_honours_the_azure_variables() {
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("403"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("Xby8"), "the key was echoed");
+    // And the account name says whose storage is read: another account holds no snapshot.
+    let mut other = env.clone();
+    other[2].1 = "otheraccount".to_string();
+    let out = ohs(
+        &work,
+        &[
+            "transform",
+            "--config",
+            &config,
+            "--lake",
+            lake,
+            "--snapshot-date",
+            "2021-03-04",
+        ],
+        &other,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is not complete in bronze"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
