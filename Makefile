@@ -6,7 +6,7 @@ SAMPLE_DATE := 2021-03-04
 SAMPLE_ORGS := 111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx
 LAKE ?= lake
 
-.PHONY: run test test-deps lint fmt
+.PHONY: run test test-deps chromium lint fmt
 
 # What the tests use, cached outside the clone and reinstalled only when its list changes:
 # Python packages (DuckDB, moto) in a venv, and Azurite from npm.
@@ -29,7 +29,17 @@ test: test-deps
 	OHS_TEST_PYTHON=$(PYTHON_ENV)/bin/python OHS_TEST_AZURITE=$(NPM_ENV)/node_modules/.bin/azurite-blob \
 		$(CARGO) test --all-targets
 
-test-deps: $(PYTHON_ENV)/requirements.txt $(NPM_ENV)/installed.json
+test-deps: $(PYTHON_ENV)/requirements.txt $(NPM_ENV)/installed.json chromium
+
+# The report's browser test needs Debian's Chromium: installed here when missing (as root,
+# which CI and these machines are), otherwise it says how.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+		else \
+			echo "make test needs Chromium: sudo apt-get install chromium" >&2; exit 1; \
+		fi; }
 
 $(PYTHON_ENV)/requirements.txt: tests/requirements.txt
 	python3 -m venv $(PYTHON_ENV)

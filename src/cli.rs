@@ -10,7 +10,7 @@ use crate::config::{Config, ConfigError, Overrides, RunSettings};
 use crate::extract::{self, ExtractError};
 use crate::lake::{Lake, LakeError};
 use crate::publish::{self, PublishError, RunInfo};
-use crate::report;
+use crate::report::{self, ReportError};
 use crate::transform::{self, TransformError};
 
 const EXIT_CODES: &str = "\
@@ -91,7 +91,7 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run every stage in order: extract, transform, publish, report.
+    /// Run every stage: extract, transform, report, then publish (page and data together).
     Run {
         /// Fetch every org again, even those already complete for this snapshot.
         #[arg(long)]
@@ -111,7 +111,7 @@ pub enum Command {
     },
     /// Publish a transformed snapshot's gold tables and site files, complete or not at all.
     Publish,
-    /// Write the HTML report (not built yet: says so and writes nothing).
+    /// Render the snapshot's HTML page from its gold tables, staged for publish.
     Report,
 }
 
@@ -146,12 +146,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run { refetch } => {
             extract_stage(&settings, &lake, refetch).await?;
             transform_stage(&settings, &lake).await?;
+            report_stage(&settings, &lake).await?;
             publish_stage(&settings, &lake, &run_info).await?;
-            report::run(settings.snapshot_date);
             info!(
                 snapshot_date = %settings.snapshot_date,
                 lake = lake.root(),
-                "run complete: published site/org_repos_agg.csv and gold/"
+                "run complete: published gold/ and site/ (org_repos_agg.csv, index.html)"
             );
         }
         Command::Extract { refetch } => extract_stage(&settings, &lake, refetch).await?,
@@ -168,7 +168,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             info!(snapshots = built.len(), "rebuilt every complete snapshot");
         }
         Command::Publish => publish_stage(&settings, &lake, &run_info).await?,
-        Command::Report => report::run(settings.snapshot_date),
+        Command::Report => report_stage(&settings, &lake).await?,
     }
     Ok(())
 }
@@ -184,6 +184,14 @@ async fn extract_stage(settings: &RunSettings, lake: &Lake, refetch: bool) -> an
 async fn transform_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()> {
     let span = info_span!("stage", stage = "transform", snapshot_date = %settings.snapshot_date);
     transform::run(settings, lake).instrument(span).await?;
+    Ok(())
+}
+
+async fn report_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()> {
+    let span = info_span!("stage", stage = "report", snapshot_date = %settings.snapshot_date);
+    report::run(lake, settings.snapshot_date)
+        .instrument(span)
+        .await?;
     Ok(())
 }
 
@@ -231,6 +239,13 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             | TransformError::InvalidPage { .. }
             | TransformError::Model { .. }
             | TransformError::Polars { .. } => 4,
+        };
+    }
+    if let Some(e) = error.downcast_ref::<ReportError>() {
+        return match e {
+            ReportError::Lake(e) => lake_code(e),
+            ReportError::NotStaged { .. } => 2,
+            ReportError::Table { .. } => 4,
         };
     }
     if let Some(e) = error.downcast_ref::<PublishError>() {

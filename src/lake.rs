@@ -182,8 +182,8 @@ pub mod outputs {
     pub const SITE_CSV: Output = Output::SiteFile("org_repos_agg.csv");
     /// The gold twin of the site CSV.
     pub const ORG_REPOS_DAILY: Output = Output::GoldTable("org_repos_daily");
-    /// Everything transform stages and publish publishes, gold tables first.
-    pub const ALL: [Output; 7] = [
+    /// Everything transform and report stage and publish publishes, gold tables first.
+    pub const ALL: [Output; 8] = [
         ORG_REPOS_DAILY,
         Output::GoldTable("org_latest"),
         Output::GoldTable("org_snapshot_counts"),
@@ -191,6 +191,7 @@ pub mod outputs {
         Output::GoldTable("licence_counts"),
         Output::GoldTable("headline"),
         SITE_CSV,
+        Output::SiteFile("index.html"),
     ];
 
     pub fn staging(date: SnapshotDate) -> LakeKey {

@@ -1,13 +1,265 @@
-//! Report: the statistics site as one HTML page, read from gold only.
+//! Report: the statistics site as one self-contained HTML page, from gold only.
 //!
-//! Not built yet: until it is, `ohs report` says so and writes nothing, and the published
-//! outputs are the gold tables and `site/org_repos_agg.csv`.
+//! Reads the snapshot's staged gold tables (never bronze or silver) and stages
+//! `site/index.html` beside the site CSV, so that publish makes the page, the CSV and the
+//! tables visible together and the site never mixes two snapshots. The page needs no
+//! network: its CSS and script are inline, the share charts are SVG drawn here, and the
+//! growth chart is drawn in the browser from the data embedded in the page.
 
-use tracing::warn;
+mod html;
+
+use polars::prelude::*;
+use tracing::info;
 
 use crate::domain::SnapshotDate;
+use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
+use crate::transform::parquet::from_parquet_bytes;
 
-/// Says that the HTML report is not built yet; writes nothing.
-pub fn run(date: SnapshotDate) {
-    warn!(snapshot_date = %date, "report: the HTML page is not built yet; nothing written");
+/// The page, as staged and published.
+const INDEX_HTML: Output = Output::SiteFile("index.html");
+
+/// Why the report could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("report: snapshot {date} has no staged {key}: run `ohs transform --snapshot-date {date}` first")]
+    NotStaged { date: SnapshotDate, key: LakeKey },
+    #[error("report: {key}: {source}")]
+    Table { key: LakeKey, source: PolarsError },
+    #[error("report: {0}")]
+    Lake(#[from] LakeError),
+}
+
+/// One organisation's line of Table 1.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrgLine {
+    pub organisation: String,
+    pub display_name: String,
+    pub url: String,
+    pub open_repositories: i64,
+    pub top_language: Option<String>,
+    pub top_license: Option<String>,
+    pub stars: i64,
+    pub forks: i64,
+    pub open_issues: i64,
+    pub pct_licensed: Option<f64>,
+}
+
+/// One organisation's growth: (date, open repositories) in date order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    pub organisation: String,
+    pub points: Vec<(String, i64)>,
+}
+
+/// The headline facts of the snapshot.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Headline {
+    pub organisations: i64,
+    pub open_repositories: i64,
+    pub first_repo: Option<(String, String, i32)>,
+    pub top_languages: Vec<String>,
+}
+
+/// Everything the page shows, read from gold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportData {
+    pub snapshot_date: SnapshotDate,
+    pub headline: Headline,
+    /// Sorted by open repositories, largest first.
+    pub orgs: Vec<OrgLine>,
+    pub series: Vec<Series>,
+    /// (name, repositories, share) over all organisations, largest first.
+    pub languages: Vec<(String, i64, f64)>,
+    pub licences: Vec<(String, i64, f64)>,
+}
+
+/// Renders the page for `date` from its staged gold tables and stages it.
+pub async fn run(lake: &Lake, date: SnapshotDate) -> Result<(), ReportError> {
+    let data = read(lake, date).await?;
+    let page = html::render(&data);
+    lake.put(&outputs::staged(date, &INDEX_HTML), page.into_bytes())
+        .await?;
+    info!(snapshot_date = %date, orgs = data.orgs.len(), "report staged: site/index.html");
+    Ok(())
+}
+
+async fn table(
+    lake: &Lake,
+    date: SnapshotDate,
+    name: &'static str,
+) -> Result<DataFrame, ReportError> {
+    let key = outputs::staged(date, &Output::GoldTable(name));
+    let bytes = lake
+        .get(&key)
+        .await?
+        .ok_or_else(|| ReportError::NotStaged {
+            date,
+            key: key.clone(),
+        })?;
+    from_parquet_bytes(&bytes).map_err(|source| ReportError::Table { key, source })
+}
+
+/// Reads what the page shows from the staged gold tables of `date`.
+pub async fn read(lake: &Lake, date: SnapshotDate) -> Result<ReportData, ReportError> {
+    let err = |name: &'static str| {
+        move |source| ReportError::Table {
+            key: outputs::staged(date, &Output::GoldTable(name)),
+            source,
+        }
+    };
+    let latest = table(lake, date, "org_latest").await?;
+    let daily = table(lake, date, "org_repos_daily").await?;
+    let headline = table(lake, date, "headline").await?;
+    let languages = table(lake, date, "language_counts").await?;
+    let licences = table(lake, date, "licence_counts").await?;
+    Ok(ReportData {
+        snapshot_date: date,
+        headline: read_headline(&headline).map_err(err("headline"))?,
+        orgs: read_orgs(&latest).map_err(err("org_latest"))?,
+        series: read_series(&daily).map_err(err("org_repos_daily"))?,
+        languages: read_shares(&languages, "language", "No language")
+            .map_err(err("language_counts"))?,
+        licences: read_shares(&licences, "license_name", "No licence")
+            .map_err(err("licence_counts"))?,
+    })
+}
+
+fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
+    Ok(df
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|v| v.map(str::to_string))
+        .collect())
+}
+
+fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
+    Ok(df
+        .column(name)?
+        .i64()?
+        .iter()
+        .map(Option::unwrap_or_default)
+        .collect())
+}
+
+fn dates(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
+    let days = df.column(name)?.cast(&DataType::Int32)?;
+    Ok(days
+        .i32()?
+        .iter()
+        .map(|d| {
+            let date = chrono::NaiveDate::default()
+                + chrono::Duration::days(i64::from(d.unwrap_or_default()));
+            date.format("%Y-%m-%d").to_string()
+        })
+        .collect())
+}
+
+fn read_orgs(df: &DataFrame) -> PolarsResult<Vec<OrgLine>> {
+    let text = |name| strings(df, name);
+    let (organisation, display, url) = (text("organisation")?, text("display_name")?, text("url")?);
+    let (language, license) = (text("top_language")?, text("top_license")?);
+    let (open, stars, forks, issues) = (
+        ints(df, "open_repositories")?,
+        ints(df, "stars")?,
+        ints(df, "forks")?,
+        ints(df, "open_issues")?,
+    );
+    let pct: Vec<Option<f64>> = df.column("pct_licensed")?.f64()?.iter().collect();
+    let mut orgs: Vec<OrgLine> = (0..df.height())
+        .map(|i| OrgLine {
+            organisation: organisation[i].clone().unwrap_or_default(),
+            display_name: display[i].clone().unwrap_or_default(),
+            url: url[i].clone().unwrap_or_default(),
+            open_repositories: open[i],
+            top_language: language[i].clone(),
+            top_license: license[i].clone(),
+            stars: stars[i],
+            forks: forks[i],
+            open_issues: issues[i],
+            pct_licensed: pct[i],
+        })
+        .collect();
+    orgs.sort_by(|a, b| {
+        b.open_repositories
+            .cmp(&a.open_repositories)
+            .then_with(|| a.display_name.cmp(&b.display_name))
+    });
+    Ok(orgs)
+}
+
+fn read_series(df: &DataFrame) -> PolarsResult<Vec<Series>> {
+    let organisation = strings(df, "organisation")?;
+    let date = dates(df, "date")?;
+    let open = ints(df, "open_repositories")?;
+    let mut series: Vec<Series> = Vec::new();
+    // Rows are sorted by organisation then date, so each org's points are contiguous.
+    for i in 0..df.height() {
+        let org = organisation[i].clone().unwrap_or_default();
+        match series.last_mut() {
+            Some(s) if s.organisation == org => s.points.push((date[i].clone(), open[i])),
+            _ => series.push(Series {
+                organisation: org,
+                points: vec![(date[i].clone(), open[i])],
+            }),
+        }
+    }
+    Ok(series)
+}
+
+fn read_headline(df: &DataFrame) -> PolarsResult<Headline> {
+    if df.height() == 0 {
+        return Ok(Headline::default());
+    }
+    let text = |name| strings(df, name).map(|v| v[0].clone());
+    let year = df.column("first_repo_year")?.i32()?.get(0);
+    let first_repo = match (
+        text("first_repo_organisation")?,
+        text("first_repo_name")?,
+        year,
+    ) {
+        (Some(org), Some(name), Some(year)) => Some((org, name, year)),
+        _ => None,
+    };
+    let top_languages = ["top_language_1", "top_language_2", "top_language_3"]
+        .into_iter()
+        .map(text)
+        .collect::<PolarsResult<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    Ok(Headline {
+        organisations: ints(df, "organisations")?[0],
+        open_repositories: ints(df, "open_repositories")?[0],
+        first_repo,
+        top_languages,
+    })
+}
+
+/// The all-organisations rows (org_login null) of a counts table, largest first.
+fn read_shares(df: &DataFrame, name: &str, none: &str) -> PolarsResult<Vec<(String, i64, f64)>> {
+    let overall = df
+        .clone()
+        .lazy()
+        .filter(col("org_login").is_null())
+        .collect()?;
+    let names = strings(&overall, name)?;
+    let counts = ints(&overall, "repositories")?;
+    let shares: Vec<f64> = overall
+        .column("share")?
+        .f64()?
+        .iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    let mut rows: Vec<(String, i64, f64)> = (0..overall.height())
+        .map(|i| {
+            (
+                names[i].clone().unwrap_or_else(|| none.to_string()),
+                counts[i],
+                shares[i],
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    Ok(rows)
 }

@@ -7,6 +7,7 @@ mod github_mock;
 mod lake;
 mod pipeline;
 mod publish;
+mod report;
 mod servers;
 mod site;
 mod transform;
