@@ -11,6 +11,7 @@ use crate::extract::{self, ExtractError};
 use crate::lake::{Lake, LakeError};
 use crate::publish::{self, PublishError, RunInfo};
 use crate::report::{self, ReportError};
+use crate::status;
 use crate::transform::{self, TransformError};
 
 const EXIT_CODES: &str = "\
@@ -113,6 +114,10 @@ pub enum Command {
     Publish,
     /// Render the snapshot's HTML page from its gold tables, staged for publish.
     Report,
+    /// List the snapshots in the lake, complete or not, and what a rerun would do (writes nothing).
+    Status,
+    /// Check the configuration, the lake and the publish target without writing anything.
+    Validate,
 }
 
 impl GlobalArgs {
@@ -131,7 +136,13 @@ impl GlobalArgs {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let started_at = chrono::Utc::now();
+    if crate::config::Failpoint::from_env() == Some(crate::config::Failpoint::Panic) {
+        panic!("OHS_FAILPOINT=panic");
+    }
     let settings = Config::load(&cli.global.config)?.resolve(cli.global.overrides())?;
+    if matches!(cli.command, Command::Validate) {
+        return validate(&settings).await;
+    }
     let lake = Lake::open(&settings.config.lake_root, &settings.config.lake_options)?;
     let run_info = RunInfo {
         run_id: format!(
@@ -169,6 +180,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Publish => publish_stage(&settings, &lake, &run_info).await?,
         Command::Report => report_stage(&settings, &lake).await?,
+        Command::Status => {
+            let target = publish_target(&settings, &lake)?;
+            let statuses = status::snapshots(&lake, &target).await?;
+            let site = status::site_snapshot(&target).await?;
+            print!("{}", status::render(&statuses, site.as_deref()));
+        }
+        Command::Validate => unreachable!("handled before the lake is opened"),
     }
     Ok(())
 }
@@ -195,11 +213,40 @@ async fn report_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn publish_stage(settings: &RunSettings, lake: &Lake, run: &RunInfo) -> anyhow::Result<()> {
-    let target = match &settings.config.publish_target {
+fn publish_target(settings: &RunSettings, lake: &Lake) -> anyhow::Result<Lake> {
+    Ok(match &settings.config.publish_target {
         Some(root) => Lake::open(root, &settings.config.lake_options)?,
         None => lake.clone(),
-    };
+    })
+}
+
+/// `ohs validate`: the configuration parsed (or we would not be here); the lake and target
+/// open and can be listed. A local lake that does not exist yet is reported, not created.
+async fn validate(settings: &RunSettings) -> anyhow::Result<()> {
+    let config = &settings.config;
+    println!(
+        "config {}: ok ({} organisations)",
+        config.path.display(),
+        config.orgs.len()
+    );
+    let roots = std::iter::once(("lake", &config.lake_root))
+        .chain(config.publish_target.iter().map(|t| ("publish target", t)));
+    for (what, root) in roots {
+        if Lake::is_missing_local(root) {
+            println!("{what} {root}: does not exist yet; the first run creates it");
+            continue;
+        }
+        let store = Lake::open(root, &config.lake_options)?;
+        let snapshots = store
+            .partitions(&crate::lake::bronze::repos_root(), "snapshot_date")
+            .await?;
+        println!("{what} {root}: ok ({} bronze snapshots)", snapshots.len());
+    }
+    Ok(())
+}
+
+async fn publish_stage(settings: &RunSettings, lake: &Lake, run: &RunInfo) -> anyhow::Result<()> {
+    let target = publish_target(settings, lake)?;
     let span = info_span!("stage", stage = "publish", snapshot_date = %settings.snapshot_date);
     publish::run(lake, &target, settings.snapshot_date, run)
         .instrument(span)
@@ -220,6 +267,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             ExtractError::Lake(e) => lake_code(e),
             ExtractError::InvalidPage { .. }
             | ExtractError::InvalidResponse { .. }
+            | ExtractError::TooLarge { .. }
             | ExtractError::Unexpected { .. } => 4,
             ExtractError::ReplayDir { .. } | ExtractError::ReplayMissing { .. } => 2,
             ExtractError::Client(_)

@@ -69,6 +69,8 @@ pub struct GithubConfig {
     pub max_wait_secs: u64,
     /// The total time one request may spend retrying.
     pub retry_deadline_secs: u64,
+    /// A larger response (or recorded page) is refused as invalid.
+    pub max_response_bytes: u64,
 }
 
 /// The validated `pipeline.toml`.
@@ -97,6 +99,26 @@ pub struct Overrides {
     pub github_api: Option<String>,
     pub offline: Option<PathBuf>,
     pub publish_target: Option<String>,
+}
+
+/// The test-only crash point `OHS_FAILPOINT`: `put:N` aborts the process just before its
+/// N-th lake write, as a SIGKILL would, and `panic` panics once the run starts. The
+/// crash-safety tests use it to stop a run at every write; it is never set in production.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failpoint {
+    BeforePut(usize),
+    Panic,
+}
+
+impl Failpoint {
+    pub fn from_env() -> Option<Self> {
+        let value = std::env::var("OHS_FAILPOINT").ok()?;
+        match value.split_once(':') {
+            Some(("put", n)) => n.parse().ok().map(Self::BeforePut),
+            _ if value == "panic" => Some(Self::Panic),
+            _ => None,
+        }
+    }
 }
 
 /// A GitHub token. Its `Debug` and `Display` never show the secret.
@@ -163,6 +185,7 @@ struct RawGithub {
     secondary_limit_wait_secs: u64,
     max_wait_secs: u64,
     retry_deadline_secs: u64,
+    max_response_bytes: u64,
 }
 
 impl Default for RawGithub {
@@ -180,6 +203,7 @@ impl Default for RawGithub {
             secondary_limit_wait_secs: 60,
             max_wait_secs: 3600,
             retry_deadline_secs: 3600,
+            max_response_bytes: 50 * 1024 * 1024,
         }
     }
 }
@@ -389,6 +413,7 @@ fn validate_github(
         secondary_limit_wait_secs: raw.secondary_limit_wait_secs,
         max_wait_secs: raw.max_wait_secs,
         retry_deadline_secs: raw.retry_deadline_secs,
+        max_response_bytes: raw.max_response_bytes,
     })
 }
 

@@ -13,7 +13,8 @@
 //! staging/snapshot_date=S/<output>                                  built, not yet published
 //! gold/<table>/snapshot_date=S/part-0.parquet                       published
 //! gold/_manifests/snapshot_date=S/_manifest.json                    written last by publish
-//! site/org_repos_agg.csv, site/_manifest.json                       the latest published snapshot
+//! site/snapshot_date=S/{org_repos_agg.csv,index.html}                 a snapshot's site files
+//! site/org_repos_agg.csv, site/index.html, site/_manifest.json       the latest snapshot
 //! ```
 //!
 //! `<login>` is the lower-case login, as GitHub logins are case-insensitive.
@@ -22,7 +23,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path as FsPath;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -37,6 +39,7 @@ use object_store::prefix::PrefixStore;
 use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
 use url::Url;
 
+use crate::config::Failpoint;
 use crate::domain::{OrgLogin, SnapshotDate};
 
 /// Why the lake could not be opened, read or written. Messages name the root and key.
@@ -194,6 +197,16 @@ pub mod outputs {
         Output::SiteFile("index.html"),
     ];
 
+    /// All staged snapshots.
+    pub fn staging_root() -> LakeKey {
+        LakeKey::from_parts(["staging"])
+    }
+
+    /// All published snapshots' manifests.
+    pub fn manifests_root() -> LakeKey {
+        LakeKey::from_parts(["gold", "_manifests"])
+    }
+
     pub fn staging(date: SnapshotDate) -> LakeKey {
         LakeKey::from_parts(["staging", &partition("snapshot_date", date)])
     }
@@ -223,6 +236,13 @@ pub mod outputs {
             }
             Output::SiteFile(name) => LakeKey::from_parts(["site", name]),
         }
+    }
+
+    /// A site file's immutable copy for its snapshot (`site/snapshot_date=S/<name>`), which
+    /// readers following `site/_manifest.json` fetch, never mixing two snapshots.
+    pub fn published_site_copy(date: SnapshotDate, name: &str) -> LakeKey {
+        let date = partition("snapshot_date", date);
+        LakeKey::from_parts(["site", date.as_str(), name])
     }
 
     /// The per-snapshot publish manifest, written after every object it lists.
@@ -313,6 +333,16 @@ impl Lake {
         })
     }
 
+    /// Whether `root` is a local path that does not exist (which `open` would create).
+    pub fn is_missing_local(root: &str) -> bool {
+        let is_url = Url::parse(root).is_ok_and(|u| u.scheme().len() > 1 && u.scheme() != "file");
+        let path = match Url::parse(root) {
+            Ok(url) if url.scheme() == "file" => url.to_file_path().ok(),
+            _ => Some(FsPath::new(root).to_path_buf()),
+        };
+        !is_url && path.is_some_and(|p| !p.exists())
+    }
+
     /// A lake in memory, for tests.
     pub fn in_memory() -> Self {
         Self {
@@ -343,6 +373,7 @@ impl Lake {
     /// Writes `bytes` at `key`. object_store guarantees a put is atomic on every backend
     /// (the local store writes a staging file and renames it), so no reader sees half a file.
     pub async fn put(&self, key: &LakeKey, bytes: impl Into<Bytes>) -> Result<(), LakeError> {
+        crash_if_failpoint();
         let payload = PutPayload::from_bytes(bytes.into());
         self.store
             .put(&key.0, payload)
@@ -424,6 +455,17 @@ fn refuse_plain_http(root: &str, builder: &AmazonS3Builder) -> Result<(), LakeEr
             ),
         }),
         _ => Ok(()),
+    }
+}
+
+/// Aborts before the N-th write when the test-only `OHS_FAILPOINT=put:N` says so.
+fn crash_if_failpoint() {
+    static FAILPOINT: OnceLock<Option<Failpoint>> = OnceLock::new();
+    static PUTS: AtomicUsize = AtomicUsize::new(0);
+    if let Some(Failpoint::BeforePut(n)) = FAILPOINT.get_or_init(Failpoint::from_env) {
+        if PUTS.fetch_add(1, Ordering::SeqCst) + 1 == *n {
+            std::process::abort();
+        }
     }
 }
 

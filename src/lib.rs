@@ -13,4 +13,5 @@ pub mod extract;
 pub mod lake;
 pub mod publish;
 pub mod report;
+pub mod status;
 pub mod transform;

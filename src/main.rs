@@ -16,19 +16,38 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = cli.global.log_format;
     init_tracing(format, cli.global.verbose, cli.global.quiet);
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(runtime) => runtime,
-        Err(e) => {
-            return fail(
-                format,
-                &anyhow::anyhow!("cannot start the async runtime: {e}"),
-            )
-        }
-    };
-    match runtime.block_on(cli::run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(format, &e),
+    report_panics_in_one_line();
+    let outcome = std::panic::catch_unwind(|| {
+        let runtime = tokio::runtime::Runtime::new()
+            .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+        runtime.block_on(cli::run(cli))
+    });
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => fail(format, &e),
+        // The hook has already printed the one-line report.
+        Err(_) => ExitCode::from(1),
     }
+}
+
+/// A bug becomes one line on stderr (and exit 1), never a backtrace.
+fn report_panics_in_one_line() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        let place = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        tracing::error!(panic = %message, "internal error");
+        eprintln!(
+            "ohs: internal error (a bug, please report it): {}{place}; the log above shows what ran before it",
+            message.replace('\n', " ")
+        );
+    }));
 }
 
 /// Prints the error as one line (and one JSON event with `--log-format json`).

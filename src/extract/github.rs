@@ -246,12 +246,27 @@ impl GithubClient {
         let etag = header(ETAG);
         match status {
             StatusCode::OK => {
+                let limit = self.config.max_response_bytes;
+                let too_large = |bytes| {
+                    Failure::Fatal(ExtractError::TooLarge {
+                        org: org.clone(),
+                        url: url.to_string(),
+                        bytes,
+                        limit,
+                    })
+                };
+                if let Some(length) = response.content_length().filter(|l| *l > limit) {
+                    return Err(too_large(length));
+                }
                 let link = header(LINK);
                 let body = response.bytes().await.map_err(|e| Failure::Retry {
                     reason: format!("body: {}", describe(&e)),
                     wait: None,
                     kind: RetryKind::Transient,
                 })?;
+                if body.len() as u64 > limit {
+                    return Err(too_large(body.len() as u64));
+                }
                 if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
                     return Err(Failure::Retry {
                         reason: format!("200 with a body that is not JSON: {e}"),

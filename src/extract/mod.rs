@@ -83,6 +83,13 @@ pub enum ExtractError {
         url: String,
         message: String,
     },
+    #[error("extract: org {org}: GET {url}: response of {bytes} bytes is over max_response_bytes = {limit}")]
+    TooLarge {
+        org: OrgLogin,
+        url: String,
+        bytes: u64,
+        limit: u64,
+    },
     #[error("extract: offline directory {dir}: {message}")]
     ReplayDir { dir: PathBuf, message: String },
     #[error("extract: org {org}: no recorded pages in {dir}")]
@@ -155,7 +162,10 @@ pub async fn run(
 ) -> Result<ExtractSummary, ExtractError> {
     let date = settings.snapshot_date;
     let source = match &settings.offline {
-        Some(dir) => Source::Replay(ReplaySource::new(dir)?),
+        Some(dir) => Source::Replay(ReplaySource::new(
+            dir,
+            settings.config.github.max_response_bytes,
+        )?),
         None => Source::Api(Box::new(GithubClient::new(
             &settings.config.github,
             settings.token.as_ref(),

@@ -21,10 +21,11 @@ pub struct Recorded {
 
 pub struct ReplaySource {
     dir: PathBuf,
+    max_bytes: u64,
 }
 
 impl ReplaySource {
-    pub fn new(dir: &Path) -> Result<Self, ExtractError> {
+    pub fn new(dir: &Path, max_bytes: u64) -> Result<Self, ExtractError> {
         if !dir.is_dir() {
             return Err(ExtractError::ReplayDir {
                 dir: dir.to_path_buf(),
@@ -33,6 +34,7 @@ impl ReplaySource {
         }
         Ok(Self {
             dir: dir.to_path_buf(),
+            max_bytes,
         })
     }
 
@@ -41,6 +43,15 @@ impl ReplaySource {
         let org_dir = self.org_dir(org)?;
         let number = page_number(url);
         let path = org_dir.join(format!("page-{number}.json"));
+        let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+        if size > self.max_bytes {
+            return Err(ExtractError::TooLarge {
+                org: org.clone(),
+                url: url.to_string(),
+                bytes: size,
+                limit: self.max_bytes,
+            });
+        }
         let body = self.read(org, &path).await?;
         let next = org_dir.join(format!("page-{}.json", number + 1));
         let link = next.is_file().then(|| {

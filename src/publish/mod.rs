@@ -1,9 +1,10 @@
 //! Publish: makes a staged snapshot visible to readers, complete or not at all.
 //!
-//! Computes nothing: it copies what transform staged in the working lake to the target (the
-//! lake itself, or `[publish] target`). Order is the guarantee: the gold objects first, then
-//! the snapshot's manifest listing each with its size and SHA-256 (readers that follow
-//! manifests never see a partial snapshot), then the site files, then `site/_manifest.json`.
+//! Computes nothing: it copies what transform and report staged in the working lake to the
+//! target (the lake itself, or `[publish] target`). Order is the guarantee: the gold objects
+//! and the snapshot's own copies of the site files (`site/snapshot_date=S/…`) first, then the
+//! snapshot's manifest listing each with its size and SHA-256 (readers that follow manifests
+//! never see a partial snapshot), then the latest site files, then `site/_manifest.json`.
 //! A failure anywhere leaves everything already published as it was, or as complete as the
 //! manifest that lists it. An object whose SHA-256 the previous manifest already records is
 //! not written again, and `site/` never moves back to an older snapshot than it shows.
@@ -90,10 +91,13 @@ pub async fn run(
             .get(&key)
             .await?
             .ok_or(PublishError::NotStaged { date, key })?;
-        let staged = (outputs::published(date, output), bytes);
         match output {
-            Output::GoldTable(_) => gold.push(staged),
-            Output::SiteFile(_) => site.push(staged),
+            Output::GoldTable(_) => gold.push((outputs::published(date, output), bytes)),
+            Output::SiteFile(name) => {
+                // The snapshot's own copy goes with gold; the latest one replaces site/.
+                gold.push((outputs::published_site_copy(date, name), bytes.clone()));
+                site.push((outputs::published(date, output), bytes));
+            }
         }
     }
     let manifest = |objects| PublishManifest {

@@ -5,6 +5,7 @@ mod common;
 mod extract;
 mod github_mock;
 mod lake;
+mod operations;
 mod pipeline;
 mod publish;
 mod report;
