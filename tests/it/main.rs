@@ -2,11 +2,13 @@
 
 mod cli;
 mod common;
+mod examples;
 mod extract;
 mod github_mock;
 mod lake;
 mod operations;
 mod pipeline;
+mod properties;
 mod publish;
 mod report;
 mod servers;
