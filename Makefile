@@ -6,7 +6,7 @@ SAMPLE_DATE := 2021-03-04
 SAMPLE_ORGS := 111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx
 LAKE ?= lake
 
-.PHONY: run test test-deps chromium lint fmt
+.PHONY: run test test-deps chromium lint fmt bench
 
 # What the tests use, cached outside the clone and reinstalled only when its list changes:
 # Python packages (DuckDB, moto) in a venv, and Azurite from npm.
@@ -51,6 +51,12 @@ $(NPM_ENV)/installed.json: tests/npm/package.json
 	cp tests/npm/package.json $(NPM_ENV)/package.json
 	cd $(NPM_ENV) && npm install --no-audit --no-fund --silent
 	cp tests/npm/package.json $@
+
+# Transform time and memory against DuckDB at 1e4, 1e5 and 1e6 rows (OHS_BENCH_1E7=1 adds
+# 1e7); prints a table and writes benches/RESULTS.md. Builds the release profile.
+bench: $(PYTHON_ENV)/requirements.txt
+	$(CARGO) build --release --bin ohs --example synth
+	$(PYTHON_ENV)/bin/python benches/bench.py $(TARGET_DIR)/release
 
 lint:
 	$(CARGO) fmt --check

@@ -8,7 +8,7 @@
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
-use super::silver::check_schema;
+use super::silver::{check_schema, schema, utc};
 
 /// One gold table and the SQL model that builds it.
 pub struct GoldModel {
@@ -85,17 +85,6 @@ pub fn silver_context(repos: &DataFrame, orgs: &DataFrame) -> SQLContext {
     ctx.register("silver_repos", repos.clone().lazy());
     ctx.register("silver_orgs", orgs.clone().lazy());
     ctx
-}
-
-fn schema(fields: &[(&str, DataType)]) -> Schema {
-    fields
-        .iter()
-        .map(|(name, dtype)| Field::new((*name).into(), dtype.clone()))
-        .collect()
-}
-
-fn utc() -> DataType {
-    DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
 }
 
 fn org_latest_schema() -> Schema {

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use bytes::Bytes;
 use polars::prelude::{DataFrame, PolarsError};
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
@@ -237,17 +238,70 @@ async fn read_bronze(
     let mut listings = Vec::new();
     let mut repos = Vec::new();
     let mut builds = Vec::new();
+    let mut batch = PageBatch::default();
     for login in &snapshot.orgs {
         let org: OrgLogin = login.parse().map_err(|message| TransformError::Corrupt {
             key: lake::bronze::snapshot_success(date),
             message,
         })?;
-        let (listing, org_repos, build) = read_org(lake, date, org, settings).await?;
-        repos.extend(org_repos);
+        let (listing, pages, build) = read_org(lake, date, org).await?;
         listings.push(listing);
         builds.push(build);
+        for (number, body) in pages {
+            batch.push(listings.len() - 1, number, body);
+        }
+        if batch.bytes >= PARSE_BATCH_BYTES {
+            repos.extend(batch.parse(&listings, settings)?);
+        }
     }
+    repos.extend(batch.parse(&listings, settings)?);
     Ok((listings, repos, builds))
+}
+
+/// Bronze bytes held at once: pages are read org by org and parsed in parallel batches of
+/// about this size, so memory stays bounded however large the snapshot.
+const PARSE_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+/// Pages read but not parsed yet: (index of their org in the listings, page number, bytes).
+#[derive(Default)]
+struct PageBatch {
+    pages: Vec<(usize, u32, Bytes)>,
+    bytes: usize,
+}
+
+impl PageBatch {
+    fn push(&mut self, org: usize, number: u32, body: Bytes) {
+        self.bytes += body.len();
+        self.pages.push((org, number, body));
+    }
+
+    /// Parses every page on all cores, in page order, and empties the batch.
+    fn parse(
+        &mut self,
+        listings: &[ListingOrg],
+        settings: &RunSettings,
+    ) -> Result<Vec<RepoRecord>, TransformError> {
+        let pages = std::mem::take(&mut self.pages);
+        self.bytes = 0;
+        let parsed: Vec<Result<Vec<RepoRecord>, TransformError>> = pages
+            .par_iter()
+            .map(|(org, number, body)| {
+                let listing = &listings[*org];
+                repos::parse_page(listing, body, &settings.config.languages).map_err(|message| {
+                    TransformError::InvalidPage {
+                        org: listing.login.clone(),
+                        page: *number,
+                        message,
+                    }
+                })
+            })
+            .collect();
+        let mut repos = Vec::new();
+        for page in parsed {
+            repos.extend(page?);
+        }
+        Ok(repos)
+    }
 }
 
 /// Silver `orgs`: each org's GitHub spelling comes from its repositories' owner, else from
@@ -312,12 +366,12 @@ async fn read_snapshot_manifest(
 }
 
 /// Every repository of one org's complete bronze listing, pages in order.
+/// One org's complete listing: its pages' bytes, checked against the manifest.
 async fn read_org(
     lake: &Lake,
     date: SnapshotDate,
     org: OrgLogin,
-    settings: &RunSettings,
-) -> Result<(ListingOrg, Vec<RepoRecord>, OrgBuild), TransformError> {
+) -> Result<(ListingOrg, Vec<(u32, Bytes)>, OrgBuild), TransformError> {
     let manifest_key = lake::bronze::org_manifest(date, &org);
     let manifest: OrgManifest = match lake.get(&manifest_key).await? {
         Some(bytes) => parse_json(&manifest_key, &bytes)?,
@@ -332,20 +386,12 @@ async fn read_org(
         login: org,
         canonical_login: manifest.canonical_login.clone(),
     };
-    let mut repos = Vec::new();
+    let mut pages = Vec::new();
     let mut checksums = Vec::new();
     let mut etags = Vec::new();
     for number in 1..=manifest.pages {
         let (body, sidecar) = read_page(lake, date, &listing.login, number).await?;
-        let page_repos =
-            repos::parse_page(&listing, &body, &settings.config.languages).map_err(|message| {
-                TransformError::InvalidPage {
-                    org: listing.login.clone(),
-                    page: number,
-                    message,
-                }
-            })?;
-        repos.extend(page_repos);
+        pages.push((number, body));
         checksums.push(sidecar.sha256);
         etags.push(sidecar.etag);
     }
@@ -361,7 +407,7 @@ async fn read_org(
         repos: manifest.unique_repos,
         etags,
     };
-    Ok((listing, repos, build))
+    Ok((listing, pages, build))
 }
 
 async fn read_page(

@@ -24,11 +24,13 @@ pub struct OrgRecord {
     pub url: String,
 }
 
-fn utc() -> DataType {
+/// Milliseconds since the epoch in UTC: every timestamp column.
+pub fn utc() -> DataType {
     DataType::Datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
 }
 
-fn schema(fields: &[(&str, DataType)]) -> Schema {
+/// A schema from (name, type) pairs, in order.
+pub fn schema(fields: &[(&str, DataType)]) -> Schema {
     fields
         .iter()
         .map(|(name, dtype)| Field::new((*name).into(), dtype.clone()))

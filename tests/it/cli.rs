@@ -161,3 +161,28 @@ fn an_org_missing_from_the_recording_is_named() {
     let out = work.run_offline("2021-03-04");
     assert_fails(&out, 2, "extract: org nhsx: no recorded pages in");
 }
+
+#[test]
+fn with_json_logs_a_failure_is_also_one_structured_event() {
+    let work = Workdir::new();
+    work.write("empty.toml", "");
+    let out = work.ohs(&["run", "--config", "empty.toml", "--log-format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let events: Vec<serde_json::Value> = err
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1, "{err}");
+    assert_eq!(events[0]["level"], "ERROR");
+    assert_eq!(events[0]["exit_code"], 2);
+    assert_eq!(
+        events[0]["error"],
+        "config empty.toml: orgs: no organisations configured"
+    );
+    assert_eq!(
+        err.lines().last(),
+        Some("ohs: config empty.toml: orgs: no organisations configured")
+    );
+}

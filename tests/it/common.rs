@@ -164,6 +164,29 @@ impl Workdir {
     }
 }
 
+/// The bundled sample's six organisations.
+pub const SAMPLE_ORGS: &str = "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx";
+
+/// `ohs run` offline on the bundled sample for 2021-03-04 into `lake`, with the repository's
+/// pipeline.toml.
+pub fn run_sample_into(work: &Workdir, lake: &Path) -> Output {
+    let config = repo_root().join("pipeline.toml");
+    let sample = repo_root().join("data/sample");
+    work.ohs(&[
+        "run",
+        "--config",
+        config.to_str().unwrap(),
+        "--offline",
+        sample.to_str().unwrap(),
+        "--orgs",
+        SAMPLE_ORGS,
+        "--lake",
+        lake.to_str().unwrap(),
+        "--snapshot-date",
+        "2021-03-04",
+    ])
+}
+
 /// `ohs` in `dir`, without any `OHS_*`, `GITHUB_TOKEN` or `RUST_LOG` of the caller's.
 pub fn ohs_command(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ohs"));

@@ -7,27 +7,12 @@ use std::path::Path;
 
 use polars::prelude::*;
 
-use crate::common::{assert_success, repo_root, stderr, Workdir};
+use crate::common::{assert_success, repo_root, run_sample_into, stderr, Workdir};
 
-const SAMPLE_ORGS: &str = "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx";
 const SNAPSHOT: &str = "snapshot_date=2021-03-04";
 
 fn run_sample(work: &Workdir, lake: &Path) -> std::process::Output {
-    let config = repo_root().join("pipeline.toml");
-    let sample = repo_root().join("data/sample");
-    work.ohs(&[
-        "run",
-        "--config",
-        config.to_str().unwrap(),
-        "--offline",
-        sample.to_str().unwrap(),
-        "--orgs",
-        SAMPLE_ORGS,
-        "--lake",
-        lake.to_str().unwrap(),
-        "--snapshot-date",
-        "2021-03-04",
-    ])
+    run_sample_into(work, lake)
 }
 
 fn read_parquet(path: &Path) -> DataFrame {

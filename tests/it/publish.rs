@@ -91,6 +91,22 @@ fn s3_object(endpoint: &str, keys: &S3Credentials, key: &str) -> Option<Vec<u8>>
     }
 }
 
+/// `ohs transform` of 2021-03-04 in `lake` with `env`: a read of the store, to see whether
+/// the given credentials are accepted.
+async fn transform_with(work: &Workdir, lake: &str, env: &[(&str, String)]) -> Output {
+    let config = config(work);
+    let args = [
+        "transform",
+        "--config",
+        &config,
+        "--lake",
+        lake,
+        "--snapshot-date",
+        "2021-03-04",
+    ];
+    ohs(work, &args, env).await
+}
+
 fn assert_ok(out: &Output) {
     assert!(
         out.status.success(),
@@ -210,20 +226,7 @@ async fn s3_round_trip_honours_the_aws_variables_and_republishes_nothing_unchang
     // A wrong secret is refused by the server's signature check: a storage error.
     let mut wrong = s3_env(&moto.endpoint(), &keys);
     wrong[1].1 = "not-the-secret".to_string();
-    let out = ohs(
-        &work,
-        &[
-            "transform",
-            "--config",
-            &config,
-            "--lake",
-            &lake,
-            "--snapshot-date",
-            "2021-03-04",
-        ],
-        &wrong,
-    )
-    .await;
+    let out = transform_with(&work, &lake, &wrong).await;
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("403"), "{}", stderr(&out));
     // Without AWS_ALLOW_HTTP a plain-HTTP endpoint is refused, saying what to set.
@@ -231,20 +234,7 @@ async fn s3_round_trip_honours_the_aws_variables_and_republishes_nothing_unchang
         .into_iter()
         .filter(|(k, _)| *k != "AWS_ALLOW_HTTP")
         .collect();
-    let out = ohs(
-        &work,
-        &[
-            "transform",
-            "--config",
-            &config,
-            "--lake",
-            &lake,
-            "--snapshot-date",
-            "2021-03-04",
-        ],
-        &no_http,
-    )
-    .await;
+    let out = transform_with(&work, &lake, &no_http).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("set AWS_ALLOW_HTTP=true"),
@@ -333,41 +323,14 @@ async fn azure_round_trip_through_azurite_honours_the_azure_variables() {
     // The account key is what signs the requests: another key is refused.
     let mut wrong = env.clone();
     wrong[3].1 = AZURITE_KEY.replace("Eby8", "Xby8");
-    let config = config(&work);
-    let out = ohs(
-        &work,
-        &[
-            "transform",
-            "--config",
-            &config,
-            "--lake",
-            lake,
-            "--snapshot-date",
-            "2021-03-04",
-        ],
-        &wrong,
-    )
-    .await;
+    let out = transform_with(&work, lake, &wrong).await;
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("403"), "{}", stderr(&out));
     assert!(!stderr(&out).contains("Xby8"), "the key was echoed");
     // And the account name says whose storage is read: another account holds no snapshot.
     let mut other = env.clone();
     other[2].1 = "otheraccount".to_string();
-    let out = ohs(
-        &work,
-        &[
-            "transform",
-            "--config",
-            &config,
-            "--lake",
-            lake,
-            "--snapshot-date",
-            "2021-03-04",
-        ],
-        &other,
-    )
-    .await;
+    let out = transform_with(&work, lake, &other).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("is not complete in bronze"),

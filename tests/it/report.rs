@@ -5,25 +5,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{assert_success, repo_root, Workdir};
+use crate::common::{assert_success, run_sample_into, Workdir};
 
 fn run_sample(work: &Workdir) {
-    let config = repo_root().join("pipeline.toml");
-    let sample = repo_root().join("data/sample");
-    let lake = work.lake();
-    assert_success(&work.ohs(&[
-        "run",
-        "--config",
-        config.to_str().unwrap(),
-        "--offline",
-        sample.to_str().unwrap(),
-        "--orgs",
-        "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx",
-        "--lake",
-        lake.to_str().unwrap(),
-        "--snapshot-date",
-        "2021-03-04",
-    ]));
+    assert_success(&run_sample_into(work, &work.lake()));
 }
 
 /// Headless Chromium with a fresh profile and no background networking.

@@ -10,27 +10,10 @@ use std::process::Command;
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::common::{assert_success, repo_root, RepoJson as R, Workdir};
-
-const SAMPLE_ORGS: &str = "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx";
+use crate::common::{assert_success, repo_root, run_sample_into, RepoJson as R, Workdir};
 
 fn run_sample(work: &Workdir) {
-    let config = repo_root().join("pipeline.toml");
-    let sample = repo_root().join("data/sample");
-    let lake = work.lake();
-    assert_success(&work.ohs(&[
-        "run",
-        "--config",
-        config.to_str().unwrap(),
-        "--offline",
-        sample.to_str().unwrap(),
-        "--orgs",
-        SAMPLE_ORGS,
-        "--lake",
-        lake.to_str().unwrap(),
-        "--snapshot-date",
-        "2021-03-04",
-    ]));
+    assert_success(&run_sample_into(work, &work.lake()));
 }
 
 fn gold(lake: &Path, table: &str, date: &str) -> DataFrame {
