@@ -7,6 +7,8 @@
 //!     [--snapshots 10] [--seed 1] [--start 2024-01-01]
 //!
 //! `--rows` is repository-snapshot rows: repositories per snapshot times snapshots.
+//! The few `unwrap`s hold values valid by construction (constant dates and times, generated
+//! logins, serialising JSON values); a lake error stops the generator with its message.
 
 use std::collections::BTreeMap;
 
@@ -151,6 +153,14 @@ fn repo_json(login: &str, r: &Repo, epoch: NaiveDate) -> serde_json::Value {
     })
 }
 
+/// Writes `bytes` at `key`, or stops the generator with the lake's error.
+async fn put(lake: &Lake, key: &lake::LakeKey, bytes: Vec<u8>) {
+    if let Err(e) = lake.put(key, bytes).await {
+        eprintln!("synth: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn new_repo(rng: &mut Rng, id: u64, day: i64) -> Repo {
     Repo {
         id,
@@ -225,15 +235,13 @@ async fn write_org(
             sha256: bronze::sha256_hex(&body),
         };
         checksums.push(sidecar.sha256.clone());
-        lake.put(&lake::bronze::page(date, login, number), body)
-            .await
-            .unwrap();
-        lake.put(
+        put(lake, &lake::bronze::page(date, login, number), body).await;
+        put(
+            lake,
             &lake::bronze::page_sidecar(date, login, number),
             bronze::to_json_bytes(&sidecar),
         )
-        .await
-        .unwrap();
+        .await;
     }
     let manifest = OrgManifest {
         org: login.to_string(),
@@ -245,12 +253,12 @@ async fn write_org(
         unique_repos: repos.len(),
         sha256: bronze::org_checksum(checksums.iter().map(String::as_str)),
     };
-    lake.put(
+    put(
+        lake,
         &lake::bronze::org_manifest(date, login),
         bronze::to_json_bytes(&manifest),
     )
-    .await
-    .unwrap();
+    .await;
     repos.len()
 }
 
@@ -302,12 +310,12 @@ async fn main() {
             orgs: logins.iter().map(ToString::to_string).collect(),
             repos: repos_today,
         };
-        lake.put(
+        put(
+            &lake,
             &lake::bronze::snapshot_success(date),
             bronze::to_json_bytes(&success),
         )
-        .await
-        .unwrap();
+        .await;
         written += repos_today;
         eprintln!(
             "synth: {date}: {} orgs, {repos_today} repositories",
