@@ -12,7 +12,7 @@ pub mod repos;
 pub mod silver;
 pub mod site;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bytes::Bytes;
 use polars::prelude::{DataFrame, PolarsError};
@@ -311,11 +311,16 @@ fn org_records(
     listings: &[ListingOrg],
     repos: &[RepoRecord],
 ) -> Vec<OrgRecord> {
+    // The first repository of each org (they are sorted by org, then id) names its owner.
+    let mut owners: HashMap<&str, &RepoRecord> = HashMap::new();
+    for repo in repos {
+        owners.entry(repo.org_login.as_str()).or_insert(repo);
+    }
     let mut orgs: Vec<OrgRecord> = listings
         .iter()
         .map(|listing| {
             let login = listing.login.to_string();
-            let owner = repos.iter().find(|r| r.org_login == login);
+            let owner = owners.get(login.as_str());
             let (organisation, url) = match owner {
                 Some(r) => (r.owner_login.clone(), r.owner_html_url.clone()),
                 None => {

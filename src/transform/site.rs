@@ -12,7 +12,7 @@
 //! earlier ones (quadratic per organisation); one pass in date order is linear and plain.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -49,14 +49,17 @@ pub fn org_repos_daily(
     repos: &[RepoRecord],
     snapshot: SnapshotDate,
 ) -> Vec<SiteRow> {
+    let mut by_org: HashMap<&str, Vec<&RepoRecord>> = HashMap::new();
+    for repo in repos {
+        by_org.entry(&repo.org_login).or_default().push(repo);
+    }
     let mut rows: Vec<SiteRow> = orgs
         .iter()
         .flat_map(|org| {
-            let own: Vec<&RepoRecord> = repos
-                .iter()
-                .filter(|r| r.org_login == org.org_login)
-                .collect();
-            org_series(org, &own, snapshot.date())
+            let own = by_org
+                .get(org.org_login.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            org_series(org, own, snapshot.date())
         })
         .collect();
     rows.sort_by(|a, b| (&a.organisation, a.date).cmp(&(&b.organisation, b.date)));
