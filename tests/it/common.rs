@@ -150,7 +150,11 @@ impl Workdir {
 
     /// Runs the whole pipeline offline on the recorded pages for `date`.
     pub fn run_offline(&self, date: &str) -> Output {
-        let pages = self.pages_dir();
+        self.run_offline_from(&self.pages_dir(), date)
+    }
+
+    /// Runs the whole pipeline offline on the recordings in `pages` for `date`.
+    pub fn run_offline_from(&self, pages: &Path, date: &str) -> Output {
         let lake = self.lake();
         self.ohs(&[
             "run",

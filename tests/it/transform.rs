@@ -259,16 +259,7 @@ fn record_history(work: &Workdir) -> [PathBuf; 3] {
 }
 
 fn run_day(work: &Workdir, pages: &Path, date: &str) {
-    let lake = work.lake();
-    assert_success(&work.ohs(&[
-        "run",
-        "--offline",
-        pages.to_str().unwrap(),
-        "--lake",
-        lake.to_str().unwrap(),
-        "--snapshot-date",
-        date,
-    ]));
+    assert_success(&work.run_offline_from(pages, date));
 }
 
 /// Every file under `dir`, relative path → bytes.
