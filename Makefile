@@ -14,6 +14,8 @@ PYTHON_ENV ?= $(HOME)/.cache/ohs-venv
 NPM_ENV ?= $(HOME)/.cache/ohs-npm
 
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+# Cargo and the recipes below must agree on it, even when it is given as `make X CARGO_TARGET_DIR=…`.
+export CARGO_TARGET_DIR := $(TARGET_DIR)
 
 # `make run` builds exactly what `make test` builds (`cargo run` would build the
 # dependencies again without the test-only features), so the first of the two pays for
