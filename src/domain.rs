@@ -137,6 +137,12 @@ impl fmt::Display for OrgLogin {
     }
 }
 
+/// Whether a repository may enter the public lake: not `private`, and `visibility` (absent
+/// from older responses) `public`. Extract and transform both apply this one rule.
+pub fn is_public_repo(private: bool, visibility: Option<&str>) -> bool {
+    !private && visibility.is_none_or(|v| v == "public")
+}
+
 /// GitHub's numeric repository id: stable across renames and transfers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RepoId(pub u64);

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use crate::bronze::SnapshotManifest;
 use crate::domain::SnapshotDate;
 use crate::lake::{self, outputs, Lake, LakeError};
+use crate::publish::PublishManifest;
 
 /// One snapshot's state across the layers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,8 +100,9 @@ pub async fn site_snapshot(target: &Lake) -> Result<Option<String>, LakeError> {
     let Some(bytes) = target.get(&outputs::site_manifest()).await? else {
         return Ok(None);
     };
-    let manifest: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    Ok(manifest["snapshot_date"].as_str().map(str::to_string))
+    // An unreadable manifest shows nothing, as publish treats it.
+    let manifest = serde_json::from_slice::<PublishManifest>(&bytes).ok();
+    Ok(manifest.map(|m| m.snapshot_date.to_string()))
 }
 
 /// The status as a plain table.

@@ -28,7 +28,7 @@ use url::Url;
 
 use crate::bronze::{self, OrgManifest, PageSidecar, RateLimit, SnapshotManifest};
 use crate::config::{OrgConfig, RunSettings};
-use crate::domain::{OrgLogin, SnapshotDate};
+use crate::domain::{is_public_repo, OrgLogin, SnapshotDate};
 use crate::lake::{self, Lake, LakeError, LakeKey};
 use github::{ApiResponse, GithubClient};
 use previous::{PreviousResponse, PreviousSnapshots};
@@ -534,8 +534,7 @@ fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
         }
         let repo: RepoVisibility =
             serde_json::from_str(item.get()).map_err(|e| format!("repo #{}: {e}", index + 1))?;
-        let public = !repo.private && repo.visibility.as_deref().is_none_or(|v| v == "public");
-        if public {
+        if is_public_repo(repo.private, repo.visibility.as_deref()) {
             kept.push(item.get());
             ids.push(repo.id);
         }

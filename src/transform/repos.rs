@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::normalise::{language_type, licence_facts, LicenceFacts};
-use crate::domain::{OrgLogin, RepoId};
+use crate::domain::{is_public_repo, OrgLogin, RepoId};
 
 /// The org whose bronze listing is being read: its configured login and, when extract asked
 /// `GET /orgs/{org}`, its login as GitHub spells it now (it differs after a rename).
@@ -78,7 +78,7 @@ pub struct RepoRecord {
 impl RepoRecord {
     /// Public as far as both the old `private` flag and the newer `visibility` tell.
     pub fn is_public(&self) -> bool {
-        !self.is_private && self.visibility.as_deref().is_none_or(|v| v == "public")
+        is_public_repo(self.is_private, self.visibility.as_deref())
     }
 }
 
