@@ -252,6 +252,10 @@ async fn write_org(
         repos: repos.len(),
         unique_repos: repos.len(),
         sha256: bronze::org_checksum(checksums.iter().map(String::as_str)),
+        // Listings only: the per-repository endpoints cost a request per repository, which
+        // is what this generator is meant to scale past.
+        licences: None,
+        languages: None,
     };
     put(
         lake,
@@ -309,6 +313,8 @@ async fn main() {
             snapshot_date: date,
             orgs: logins.iter().map(ToString::to_string).collect(),
             repos: repos_today,
+            requests: Default::default(),
+            skipped: Default::default(),
         };
         put(
             &lake,

@@ -76,6 +76,85 @@ pub struct OrgManifest {
     pub unique_repos: usize,
     /// SHA-256 over the pages' own SHA-256s in page order, hex.
     pub sha256: String,
+    /// The org's stored `GET /repos/{owner}/{repo}/license` answers, when fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licences: Option<RepoResponsesFile>,
+    /// The org's stored `GET /repos/{owner}/{repo}/languages` answers, when fetched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<RepoResponsesFile>,
+}
+
+/// Where an org manifest points at one of its [`RepoResponses`] files.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoResponsesFile {
+    pub responses: usize,
+    /// SHA-256 of the file's bytes, hex.
+    pub sha256: String,
+}
+
+/// A per-repository endpoint fetched after an org's listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepoEndpoint {
+    /// `GET /repos/{owner}/{repo}/license`.
+    License,
+    /// `GET /repos/{owner}/{repo}/languages`.
+    Languages,
+}
+
+impl RepoEndpoint {
+    /// The last segment of its URL, and its folder in bronze.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::License => "license",
+            Self::Languages => "languages",
+        }
+    }
+}
+
+/// One org's answers of one [`RepoEndpoint`], a response per repository asked, in
+/// repository id order (`bronze/github/{license,languages}/snapshot_date=S/org=O/responses.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoResponses {
+    pub org: String,
+    pub snapshot_date: SnapshotDate,
+    pub endpoint: RepoEndpoint,
+    pub api_version: String,
+    pub responses: Vec<RepoResponse>,
+}
+
+/// One repository's answer, its body kept exactly as GitHub sent it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoResponse {
+    pub repo_id: u64,
+    pub full_name: String,
+    pub url: String,
+    /// 200; 304 when `body` is a copy of an earlier snapshot's; 404 when there is nothing
+    /// (no licence file, or the repository went away after the listing); 451 when GitHub
+    /// blocks it for legal reasons.
+    pub status: u16,
+    pub etag: Option<String>,
+    #[serde(default)]
+    pub not_modified_from: Option<SnapshotDate>,
+    #[serde(default)]
+    pub replayed_from: Option<String>,
+    #[serde(default)]
+    pub attempts: u32,
+    /// The JSON body; `None` for 404 and 451.
+    pub body: Option<Box<serde_json::value::RawValue>>,
+}
+
+/// Requests of one extract run to one endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointRequests {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Of which answered 304 Not Modified (free with a token).
+    pub not_modified: u64,
 }
 
 /// Written last for a snapshot (`_SUCCESS`): every org listed is complete.
@@ -86,6 +165,14 @@ pub struct SnapshotManifest {
     /// Logins as configured, in configuration order.
     pub orgs: Vec<String>,
     pub repos: usize,
+    /// Requests the completing extract run made, by endpoint (`orgs`, `repos`, `license`,
+    /// `languages`); empty offline.
+    #[serde(default)]
+    pub requests: std::collections::BTreeMap<String, EndpointRequests>,
+    /// Per-repository endpoints skipped for the whole snapshot, with why (no token and not
+    /// enough of the hour's requests left, say). Transform leaves their columns empty.
+    #[serde(default)]
+    pub skipped: std::collections::BTreeMap<String, String>,
 }
 
 /// Hex SHA-256 of `bytes`.

@@ -81,6 +81,7 @@ pub struct Config {
     pub sha256: String,
     pub orgs: Vec<OrgConfig>,
     pub github: GithubConfig,
+    pub extract: ExtractConfig,
     pub lake_root: String,
     /// Object-store options and retries, for the lake and the publish target.
     pub lake_options: LakeOptions,
@@ -138,6 +139,26 @@ impl fmt::Debug for GithubToken {
     }
 }
 
+/// `[extract]`: the per-repository requests made after each org's listing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExtractConfig {
+    /// `GET /repos/{owner}/{repo}/license` for each public repository GitHub calls "Other"
+    /// (`NOASSERTION`), so transform can identify the licence from its text.
+    pub licence_texts: bool,
+    /// `GET /repos/{owner}/{repo}/languages` for each public repository: bytes per language.
+    pub languages_by_bytes: bool,
+}
+
+impl Default for ExtractConfig {
+    fn default() -> Self {
+        Self {
+            licence_texts: true,
+            languages_by_bytes: true,
+        }
+    }
+}
+
 /// Everything one run needs: the configuration with overrides applied.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
@@ -155,6 +176,8 @@ struct RawConfig {
     orgs: Vec<RawOrg>,
     #[serde(default)]
     github: RawGithub,
+    #[serde(default)]
+    extract: ExtractConfig,
     #[serde(default)]
     lake: RawLake,
     #[serde(default)]
@@ -282,6 +305,7 @@ impl Config {
             sha256: crate::bronze::sha256_hex(text.as_bytes()),
             orgs,
             github: validate_github(raw.github, &invalid)?,
+            extract: raw.extract,
             lake_root: non_empty(raw.lake.root, "lake.root", &invalid)?,
             lake_options: LakeOptions {
                 options: raw.lake.options,

@@ -105,6 +105,7 @@ fn partition(name: &str, value: impl fmt::Display) -> String {
 /// Keys of the bronze layer (raw GitHub responses).
 pub mod bronze {
     use super::*;
+    use crate::bronze::RepoEndpoint;
 
     const REPOS: [&str; 3] = ["bronze", "github", "repos"];
 
@@ -148,6 +149,25 @@ pub mod bronze {
             &format!("page-{number:04}.meta.json"),
         )
     }
+
+    /// One org's answers of a per-repository endpoint:
+    /// `bronze/github/{license,languages}/snapshot_date=S/org=O/responses.json`.
+    pub fn repo_responses(
+        endpoint: RepoEndpoint,
+        date: SnapshotDate,
+        org_login: &OrgLogin,
+    ) -> LakeKey {
+        let date = partition("snapshot_date", date);
+        let org = partition("org", org_login.key());
+        LakeKey::from_parts([
+            "bronze",
+            "github",
+            endpoint.name(),
+            date.as_str(),
+            org.as_str(),
+            "responses.json",
+        ])
+    }
 }
 
 /// Keys of the silver layer (typed, cleaned rows).
@@ -160,6 +180,10 @@ pub mod silver {
 
     pub fn orgs(date: SnapshotDate) -> LakeKey {
         table("orgs", date)
+    }
+
+    pub fn repo_languages(date: SnapshotDate) -> LakeKey {
+        table("repo_languages", date)
     }
 
     fn table(name: &str, date: SnapshotDate) -> LakeKey {
@@ -186,13 +210,15 @@ pub mod outputs {
     /// The gold twin of the site CSV.
     pub const ORG_REPOS_DAILY: Output = Output::GoldTable("org_repos_daily");
     /// Everything transform and report stage and publish publishes, gold tables first.
-    pub const ALL: [Output; 8] = [
+    pub const ALL: [Output; 10] = [
         ORG_REPOS_DAILY,
         Output::GoldTable("org_latest"),
         Output::GoldTable("org_snapshot_counts"),
         Output::GoldTable("language_counts"),
         Output::GoldTable("licence_counts"),
         Output::GoldTable("headline"),
+        Output::GoldTable("language_bytes"),
+        Output::GoldTable("topic_counts"),
         SITE_CSV,
         Output::SiteFile("index.html"),
     ];

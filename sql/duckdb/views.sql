@@ -14,6 +14,15 @@ select * from read_parquet('lake/silver/repos/*/*.parquet', hive_partitioning = 
 create or replace view silver_orgs as
 select * from read_parquet('lake/silver/orgs/*/*.parquet', hive_partitioning = true);
 
+create or replace view silver_repo_languages as
+select * from read_parquet('lake/silver/repo_languages/*/*.parquet', hive_partitioning = true);
+
+-- One row per (repository, topic), each topic once per repository; ohs builds the same
+-- frame in memory rather than storing it.
+create or replace view silver_repo_topics as
+select distinct snapshot_date, org_login, repo_id, unnest(topics) as topic
+from silver_repos;
+
 -- gold: the published tables
 create or replace view org_repos_daily as
 select * from read_parquet('lake/gold/org_repos_daily/*/*.parquet', hive_partitioning = true);
@@ -32,3 +41,9 @@ select * from read_parquet('lake/gold/licence_counts/*/*.parquet', hive_partitio
 
 create or replace view headline as
 select * from read_parquet('lake/gold/headline/*/*.parquet', hive_partitioning = true);
+
+create or replace view language_bytes as
+select * from read_parquet('lake/gold/language_bytes/*/*.parquet', hive_partitioning = true);
+
+create or replace view topic_counts as
+select * from read_parquet('lake/gold/topic_counts/*/*.parquet', hive_partitioning = true);

@@ -1,8 +1,13 @@
 -- licence_counts: how many kept repositories carry each licence, per organisation and
 -- over all organisations (org_login is null), with their share. license_key is null for
 -- repositories without a licence; "other" is GitHub's unrecognised licence (NOASSERTION).
--- grain: one row per snapshot_date, org_login (null = all) and license_key (null = none)
--- key: (snapshot_date, org_login, license_key)
+-- Two views in one table: GitHub's (group by license_key) and the resolved one (group by
+-- license_resolved_spdx_id), where "other" is split by the licence identified from the
+-- file's text (license_detected_spdx_id; null when the text named none or was not fetched).
+-- Rows never overlap, so sums over either view count each repository once.
+-- grain: one row per snapshot_date, org_login (null = all), license_key (null = none) and
+-- license_detected_spdx_id (null = not identified)
+-- key: (snapshot_date, org_login, license_key, license_detected_spdx_id)
 
 with
 
@@ -11,7 +16,10 @@ repos as (
 ),
 
 kept_repos as (
-    select * from repos
+    select
+        *,
+        coalesce(license_detected_spdx_id, license_spdx_current) as license_resolved_spdx_id
+    from repos
     where not is_fork and not is_private
 ),
 
@@ -25,6 +33,8 @@ org_licence_counts as (
         license_spdx_current,
         license_family,
         license_osi_approved,
+        license_detected_spdx_id,
+        license_resolved_spdx_id,
         count(*) as repositories
     from kept_repos
     group by
@@ -35,7 +45,9 @@ org_licence_counts as (
         license_spdx_id,
         license_spdx_current,
         license_family,
-        license_osi_approved
+        license_osi_approved,
+        license_detected_spdx_id,
+        license_resolved_spdx_id
 ),
 
 org_totals as (
@@ -56,6 +68,8 @@ all_licence_counts as (
         license_spdx_current,
         license_family,
         license_osi_approved,
+        license_detected_spdx_id,
+        license_resolved_spdx_id,
         count(*) as repositories
     from kept_repos
     group by
@@ -65,7 +79,9 @@ all_licence_counts as (
         license_spdx_id,
         license_spdx_current,
         license_family,
-        license_osi_approved
+        license_osi_approved,
+        license_detected_spdx_id,
+        license_resolved_spdx_id
 ),
 
 all_totals as (
@@ -86,6 +102,8 @@ org_shares as (
         org_licence_counts.license_spdx_current as license_spdx_current,
         org_licence_counts.license_family as license_family,
         org_licence_counts.license_osi_approved as license_osi_approved,
+        org_licence_counts.license_detected_spdx_id as license_detected_spdx_id,
+        org_licence_counts.license_resolved_spdx_id as license_resolved_spdx_id,
         org_licence_counts.repositories as repositories,
         cast(org_licence_counts.repositories as double)
         / org_totals.total_repositories as share
@@ -106,6 +124,8 @@ all_shares as (
         all_licence_counts.license_spdx_current as license_spdx_current,
         all_licence_counts.license_family as license_family,
         all_licence_counts.license_osi_approved as license_osi_approved,
+        all_licence_counts.license_detected_spdx_id as license_detected_spdx_id,
+        all_licence_counts.license_resolved_spdx_id as license_resolved_spdx_id,
         all_licence_counts.repositories as repositories,
         cast(all_licence_counts.repositories as double)
         / all_totals.total_repositories as share
@@ -121,4 +141,4 @@ final as (
 )
 
 select * from final
-order by snapshot_date, org_login, license_key
+order by snapshot_date, org_login, license_key, license_detected_spdx_id

@@ -6,6 +6,7 @@
 //! else `x-ratelimit-remaining: 0` until `x-ratelimit-reset`, else the secondary-limit wait,
 //! doubling. A wait beyond `max_wait_secs` fails at once, saying when to retry.
 
+use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -23,7 +24,7 @@ use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
 use super::ExtractError;
-use crate::bronze::RateLimit;
+use crate::bronze::{EndpointRequests, RateLimit};
 use crate::config::{GithubConfig, GithubToken};
 use crate::domain::OrgLogin;
 
@@ -41,6 +42,8 @@ pub enum ApiResponse {
         rate_limit: Option<RateLimit>,
         attempts: u32,
     },
+    /// 404 Not Found, or 451 Unavailable For Legal Reasons: nothing to fetch there.
+    Missing { status: u16, attempts: u32 },
 }
 
 /// Requests made, 304s received and retries, over the whole run.
@@ -49,6 +52,33 @@ pub struct RequestStats {
     pub requests: AtomicU64,
     pub not_modified: AtomicU64,
     pub retries: AtomicU64,
+    /// Requests and 304s by endpoint (`orgs`, `repos`, `license`, `languages`).
+    by_endpoint: Mutex<BTreeMap<&'static str, EndpointRequests>>,
+}
+
+impl RequestStats {
+    fn count(&self, endpoint: &'static str, not_modified: bool) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        if not_modified {
+            self.not_modified.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Ok(mut by_endpoint) = self.by_endpoint.lock() {
+            let counts = by_endpoint.entry(endpoint).or_default();
+            counts.requests += 1;
+            counts.not_modified += u64::from(not_modified);
+        }
+    }
+
+    /// Requests by endpoint so far.
+    pub fn by_endpoint(&self) -> BTreeMap<String, EndpointRequests> {
+        let Ok(by_endpoint) = self.by_endpoint.lock() else {
+            return BTreeMap::new();
+        };
+        by_endpoint
+            .iter()
+            .map(|(name, counts)| (name.to_string(), counts.clone()))
+            .collect()
+    }
 }
 
 /// Why one attempt failed, and whether another may succeed.
@@ -132,9 +162,11 @@ impl GithubClient {
         self.budget.lock().ok()?.map(|(remaining, _)| remaining)
     }
 
-    /// GETs `url`, conditionally on `etag`, retrying what is worth retrying.
+    /// GETs `url`, conditionally on `etag`, retrying what is worth retrying. `endpoint`
+    /// names the kind of request in the counts of [`RequestStats`].
     pub async fn get(
         &self,
+        endpoint: &'static str,
         org: &OrgLogin,
         url: &Url,
         etag: Option<&str>,
@@ -149,7 +181,7 @@ impl GithubClient {
             .with_jitter();
         let attempt = || async {
             let n = attempts.fetch_add(1, Ordering::Relaxed) + 1;
-            self.attempt(org, url, etag, n).await
+            self.attempt(endpoint, org, url, etag, n).await
         };
         let result = attempt
             .retry(backoff)
@@ -215,6 +247,7 @@ impl GithubClient {
 
     async fn attempt(
         &self,
+        endpoint: &'static str,
         org: &OrgLogin,
         url: &Url,
         etag: Option<&str>,
@@ -226,13 +259,17 @@ impl GithubClient {
         if let Some(etag) = etag {
             request = request.header(IF_NONE_MATCH, etag);
         }
-        self.stats.requests.fetch_add(1, Ordering::Relaxed);
-        let response = request.send().await.map_err(|e| Failure::Retry {
-            reason: describe(&e),
-            wait: None,
-            kind: RetryKind::Transient,
+        let response = request.send().await.map_err(|e| {
+            self.stats.count(endpoint, false);
+            Failure::Retry {
+                reason: describe(&e),
+                wait: None,
+                kind: RetryKind::Transient,
+            }
         })?;
         let status = response.status();
+        self.stats
+            .count(endpoint, status == StatusCode::NOT_MODIFIED);
         let rate_limit = rate_limit_headers(response.headers());
         self.record_budget(rate_limit.as_ref());
         debug!(org = %org, url = %url, status = status.as_u16(), attempt, "response");
@@ -282,11 +319,14 @@ impl GithubClient {
                     attempts: attempt,
                 })
             }
-            StatusCode::NOT_MODIFIED => {
-                self.stats.not_modified.fetch_add(1, Ordering::Relaxed);
-                Ok(ApiResponse::NotModified {
-                    etag,
-                    rate_limit,
+            StatusCode::NOT_MODIFIED => Ok(ApiResponse::NotModified {
+                etag,
+                rate_limit,
+                attempts: attempt,
+            }),
+            StatusCode::NOT_FOUND | StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => {
+                Ok(ApiResponse::Missing {
+                    status: status.as_u16(),
                     attempts: attempt,
                 })
             }
@@ -352,7 +392,6 @@ impl GithubClient {
                 url: url_text,
                 with_token: self.has_token,
             }),
-            404 => Failure::Fatal(ExtractError::OrgNotFound { org, url: url_text }),
             500..=599 => Failure::Retry {
                 reason: format!("{status}"),
                 wait: None,
@@ -471,6 +510,23 @@ pub fn first_page_url(api: &Url, org: &OrgLogin, per_page: u32) -> Url {
         .append_pair("type", "public")
         .append_pair("per_page", &per_page.to_string());
     url
+}
+
+/// `{api}/repos/{owner}/{repo}/{endpoint}` for a repository's `full_name` ("owner/repo").
+pub fn repo_url(api: &Url, full_name: &str, endpoint: &str) -> Option<Url> {
+    let (owner, repo) = full_name.split_once('/')?;
+    let valid = |part: &str| !part.is_empty() && !part.contains('/');
+    if !valid(owner) || !valid(repo) {
+        return None;
+    }
+    let mut url = api.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments
+            .pop_if_empty()
+            .extend(["repos", owner, repo, endpoint]);
+    }
+    url.set_query(None);
+    Some(url)
 }
 
 /// `{api}/orgs/{login}`: the org's canonical login and its count of public repositories.

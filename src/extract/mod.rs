@@ -9,27 +9,32 @@
 //! fetched again from scratch by the next run; complete ones are kept unless `refetch`.
 //! Repositories that are not public are removed before anything is stored.
 
+mod details;
 pub mod github;
 mod previous;
 pub mod replay;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tracing::{info, info_span, warn, Instrument};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
-use crate::bronze::{self, OrgManifest, PageSidecar, RateLimit, SnapshotManifest};
+use crate::bronze::{
+    self, EndpointRequests, OrgManifest, PageSidecar, RateLimit, RepoEndpoint, RepoResponses,
+    RepoResponsesFile, SnapshotManifest,
+};
 use crate::config::{OrgConfig, RunSettings};
-use crate::domain::{is_public_repo, OrgLogin, SnapshotDate};
+use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::{self, Lake, LakeError, LakeKey};
+use details::{DetailsPlan, RepoFacts, RepoRef};
 use github::{ApiResponse, GithubClient};
 use previous::{PreviousResponse, PreviousSnapshots};
 use replay::ReplaySource;
@@ -117,6 +122,10 @@ pub struct ExtractSummary {
     pub not_modified: u64,
     pub retries: u64,
     pub rate_limit_remaining: Option<u64>,
+    /// Requests by endpoint: `orgs`, `repos`, `license`, `languages`.
+    pub requests_by_endpoint: BTreeMap<String, EndpointRequests>,
+    /// Per-repository endpoints skipped for the snapshot, with why.
+    pub skipped: BTreeMap<String, String>,
 }
 
 /// Where responses come from: the API, or a recording of it.
@@ -179,11 +188,26 @@ pub async fn run(
         refetch,
         previous: PreviousSnapshots::list(lake, date).await?,
     };
-    let results: Vec<(OrgManifest, bool)> = futures::stream::iter(&settings.config.orgs)
-        .map(|org| job.extract_org(org))
+    // Every org runs to its end even when another fails, so a rerun resumes from the orgs
+    // that completed; the first failure, in configuration order, is the run's error.
+    let listed: Vec<Result<OrgListing, ExtractError>> =
+        futures::stream::iter(&settings.config.orgs)
+            .map(|org| job.list_org(org))
+            .buffered(settings.config.github.concurrency)
+            .collect()
+            .await;
+    let (listings, mut failures) = split_results(listed);
+    let plan = job.plan_details(&listings);
+    let finished: Vec<Result<(OrgManifest, bool), ExtractError>> = futures::stream::iter(listings)
+        .map(|listing| job.finish_org(listing, &plan))
         .buffered(settings.config.github.concurrency)
-        .try_collect()
-        .await?;
+        .collect()
+        .await;
+    let (results, more_failures) = split_results(finished);
+    failures.extend(more_failures);
+    if let Some(first) = failures.into_iter().next() {
+        return Err(first);
+    }
 
     let mut summary = ExtractSummary {
         orgs: results.len(),
@@ -202,7 +226,9 @@ pub async fn run(
         summary.not_modified = client.stats.not_modified.load(Ordering::Relaxed);
         summary.retries = client.stats.retries.load(Ordering::Relaxed);
         summary.rate_limit_remaining = client.remaining();
+        summary.requests_by_endpoint = client.stats.by_endpoint();
     }
+    summary.skipped = plan.skipped;
     let success = SnapshotManifest {
         snapshot_date: date,
         orgs: settings
@@ -212,6 +238,8 @@ pub async fn run(
             .map(|o| o.login.to_string())
             .collect(),
         repos: summary.repos,
+        requests: summary.requests_by_endpoint.clone(),
+        skipped: summary.skipped.clone(),
     };
     lake.put(
         &lake::bronze::snapshot_success(date),
@@ -227,6 +255,7 @@ pub async fn run(
         not_modified = summary.not_modified,
         retries = summary.retries,
         rate_limit_remaining = summary.rate_limit_remaining,
+        requests_by_endpoint = %requests_by_endpoint(&summary.requests_by_endpoint),
         "extract complete"
     );
     Ok(summary)
@@ -248,9 +277,19 @@ struct OrgMetadata {
     public_repos: Option<u64>,
 }
 
-impl OrgJob<'_> {
-    /// Returns the org's manifest and whether it was already complete in the lake.
-    async fn extract_org(&self, org: &OrgConfig) -> Result<(OrgManifest, bool), ExtractError> {
+/// One org after its listing: complete already (`reused`), or listed by this run and still
+/// without its manifest.
+struct OrgListing<'a> {
+    org: &'a OrgConfig,
+    manifest: OrgManifest,
+    reused: bool,
+    /// Kept repositories by id: what the per-repository endpoints ask about.
+    kept: BTreeMap<u64, RepoRef>,
+}
+
+impl<'a> OrgJob<'a> {
+    /// Lists the org's repositories into bronze, or keeps its complete listing.
+    async fn list_org(&self, org: &'a OrgConfig) -> Result<OrgListing<'a>, ExtractError> {
         let span = info_span!("org", org = %org.login);
         async {
             let login = &org.login;
@@ -262,7 +301,12 @@ impl OrgJob<'_> {
                         repos = manifest.unique_repos,
                         "already complete, kept"
                     );
-                    return Ok((manifest, true));
+                    return Ok(OrgListing {
+                        org,
+                        manifest,
+                        reused: true,
+                        kept: BTreeMap::new(),
+                    });
                 }
             }
             self.lake
@@ -270,14 +314,74 @@ impl OrgJob<'_> {
                 .await?;
             let previous = self.previous.responses(self.lake, login).await?;
             let metadata = self.fetch_metadata(login, &previous).await?;
-            let mut manifest = self.fetch_pages(login, &previous).await?;
+            let (mut manifest, kept) = self.fetch_pages(login, &previous).await?;
             if let Some(metadata) = metadata {
                 check_completeness(&manifest, &metadata);
                 manifest.canonical_login = Some(metadata.login);
                 manifest.public_repos = metadata.public_repos;
             }
+            Ok(OrgListing {
+                org,
+                manifest,
+                reused: false,
+                kept,
+            })
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Which per-repository endpoints to ask, given every org's listing.
+    fn plan_details(&self, listings: &[OrgListing]) -> DetailsPlan {
+        let unauthenticated_remaining = match self.source {
+            Source::Api(client) if self.settings.token.is_none() => {
+                Some(client.remaining().unwrap_or(0))
+            }
+            _ => None,
+        };
+        let needed = |endpoint| {
+            listings
+                .iter()
+                .map(|l| details::asked(endpoint, l.kept.values()).count() as u64)
+                .sum()
+        };
+        details::plan(
+            &self.settings.config.extract,
+            unauthenticated_remaining,
+            self.settings.config.github.concurrency as u64,
+            needed,
+        )
+    }
+
+    /// Asks the planned per-repository endpoints and writes the org's manifest, completing it.
+    async fn finish_org(
+        &self,
+        listing: OrgListing<'a>,
+        plan: &DetailsPlan,
+    ) -> Result<(OrgManifest, bool), ExtractError> {
+        let OrgListing {
+            org,
+            mut manifest,
+            reused,
+            kept,
+        } = listing;
+        if reused {
+            return Ok((manifest, true));
+        }
+        let span = info_span!("org", org = %org.login);
+        async {
+            for &endpoint in &plan.endpoints {
+                let stored = self.fetch_details(&org.login, endpoint, &kept).await?;
+                match endpoint {
+                    RepoEndpoint::License => manifest.licences = Some(stored),
+                    RepoEndpoint::Languages => manifest.languages = Some(stored),
+                }
+            }
             self.lake
-                .put(&manifest_key, bronze::to_json_bytes(&manifest))
+                .put(
+                    &lake::bronze::org_manifest(self.date, &org.login),
+                    bronze::to_json_bytes(&manifest),
+                )
                 .await?;
             info!(
                 pages = manifest.pages,
@@ -288,6 +392,57 @@ impl OrgJob<'_> {
         }
         .instrument(span)
         .await
+    }
+
+    /// Asks `endpoint` about the org's kept repositories and stores the answers.
+    async fn fetch_details(
+        &self,
+        org: &OrgLogin,
+        endpoint: RepoEndpoint,
+        kept: &BTreeMap<u64, RepoRef>,
+    ) -> Result<RepoResponsesFile, ExtractError> {
+        let mut responses = Vec::new();
+        match self.source {
+            Source::Api(client) => {
+                let previous = self.previous.repo_answers(self.lake, org, endpoint).await?;
+                let api = &self.settings.config.github.api;
+                for (done, repo) in details::asked(endpoint, kept.values()).enumerate() {
+                    let progress = format!("{} of repository {}", endpoint.name(), done + 1);
+                    tracing::Span::current().pb_set_message(&progress);
+                    responses
+                        .push(details::fetch(client, endpoint, api, org, repo, &previous).await?);
+                }
+            }
+            Source::Replay(replay) => {
+                let api = &self.settings.config.github.api;
+                for repo in details::asked(endpoint, kept.values()) {
+                    let url = github::repo_url(api, &repo.full_name, endpoint.name());
+                    let Some(url) = url else { continue };
+                    if let Some(response) = replay.repo(org, endpoint, repo, &url).await? {
+                        responses.push(response);
+                    }
+                }
+            }
+        }
+        let file = RepoResponses {
+            org: org.to_string(),
+            snapshot_date: self.date,
+            endpoint,
+            api_version: self.settings.config.github.api_version.clone(),
+            responses,
+        };
+        let bytes = bronze::to_json_bytes(&file);
+        let stored = RepoResponsesFile {
+            responses: file.responses.len(),
+            sha256: bronze::sha256_hex(&bytes),
+        };
+        self.lake
+            .put(
+                &lake::bronze::repo_responses(endpoint, self.date, org),
+                bytes,
+            )
+            .await?;
+        Ok(stored)
     }
 
     async fn complete_manifest(&self, key: &LakeKey) -> Result<Option<OrgManifest>, ExtractError> {
@@ -307,7 +462,7 @@ impl OrgJob<'_> {
         let url = github::org_url(&self.settings.config.github.api, org);
         let fetched = match self.source {
             Source::Api(client) => Some(
-                self.fetch_api(client, org, &url, previous.get(url.as_str()))
+                self.fetch_api(client, "orgs", org, &url, previous.get(url.as_str()))
                     .await?,
             ),
             Source::Replay(replay) => replay
@@ -333,15 +488,18 @@ impl OrgJob<'_> {
         Ok(Some(metadata))
     }
 
+    /// The org's listing, page by page into bronze; its manifest (still without the
+    /// per-repository answers) and its kept repositories.
     async fn fetch_pages(
         &self,
         org: &OrgLogin,
         previous: &previous::PreviousResponses,
-    ) -> Result<OrgManifest, ExtractError> {
+    ) -> Result<(OrgManifest, BTreeMap<u64, RepoRef>), ExtractError> {
         let github = &self.settings.config.github;
         let mut url = github::first_page_url(&github.api, org, github.per_page);
         let mut seen_urls = HashSet::new();
         let mut ids = HashSet::new();
+        let mut kept = BTreeMap::new();
         let mut checksums = Vec::new();
         let mut repos = 0;
         let mut number = 0;
@@ -350,7 +508,7 @@ impl OrgJob<'_> {
             seen_urls.insert(url.clone());
             let fetched = match self.source {
                 Source::Api(client) => {
-                    self.fetch_api(client, org, &url, previous.get(url.as_str()))
+                    self.fetch_api(client, "repos", org, &url, previous.get(url.as_str()))
                         .await?
                 }
                 Source::Replay(replay) => Fetched::replayed(&url, replay.page(org, &url).await?),
@@ -362,6 +520,7 @@ impl OrgJob<'_> {
             };
             let public = keep_public(&fetched.body).map_err(invalid)?;
             ids.extend(public.ids.iter().copied());
+            kept.extend(public.kept.into_iter().map(|r| (r.id, r)));
             let sidecar = self.sidecar(&fetched, &public.body, public.ids.len(), public.dropped);
             tracing::debug!(
                 page = number,
@@ -383,7 +542,7 @@ impl OrgJob<'_> {
             repos += sidecar.repos;
             checksums.push(sidecar.sha256);
             let Some(next) = fetched.link.as_deref().and_then(github::next_link) else {
-                return Ok(OrgManifest {
+                let manifest = OrgManifest {
                     org: org.to_string(),
                     snapshot_date: self.date,
                     canonical_login: None,
@@ -392,7 +551,10 @@ impl OrgJob<'_> {
                     repos,
                     unique_repos: ids.len(),
                     sha256: bronze::org_checksum(checksums.iter().map(String::as_str)),
-                });
+                    licences: None,
+                    languages: None,
+                };
+                return Ok((manifest, kept));
             };
             url = Url::parse(next)
                 .map_err(|e| invalid(format!("Link rel=\"next\" {next:?} is not a URL: {e}")))?;
@@ -406,12 +568,13 @@ impl OrgJob<'_> {
     async fn fetch_api(
         &self,
         client: &GithubClient,
+        endpoint: &'static str,
         org: &OrgLogin,
         url: &Url,
         previous: Option<&PreviousResponse>,
     ) -> Result<Fetched, ExtractError> {
         let etag = previous.and_then(|p| p.etag.as_deref());
-        match client.get(org, url, etag).await? {
+        match client.get(endpoint, org, url, etag).await? {
             ApiResponse::Page {
                 body,
                 etag,
@@ -461,6 +624,16 @@ impl OrgJob<'_> {
                     attempts,
                 })
             }
+            ApiResponse::Missing { status: 404, .. } => Err(ExtractError::OrgNotFound {
+                org: org.clone(),
+                url: url.to_string(),
+            }),
+            ApiResponse::Missing { status, .. } => Err(ExtractError::Status {
+                org: org.clone(),
+                url: url.to_string(),
+                status,
+                message: "unavailable".into(),
+            }),
         }
     }
 
@@ -490,6 +663,33 @@ impl OrgJob<'_> {
     }
 }
 
+/// The successes and the failures of per-org work, each in org order.
+fn split_results<T>(results: Vec<Result<T, ExtractError>>) -> (Vec<T>, Vec<ExtractError>) {
+    let mut ok = Vec::new();
+    let mut failed = Vec::new();
+    for result in results {
+        match result {
+            Ok(value) => ok.push(value),
+            Err(e) => failed.push(e),
+        }
+    }
+    (ok, failed)
+}
+
+/// `license: 3 (1 not modified), ...` for the run's log line.
+fn requests_by_endpoint(counts: &BTreeMap<String, EndpointRequests>) -> String {
+    let parts: Vec<String> = counts
+        .iter()
+        .map(|(endpoint, c)| {
+            format!(
+                "{endpoint}: {} ({} not modified)",
+                c.requests, c.not_modified
+            )
+        })
+        .collect();
+    parts.join(", ")
+}
+
 /// Warns when the listing and `public_repos` disagree: a repository created or deleted
 /// during paging, or a listing GitHub cut short.
 fn check_completeness(manifest: &OrgManifest, metadata: &OrgMetadata) {
@@ -508,16 +708,9 @@ fn check_completeness(manifest: &OrgManifest, metadata: &OrgMetadata) {
 struct PublicPage {
     body: Bytes,
     ids: Vec<u64>,
+    /// The public repositories that are not forks.
+    kept: Vec<RepoRef>,
     dropped: usize,
-}
-
-#[derive(Deserialize)]
-struct RepoVisibility {
-    id: u64,
-    #[serde(default)]
-    private: bool,
-    #[serde(default)]
-    visibility: Option<String>,
 }
 
 /// Checks that a page is a JSON array of repository objects and removes any repository that
@@ -528,15 +721,17 @@ fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
         .map_err(|e| format!("not a JSON array of repository objects: {e}"))?;
     let mut kept = Vec::with_capacity(items.len());
     let mut ids = Vec::with_capacity(items.len());
+    let mut kept_repos = Vec::new();
     for (index, item) in items.iter().enumerate() {
         if !item.get().starts_with('{') {
             return Err(format!("item #{} is not a repository object", index + 1));
         }
-        let repo: RepoVisibility =
+        let repo: RepoFacts =
             serde_json::from_str(item.get()).map_err(|e| format!("repo #{}: {e}", index + 1))?;
-        if is_public_repo(repo.private, repo.visibility.as_deref()) {
+        if repo.is_public() {
             kept.push(item.get());
             ids.push(repo.id);
+            kept_repos.extend(repo.kept());
         }
     }
     let dropped = items.len() - kept.len();
@@ -545,7 +740,12 @@ fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
     } else {
         Bytes::from(format!("[{}]", kept.join(",")))
     };
-    Ok(PublicPage { body, ids, dropped })
+    Ok(PublicPage {
+        body,
+        ids,
+        kept: kept_repos,
+        dropped,
+    })
 }
 
 #[cfg(test)]

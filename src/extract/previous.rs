@@ -5,10 +5,11 @@
 
 use std::collections::HashMap;
 
-use crate::bronze::{OrgManifest, PageSidecar};
+use crate::bronze::{OrgManifest, PageSidecar, RepoEndpoint, RepoResponses};
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::{self, Lake, LakeKey};
 
+use super::details::PreviousAnswer;
 use super::ExtractError;
 
 /// A response stored by an earlier snapshot.
@@ -80,6 +81,44 @@ impl PreviousSnapshots {
                 responses.insert(sidecar.url, response);
             }
             return Ok(responses);
+        }
+        Ok(HashMap::new())
+    }
+
+    /// The answers of `endpoint` for `org` in the newest earlier snapshot that stored them,
+    /// by URL. An unreadable file only costs full requests.
+    pub async fn repo_answers(
+        &self,
+        lake: &Lake,
+        org: &OrgLogin,
+        endpoint: RepoEndpoint,
+    ) -> Result<HashMap<String, PreviousAnswer>, ExtractError> {
+        for &date in &self.dates {
+            let Some(bytes) = lake.get(&lake::bronze::org_manifest(date, org)).await? else {
+                continue;
+            };
+            let Ok(manifest) = serde_json::from_slice::<OrgManifest>(&bytes) else {
+                continue;
+            };
+            let stored = match endpoint {
+                RepoEndpoint::License => manifest.licences,
+                RepoEndpoint::Languages => manifest.languages,
+            };
+            if stored.is_none() {
+                continue;
+            }
+            let key = lake::bronze::repo_responses(endpoint, date, org);
+            let Some(bytes) = lake.get(&key).await? else {
+                continue;
+            };
+            let Ok(file) = serde_json::from_slice::<RepoResponses>(&bytes) else {
+                continue;
+            };
+            return Ok(file
+                .responses
+                .into_iter()
+                .map(|response| (response.url.clone(), PreviousAnswer { date, response }))
+                .collect());
         }
         Ok(HashMap::new())
     }

@@ -1,5 +1,7 @@
-//! Replays recorded API responses (`DIR/<login>/page-N.json`, optionally `DIR/<login>/org.json`)
-//! as the API would serve them.
+//! Replays recorded API responses (`DIR/<login>/page-N.json`, optionally `DIR/<login>/org.json`,
+//! `DIR/<login>/license/<repo>.json` and `DIR/<login>/languages/<repo>.json`) as the API would
+//! serve them. A repository without a recording of a per-repository endpoint is left out of
+//! that endpoint's answers.
 //!
 //! Page N answers the URL whose `page` query parameter is N (the first URL has none), with a
 //! `Link: rel="next"` header while page N+1 exists, so extract pages through a recording
@@ -9,7 +11,9 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
+use super::details::{raw_json, RepoRef};
 use super::ExtractError;
+use crate::bronze::{RepoEndpoint, RepoResponse};
 use crate::domain::OrgLogin;
 
 /// One recorded response.
@@ -82,6 +86,37 @@ impl ReplaySource {
             body,
             link: None,
             path,
+        }))
+    }
+
+    /// The recorded answer of `endpoint` for `repo`, if the recording has one.
+    pub async fn repo(
+        &self,
+        org: &OrgLogin,
+        endpoint: RepoEndpoint,
+        repo: &RepoRef,
+        url: &Url,
+    ) -> Result<Option<RepoResponse>, ExtractError> {
+        let name = repo.full_name.rsplit('/').next().unwrap_or_default();
+        let path = self
+            .org_dir(org)?
+            .join(endpoint.name())
+            .join(format!("{name}.json"));
+        if name.is_empty() || !path.is_file() {
+            return Ok(None);
+        }
+        let body = self.read(org, &path).await?;
+        let body = raw_json(&body, org, url)?;
+        Ok(Some(RepoResponse {
+            repo_id: repo.id,
+            full_name: repo.full_name.clone(),
+            url: url.to_string(),
+            status: 200,
+            etag: None,
+            not_modified_from: None,
+            replayed_from: Some(path.display().to_string()),
+            attempts: 1,
+            body: Some(body),
         }))
     }
 

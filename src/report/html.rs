@@ -63,9 +63,23 @@ pub fn render(data: &ReportData) -> String {
         "languages",
         "Primary languages",
         &data.languages,
+        repositories,
     ));
-    page.push_str(&share_chart("licences", "Licences", &data.licences));
+    page.push_str(&language_bytes(&data.language_bytes));
+    page.push_str(&share_chart(
+        "licences",
+        "Licences as GitHub reports them",
+        &data.licences,
+        repositories,
+    ));
+    page.push_str(&share_chart(
+        "licences-resolved",
+        "Licences, \u{201c}Other\u{201d} identified from its text",
+        &data.licences_resolved,
+        repositories,
+    ));
     page.push_str("</div>\n");
+    page.push_str(&top_topics(&data.topics));
     let _ = write!(
         page,
         "<h2>Data</h2>\n<p>Download the <a href=\"org_repos_agg.csv\">site CSV</a> \
@@ -239,8 +253,69 @@ fn table_1(orgs: &[OrgLine]) -> String {
     out
 }
 
-/// A horizontal bar chart of the ten largest shares, the rest summed as "Others".
-fn share_chart(id: &str, title: &str, rows: &[(String, i64, f64)]) -> String {
+/// Bytes of code per language beside the counts by primary language, or why there are none.
+fn language_bytes(rows: &[(String, i64, f64)]) -> String {
+    if rows.is_empty() {
+        return "<figure>\n<h2 id=\"language-bytes-heading\">Languages by bytes of code</h2>\n\
+                <p>Not collected for this snapshot (see the run manifest).</p>\n</figure>\n"
+            .to_string();
+    }
+    share_chart(
+        "language-bytes",
+        "Languages by bytes of code",
+        rows,
+        human_bytes,
+    )
+}
+
+/// The ten topics most kept repositories carry.
+fn top_topics(rows: &[(String, i64, f64)]) -> String {
+    let mut out = String::from("<h2 id=\"topics-heading\">Top topics</h2>\n");
+    if rows.is_empty() {
+        out.push_str("<p>No kept repository has topics in this snapshot.</p>\n");
+        return out;
+    }
+    out.push_str("<ol id=\"topics\">\n");
+    for (topic, count, share) in rows.iter().take(10) {
+        let _ = writeln!(
+            out,
+            "<li><strong>{}</strong>: {count} repositories ({:.1}%)</li>",
+            escape(topic),
+            share * 100.0
+        );
+    }
+    out.push_str("</ol>\n");
+    out
+}
+
+fn repositories(count: i64) -> String {
+    count.to_string()
+}
+
+/// 1,234,567 bytes as "1.2 MB" (decimal units, as GitHub shows sizes).
+fn human_bytes(count: i64) -> String {
+    let units = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = count as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < units.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{count} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+/// A horizontal bar chart of the ten largest shares, the rest summed as "Others"; `show`
+/// writes a count.
+fn share_chart(
+    id: &str,
+    title: &str,
+    rows: &[(String, i64, f64)],
+    show: fn(i64) -> String,
+) -> String {
     let mut bars: Vec<(String, i64, f64)> = rows.iter().take(10).cloned().collect();
     if rows.len() > 10 {
         let rest = &rows[10..];
@@ -254,15 +329,17 @@ fn share_chart(id: &str, title: &str, rows: &[(String, i64, f64)]) -> String {
     let summary: Vec<String> = bars
         .iter()
         .take(3)
-        .map(|(name, count, share)| format!("{} {count} ({:.0}%)", escape(name), share * 100.0))
+        .map(|(name, count, share)| {
+            format!("{} {} ({:.0}%)", escape(name), show(*count), share * 100.0)
+        })
         .collect();
     let mut out = String::new();
     let _ = write!(
         out,
         "<figure>\n<h2 id=\"{id}-heading\">{title}</h2>\n\
          <svg class=\"bars\" id=\"{id}-chart\" viewBox=\"0 0 480 {height}\" role=\"img\" \
-         aria-labelledby=\"{id}-title\">\n<title id=\"{id}-title\">{title} of kept repositories, \
-         share of all organisations: {}</title>\n",
+         aria-labelledby=\"{id}-title\">\n<title id=\"{id}-title\">{title}, kept repositories \
+         of all organisations: {}</title>\n",
         summary.join(", ")
     );
     for (i, (name, count, share)) in bars.iter().enumerate() {
@@ -273,6 +350,7 @@ fn share_chart(id: &str, title: &str, rows: &[(String, i64, f64)]) -> String {
             "<text x=\"150\" y=\"{ty}\" text-anchor=\"end\"><title>{name}</title>{label}</text>\
              <rect x=\"158\" y=\"{y}\" width=\"{width:.1}\" height=\"18\"></rect>\
              <text x=\"{tx:.1}\" y=\"{ty}\">{count} ({pct:.1}%)</text>",
+            count = show(*count),
             ty = y + 14,
             name = escape(name),
             label = escape(&short_label(name)),
@@ -340,6 +418,9 @@ mod tests {
             }],
             languages: vec![(name.into(), 3, 0.6)],
             licences: vec![("No licence".into(), 5, 1.0)],
+            licences_resolved: vec![("No licence".into(), 5, 1.0)],
+            language_bytes: vec![(name.into(), 1_234_567, 1.0)],
+            topics: vec![(name.into(), 2, 0.4)],
         }
     }
 

@@ -70,7 +70,14 @@ pub struct ReportData {
     pub series: Vec<Series>,
     /// (name, repositories, share) over all organisations, largest first.
     pub languages: Vec<(String, i64, f64)>,
+    /// As GitHub names them ("Other" for what it cannot).
     pub licences: Vec<(String, i64, f64)>,
+    /// "Other" split by the licence identified from its text (SPDX ids).
+    pub licences_resolved: Vec<(String, i64, f64)>,
+    /// Bytes of code per language; empty when not collected for the snapshot.
+    pub language_bytes: Vec<(String, i64, f64)>,
+    /// Repositories per topic, with the share of kept repositories carrying it.
+    pub topics: Vec<(String, i64, f64)>,
 }
 
 /// Renders the page for `date` from its staged gold tables and stages it.
@@ -112,15 +119,47 @@ pub async fn read(lake: &Lake, date: SnapshotDate) -> Result<ReportData, ReportE
     let headline = table(lake, date, "headline").await?;
     let languages = table(lake, date, "language_counts").await?;
     let licences = table(lake, date, "licence_counts").await?;
+    let bytes = table(lake, date, "language_bytes").await?;
+    let topics = table(lake, date, "topic_counts").await?;
+    let named = |label: &'static str, none: &'static str| {
+        move |df: &DataFrame, i: usize| -> PolarsResult<String> {
+            Ok(strings(df, label)?[i]
+                .clone()
+                .unwrap_or_else(|| none.to_string()))
+        }
+    };
     Ok(ReportData {
         snapshot_date: date,
         headline: read_headline(&headline).map_err(err("headline"))?,
         orgs: read_orgs(&latest).map_err(err("org_latest"))?,
         series: read_series(&daily).map_err(err("org_repos_daily"))?,
-        languages: read_shares(&languages, "language", "No language")
+        languages: read_shares(&languages, "repositories", named("language", "No language"))
             .map_err(err("language_counts"))?,
-        licences: read_shares(&licences, "license_name", "No licence")
+        licences: read_shares(
+            &licences,
+            "repositories",
+            named("license_name", "No licence"),
+        )
+        .map_err(err("licence_counts"))?,
+        licences_resolved: read_shares(&licences, "repositories", resolved_licence)
             .map_err(err("licence_counts"))?,
+        language_bytes: read_shares(&bytes, "bytes", named("language", "No language"))
+            .map_err(err("language_bytes"))?,
+        topics: read_shares(&topics, "repositories", named("topic", "No topic"))
+            .map_err(err("topic_counts"))?,
+    })
+}
+
+/// A licence_counts row's resolved name: its SPDX id, found by GitHub or from the text.
+fn resolved_licence(df: &DataFrame, i: usize) -> PolarsResult<String> {
+    let resolved = strings(df, "license_resolved_spdx_id")?[i].clone();
+    let key = strings(df, "license_key")?[i].clone();
+    let name = strings(df, "license_name")?[i].clone();
+    Ok(match (resolved, key, name) {
+        (Some(id), _, _) => id,
+        (None, None, _) => "No licence".to_string(),
+        (None, Some(_), Some(name)) => format!("{name} (unidentified)"),
+        (None, Some(key), None) => key,
     })
 }
 
@@ -236,29 +275,34 @@ fn read_headline(df: &DataFrame) -> PolarsResult<Headline> {
     })
 }
 
-/// The all-organisations rows (org_login null) of a counts table, largest first.
-fn read_shares(df: &DataFrame, name: &str, none: &str) -> PolarsResult<Vec<(String, i64, f64)>> {
+/// The all-organisations rows (org_login null) of a counts table as (label, `count`,
+/// share), rows of the same label summed, largest first.
+fn read_shares(
+    df: &DataFrame,
+    count: &str,
+    label: impl Fn(&DataFrame, usize) -> PolarsResult<String>,
+) -> PolarsResult<Vec<(String, i64, f64)>> {
     let overall = df
         .clone()
         .lazy()
         .filter(col("org_login").is_null())
         .collect()?;
-    let names = strings(&overall, name)?;
-    let counts = ints(&overall, "repositories")?;
+    let counts = ints(&overall, count)?;
     let shares: Vec<f64> = overall
         .column("share")?
         .f64()?
         .iter()
         .map(Option::unwrap_or_default)
         .collect();
-    let mut rows: Vec<(String, i64, f64)> = (0..overall.height())
-        .map(|i| {
-            (
-                names[i].clone().unwrap_or_else(|| none.to_string()),
-                counts[i],
-                shares[i],
-            )
-        })
+    let mut summed: std::collections::BTreeMap<String, (i64, f64)> = Default::default();
+    for i in 0..overall.height() {
+        let entry = summed.entry(label(&overall, i)?).or_default();
+        entry.0 += counts[i];
+        entry.1 += shares[i];
+    }
+    let mut rows: Vec<(String, i64, f64)> = summed
+        .into_iter()
+        .map(|(name, (count, share))| (name, count, share))
         .collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     Ok(rows)

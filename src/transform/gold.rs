@@ -33,7 +33,7 @@ macro_rules! model {
 }
 
 /// Every gold table built from SQL.
-pub const MODELS: [GoldModel; 5] = [
+pub const MODELS: [GoldModel; 7] = [
     model!(
         "org_latest",
         org_latest_schema,
@@ -52,9 +52,24 @@ pub const MODELS: [GoldModel; 5] = [
     model!(
         "licence_counts",
         licence_counts_schema,
-        &["snapshot_date", "org_login", "license_key"]
+        &[
+            "snapshot_date",
+            "org_login",
+            "license_key",
+            "license_detected_spdx_id"
+        ]
     ),
     model!("headline", headline_schema, &["snapshot_date"]),
+    model!(
+        "language_bytes",
+        language_bytes_schema,
+        &["snapshot_date", "org_login", "language"]
+    ),
+    model!(
+        "topic_counts",
+        topic_counts_schema,
+        &["snapshot_date", "org_login", "topic"]
+    ),
 ];
 
 impl GoldModel {
@@ -79,11 +94,26 @@ impl GoldModel {
     }
 }
 
+/// The silver frames the models read.
+pub struct SilverFrames<'a> {
+    pub repos: &'a DataFrame,
+    pub orgs: &'a DataFrame,
+    pub repo_languages: &'a DataFrame,
+    /// One row per (repository, topic): `silver_repos.topics` unnested. Not stored; DuckDB
+    /// derives the same view (`sql/duckdb/views.sql`).
+    pub repo_topics: &'a DataFrame,
+}
+
 /// A SQL context over the silver frames, under the names the models use.
-pub fn silver_context(repos: &DataFrame, orgs: &DataFrame) -> SQLContext {
+pub fn silver_context(silver: &SilverFrames) -> SQLContext {
     let ctx = SQLContext::new();
-    ctx.register("silver_repos", repos.clone().lazy());
-    ctx.register("silver_orgs", orgs.clone().lazy());
+    ctx.register("silver_repos", silver.repos.clone().lazy());
+    ctx.register("silver_orgs", silver.orgs.clone().lazy());
+    ctx.register(
+        "silver_repo_languages",
+        silver.repo_languages.clone().lazy(),
+    );
+    ctx.register("silver_repo_topics", silver.repo_topics.clone().lazy());
     ctx
 }
 
@@ -145,6 +175,30 @@ fn licence_counts_schema() -> Schema {
         ("license_spdx_current", String),
         ("license_family", String),
         ("license_osi_approved", Boolean),
+        ("license_detected_spdx_id", String),
+        ("license_resolved_spdx_id", String),
+        ("repositories", Int64),
+        ("share", Float64),
+    ])
+}
+
+fn language_bytes_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("org_login", String),
+        ("language", String),
+        ("bytes", Int64),
+        ("share", Float64),
+    ])
+}
+
+fn topic_counts_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("org_login", String),
+        ("topic", String),
         ("repositories", Int64),
         ("share", Float64),
     ])

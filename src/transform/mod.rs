@@ -5,7 +5,9 @@
 //! repository id, writes silver, then stages the gold tables and site files for publish.
 //! It can be re-run on any past snapshot; the same bronze gives byte-identical outputs.
 
+mod details;
 pub mod gold;
+pub mod licence_text;
 pub mod normalise;
 pub mod parquet;
 pub mod repos;
@@ -15,12 +17,14 @@ pub mod site;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
 use polars::prelude::{DataFrame, PolarsError};
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
-use crate::bronze::{self, OrgManifest, PageSidecar, SnapshotManifest};
+use crate::bronze::{
+    self, EndpointRequests, OrgManifest, PageSidecar, RepoEndpoint, RepoResponses, SnapshotManifest,
+};
 use crate::config::RunSettings;
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::outputs::{ORG_REPOS_DAILY, SITE_CSV};
@@ -84,6 +88,12 @@ pub struct BuildRecord {
     /// Public repositories in silver.
     pub repos: usize,
     pub gold_rows: BTreeMap<String, usize>,
+    /// Requests of the extract run that completed the snapshot, by endpoint.
+    #[serde(default)]
+    pub requests: BTreeMap<String, EndpointRequests>,
+    /// Per-repository endpoints whose answers this build left out, with why.
+    #[serde(default)]
+    pub skipped: BTreeMap<String, String>,
 }
 
 /// One org's bronze listing, as the build used it.
@@ -136,7 +146,15 @@ async fn run_snapshot(
     lake: &Lake,
     date: SnapshotDate,
 ) -> Result<TransformSummary, TransformError> {
-    let (listings, mut repos, org_builds) = read_bronze(settings, lake, date).await?;
+    let bronze = read_bronze(settings, lake, date).await?;
+    let BronzeSnapshot {
+        manifest,
+        listings,
+        mut repos,
+        builds: org_builds,
+        licences,
+        languages,
+    } = bronze;
     let total = repos.len();
     repos.retain(RepoRecord::is_public);
     let non_public = total - repos.len();
@@ -149,12 +167,25 @@ async fn run_snapshot(
             "repositories listed more than once; kept the first"
         );
     }
-    repos.sort_by(|a, b| (&a.org_login, a.repo_id).cmp(&(&b.org_login, b.repo_id)));
+    let mut repos = sorted_by_org_and_id(repos);
     let orgs = org_records(settings, &listings, &repos);
+    let mut skipped = manifest.skipped.clone();
+    let repo_languages = repo_details(
+        settings,
+        date,
+        &mut repos,
+        licences,
+        languages,
+        &mut skipped,
+    )?;
 
     let polars_err = |what| move |source| TransformError::Polars { what, source };
     let silver_repos = silver::repos_frame(&repos, date).map_err(polars_err("silver repos"))?;
     let silver_orgs = silver::orgs_frame(&orgs, date).map_err(polars_err("silver orgs"))?;
+    let silver_languages = silver::repo_languages_frame(&repo_languages, date)
+        .map_err(polars_err("silver repo_languages"))?;
+    let repo_topics =
+        silver::repo_topics_frame(&repos, date).map_err(polars_err("silver repo_topics"))?;
     put_parquet(
         lake,
         lake::silver::repos(date),
@@ -169,6 +200,13 @@ async fn run_snapshot(
         "silver orgs",
     )
     .await?;
+    put_parquet(
+        lake,
+        lake::silver::repo_languages(date),
+        silver_languages.clone(),
+        "silver repo_languages",
+    )
+    .await?;
 
     let mut gold_rows = BTreeMap::new();
     let rows = site::org_repos_daily(&orgs, &repos, date);
@@ -176,7 +214,12 @@ async fn run_snapshot(
     gold_rows.insert("org_repos_daily".to_string(), daily.height());
     let staged = |output| lake::outputs::staged(date, &output);
     put_parquet(lake, staged(ORG_REPOS_DAILY), daily, "gold org_repos_daily").await?;
-    let mut ctx = gold::silver_context(&silver_repos, &silver_orgs);
+    let mut ctx = gold::silver_context(&gold::SilverFrames {
+        repos: &silver_repos,
+        orgs: &silver_orgs,
+        repo_languages: &silver_languages,
+        repo_topics: &repo_topics,
+    });
     for model in &gold::MODELS {
         let table = model
             .build(&mut ctx)
@@ -210,6 +253,8 @@ async fn run_snapshot(
         orgs: org_builds,
         repos: summary.repos,
         gold_rows: summary.gold_rows.clone(),
+        requests: manifest.requests,
+        skipped,
     };
     lake.put(
         &lake::outputs::build_record(date),
@@ -228,80 +273,113 @@ async fn run_snapshot(
     Ok(summary)
 }
 
-/// Every org's listing and repositories in the complete bronze snapshot `date`.
+/// A complete bronze snapshot, parsed.
+struct BronzeSnapshot {
+    manifest: SnapshotManifest,
+    /// In the snapshot's org order.
+    listings: Vec<ListingOrg>,
+    /// In org order, then page order.
+    repos: Vec<RepoRecord>,
+    builds: Vec<OrgBuild>,
+    /// Each org's answers of the per-repository endpoints; `None` unless every org has them.
+    licences: Option<Vec<RepoResponses>>,
+    languages: Option<Vec<RepoResponses>>,
+}
+
+/// One org's bronze, read and parsed.
+struct OrgBronze {
+    listing: ListingOrg,
+    repos: Vec<RepoRecord>,
+    build: OrgBuild,
+    licences: Option<RepoResponses>,
+    languages: Option<RepoResponses>,
+}
+
+/// Every org's listing, repositories and per-repository answers in the complete bronze
+/// snapshot `date`.
+///
+/// Orgs are read [`ORGS_IN_FLIGHT`] at a time and parsed on blocking threads, so reading,
+/// checksumming and parsing overlap on all cores; memory holds the bronze bytes of those orgs
+/// only, however large the snapshot.
 async fn read_bronze(
     settings: &RunSettings,
     lake: &Lake,
     date: SnapshotDate,
-) -> Result<(Vec<ListingOrg>, Vec<RepoRecord>, Vec<OrgBuild>), TransformError> {
-    let snapshot = read_snapshot_manifest(lake, date).await?;
-    let mut listings = Vec::new();
-    let mut repos = Vec::new();
-    let mut builds = Vec::new();
-    let mut batch = PageBatch::default();
-    for login in &snapshot.orgs {
+) -> Result<BronzeSnapshot, TransformError> {
+    let manifest = read_snapshot_manifest(lake, date).await?;
+    let mut orgs = Vec::new();
+    for login in &manifest.orgs {
         let org: OrgLogin = login.parse().map_err(|message| TransformError::Corrupt {
             key: lake::bronze::snapshot_success(date),
             message,
         })?;
-        let (listing, pages, build) = read_org(lake, date, org).await?;
-        listings.push(listing);
-        builds.push(build);
-        for (number, body) in pages {
-            batch.push(listings.len() - 1, number, body);
-        }
-        if batch.bytes >= PARSE_BATCH_BYTES {
-            repos.extend(batch.parse(&listings, settings)?);
+        orgs.push(org);
+    }
+    let read = futures::stream::iter(orgs)
+        .map(|org| read_org(settings, lake, date, org))
+        .buffered(ORGS_IN_FLIGHT);
+    let mut read = std::pin::pin!(read);
+    let mut snapshot = BronzeSnapshot {
+        manifest,
+        listings: Vec::new(),
+        repos: Vec::new(),
+        builds: Vec::new(),
+        licences: Some(Vec::new()),
+        languages: Some(Vec::new()),
+    };
+    while let Some(org) = read.try_next().await? {
+        snapshot.listings.push(org.listing);
+        snapshot.repos.extend(org.repos);
+        snapshot.builds.push(org.build);
+        for (all, one) in [
+            (&mut snapshot.licences, org.licences),
+            (&mut snapshot.languages, org.languages),
+        ] {
+            match (all.as_mut(), one) {
+                (Some(files), Some(file)) => files.push(file),
+                _ => *all = None,
+            }
         }
     }
-    repos.extend(batch.parse(&listings, settings)?);
-    Ok((listings, repos, builds))
+    Ok(snapshot)
 }
 
-/// Bronze bytes held at once: pages are read org by org and parsed in parallel batches of
-/// about this size, so memory stays bounded however large the snapshot.
-const PARSE_BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// Orgs whose bronze is being read or parsed at once.
+const ORGS_IN_FLIGHT: usize = 8;
 
-/// Pages read but not parsed yet: (index of their org in the listings, page number, bytes).
-#[derive(Default)]
-struct PageBatch {
-    pages: Vec<(usize, u32, Bytes)>,
-    bytes: usize,
+/// Pages of one org read from the lake at once.
+const PAGES_IN_FLIGHT: usize = 8;
+
+/// Parses one org's pages, in page order.
+fn parse_pages(
+    listing: &ListingOrg,
+    pages: &[(u32, Bytes)],
+    languages: &BTreeMap<String, String>,
+) -> Result<Vec<RepoRecord>, TransformError> {
+    let mut repos = Vec::new();
+    for (number, body) in pages {
+        let page = repos::parse_page(listing, body, languages).map_err(|message| {
+            TransformError::InvalidPage {
+                org: listing.login.clone(),
+                page: *number,
+                message,
+            }
+        })?;
+        repos.extend(page);
+    }
+    Ok(repos)
 }
 
-impl PageBatch {
-    fn push(&mut self, org: usize, number: u32, body: Bytes) {
-        self.bytes += body.len();
-        self.pages.push((org, number, body));
-    }
-
-    /// Parses every page on all cores, in page order, and empties the batch.
-    fn parse(
-        &mut self,
-        listings: &[ListingOrg],
-        settings: &RunSettings,
-    ) -> Result<Vec<RepoRecord>, TransformError> {
-        let pages = std::mem::take(&mut self.pages);
-        self.bytes = 0;
-        let parsed: Vec<Result<Vec<RepoRecord>, TransformError>> = pages
-            .par_iter()
-            .map(|(org, number, body)| {
-                let listing = &listings[*org];
-                repos::parse_page(listing, body, &settings.config.languages).map_err(|message| {
-                    TransformError::InvalidPage {
-                        org: listing.login.clone(),
-                        page: *number,
-                        message,
-                    }
-                })
-            })
-            .collect();
-        let mut repos = Vec::new();
-        for page in parsed {
-            repos.extend(page?);
-        }
-        Ok(repos)
-    }
+/// `repos` ordered by org login, then repository id. Sorts indices and moves each record
+/// once: the records are large, and a sort would move them many times.
+fn sorted_by_org_and_id(repos: Vec<RepoRecord>) -> Vec<RepoRecord> {
+    let mut order: Vec<usize> = (0..repos.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (a, b) = (&repos[a], &repos[b]);
+        (&a.org_login, a.repo_id).cmp(&(&b.org_login, b.repo_id))
+    });
+    let mut slots: Vec<Option<RepoRecord>> = repos.into_iter().map(Some).collect();
+    order.iter().filter_map(|&i| slots[i].take()).collect()
 }
 
 /// Silver `orgs`: each org's GitHub spelling comes from its repositories' owner, else from
@@ -370,13 +448,14 @@ async fn read_snapshot_manifest(
     parse_json(&key, &bytes)
 }
 
-/// Every repository of one org's complete bronze listing, pages in order.
-/// One org's complete listing: its pages' bytes, checked against the manifest.
+/// One org's complete bronze: its pages checked against the manifest and parsed off the
+/// async runtime, and its per-repository answers checked against theirs.
 async fn read_org(
+    settings: &RunSettings,
     lake: &Lake,
     date: SnapshotDate,
     org: OrgLogin,
-) -> Result<(ListingOrg, Vec<(u32, Bytes)>, OrgBuild), TransformError> {
+) -> Result<OrgBronze, TransformError> {
     let manifest_key = lake::bronze::org_manifest(date, &org);
     let manifest: OrgManifest = match lake.get(&manifest_key).await? {
         Some(bytes) => parse_json(&manifest_key, &bytes)?,
@@ -391,11 +470,15 @@ async fn read_org(
         login: org,
         canonical_login: manifest.canonical_login.clone(),
     };
+    let read: Vec<(Bytes, PageSidecar)> = futures::stream::iter(1..=manifest.pages)
+        .map(|number| read_page(lake, date, &listing.login, number))
+        .buffered(PAGES_IN_FLIGHT)
+        .try_collect()
+        .await?;
     let mut pages = Vec::new();
     let mut checksums = Vec::new();
     let mut etags = Vec::new();
-    for number in 1..=manifest.pages {
-        let (body, sidecar) = read_page(lake, date, &listing.login, number).await?;
+    for (number, (body, sidecar)) in (1..).zip(read) {
         pages.push((number, body));
         checksums.push(sidecar.sha256);
         etags.push(sidecar.etag);
@@ -412,7 +495,95 @@ async fn read_org(
         repos: manifest.unique_repos,
         etags,
     };
-    Ok((listing, pages, build))
+    let licences =
+        read_repo_responses(lake, date, &listing.login, &manifest, RepoEndpoint::License);
+    let languages = read_repo_responses(
+        lake,
+        date,
+        &listing.login,
+        &manifest,
+        RepoEndpoint::Languages,
+    );
+    let (licences, languages) = (licences.await?, languages.await?);
+    let rename = settings.config.languages.clone();
+    let repos = tokio::task::spawn_blocking(move || {
+        parse_pages(&listing, &pages, &rename).map(|repos| (listing, repos))
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let (listing, repos) = repos?;
+    Ok(OrgBronze {
+        listing,
+        repos,
+        build,
+        licences,
+        languages,
+    })
+}
+
+/// The org's stored answers of `endpoint`, if its manifest lists them.
+async fn read_repo_responses(
+    lake: &Lake,
+    date: SnapshotDate,
+    org: &OrgLogin,
+    manifest: &OrgManifest,
+    endpoint: RepoEndpoint,
+) -> Result<Option<RepoResponses>, TransformError> {
+    let stored = match endpoint {
+        RepoEndpoint::License => &manifest.licences,
+        RepoEndpoint::Languages => &manifest.languages,
+    };
+    let Some(stored) = stored else {
+        return Ok(None);
+    };
+    let key = lake::bronze::repo_responses(endpoint, date, org);
+    let bytes = lake
+        .get(&key)
+        .await?
+        .ok_or_else(|| TransformError::Corrupt {
+            key: key.clone(),
+            message: "missing, though the org manifest lists it".into(),
+        })?;
+    if bronze::sha256_hex(&bytes) != stored.sha256 {
+        return Err(TransformError::Corrupt {
+            key,
+            message: "bytes do not match the org manifest's checksum".into(),
+        });
+    }
+    parse_json(&key, &bytes).map(Some)
+}
+
+/// Sets the detected licences of `repos` and returns their silver `repo_languages`, from
+/// whichever per-repository answers every org has; notes in `skipped` what is left out.
+fn repo_details(
+    settings: &RunSettings,
+    date: SnapshotDate,
+    repos: &mut [RepoRecord],
+    licences: Option<Vec<RepoResponses>>,
+    languages: Option<Vec<RepoResponses>>,
+    skipped: &mut BTreeMap<String, String>,
+) -> Result<Vec<silver::RepoLanguage>, TransformError> {
+    let mut left_out = |endpoint: RepoEndpoint| {
+        if !skipped.contains_key(endpoint.name()) {
+            let why = "not collected for every org of the snapshot".to_string();
+            warn!(snapshot_date = %date, endpoint = endpoint.name(), "{why}: left out");
+            skipped.insert(endpoint.name().to_string(), why);
+        }
+    };
+    match licences {
+        Some(files) => {
+            let detections = details::detect_licences(date, &files)?;
+            details::apply_licences(repos, &detections);
+        }
+        None => left_out(RepoEndpoint::License),
+    }
+    match languages {
+        Some(files) => details::repo_languages(date, &files, repos, &settings.config.languages),
+        None => {
+            left_out(RepoEndpoint::Languages);
+            Ok(Vec::new())
+        }
+    }
 }
 
 async fn read_page(

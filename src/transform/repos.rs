@@ -69,6 +69,10 @@ pub struct RepoRecord {
     /// As GitHub reports it, legacy ids (`GPL-3.0`) included.
     pub license_spdx_id: Option<String>,
     pub licence: LicenceFacts,
+    /// For "Other": the licence identified from the file's text, when one was.
+    pub license_detected_spdx_id: Option<String>,
+    /// For "Other": the best match's score, when the file's text was examined.
+    pub license_detection_confidence: Option<f64>,
     pub stargazers_count: u64,
     pub forks_count: u64,
     pub open_issues_count: u64,
@@ -131,7 +135,29 @@ struct RepoIdentity {
 }
 
 /// Parses one bronze page of `org`. `languages` is the exact-match rename map.
+///
+/// The whole page is read in one pass; only when that fails is it read again repository by
+/// repository, to name the one at fault and the path of its bad field.
 pub fn parse_page(
+    org: &ListingOrg,
+    body: &[u8],
+    languages: &BTreeMap<String, String>,
+) -> Result<Vec<RepoRecord>, String> {
+    match serde_json::from_slice::<Vec<GithubRepo>>(body) {
+        Ok(page) => page
+            .into_iter()
+            .enumerate()
+            .map(|(index, repo)| {
+                let name = format!("#{} ({})", index + 1, repo.full_name);
+                to_record(org, repo, languages).map_err(|message| format!("repo {name}: {message}"))
+            })
+            .collect(),
+        Err(_) => parse_page_precisely(org, body, languages),
+    }
+}
+
+/// The slow path of [`parse_page`], for pages with a fault: says which repository and field.
+fn parse_page_precisely(
     org: &ListingOrg,
     body: &[u8],
     languages: &BTreeMap<String, String>,
@@ -142,19 +168,16 @@ pub fn parse_page(
         .iter()
         .enumerate()
         .map(|(index, raw)| {
-            parse_repo(org, raw.get(), languages)
+            parse_repo(raw.get())
+                .and_then(|repo| to_record(org, repo, languages))
                 .map_err(|message| format!("repo {}: {message}", identify(index, raw.get())))
         })
         .collect()
 }
 
-fn parse_repo(
-    org: &ListingOrg,
-    json: &str,
-    languages: &BTreeMap<String, String>,
-) -> Result<RepoRecord, String> {
+fn parse_repo(json: &str) -> Result<GithubRepo, String> {
     let mut de = serde_json::Deserializer::from_str(json);
-    let repo: GithubRepo = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         // serde_json appends a position inside this one object, which helps nobody.
@@ -169,7 +192,14 @@ fn parse_repo(
         } else {
             format!("{path}: {message}")
         }
-    })?;
+    })
+}
+
+fn to_record(
+    org: &ListingOrg,
+    repo: GithubRepo,
+    languages: &BTreeMap<String, String>,
+) -> Result<RepoRecord, String> {
     if !org.owns(&repo.owner.login) {
         return Err(format!(
             "owner.login {:?} is not the org whose listing held it",
@@ -210,6 +240,8 @@ fn parse_repo(
         license_name,
         license_spdx_id,
         licence,
+        license_detected_spdx_id: None,
+        license_detection_confidence: None,
         stargazers_count: repo.stargazers_count,
         forks_count: repo.forks_count,
         open_issues_count: repo.open_issues_count,

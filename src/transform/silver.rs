@@ -3,7 +3,9 @@
 //! - `repos`: one row per public repository per snapshot, key (snapshot_date, repo_id),
 //!   sorted by org_login then repo_id;
 //! - `orgs`: one row per organisation of the snapshot, key (snapshot_date, org_login), with
-//!   the login as GitHub spells it and the display name from the configuration.
+//!   the login as GitHub spells it and the display name from the configuration;
+//! - `repo_languages`: bytes per language of each repository in `repos` whose breakdown was
+//!   fetched, key (snapshot_date, repo_id, language), sorted by repo_id then language.
 //!
 //! Ids and counts are `Int64` (GitHub's never approach 2^63), which every warehouse reads.
 
@@ -64,12 +66,95 @@ pub fn repos_schema() -> Schema {
         ("license_family", String),
         ("license_osi_approved", Boolean),
         ("license_fsf_libre", Boolean),
+        ("license_detected_spdx_id", String),
+        ("license_detection_confidence", Float64),
         ("stargazers_count", Int64),
         ("forks_count", Int64),
         ("open_issues_count", Int64),
         ("topics", List(Box::new(String))),
         ("snapshot_date", Date),
     ])
+}
+
+/// Bytes of one language in one repository, as silver `repo_languages` holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoLanguage {
+    pub repo_id: i64,
+    /// As GitHub names it.
+    pub language: String,
+    /// Through the configured exact-match map, as `repos.language_normalised`.
+    pub language_normalised: String,
+    pub bytes: i64,
+}
+
+/// The silver `repo_languages` schema.
+pub fn repo_languages_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("repo_id", Int64),
+        ("language", String),
+        ("language_normalised", String),
+        ("bytes", Int64),
+    ])
+}
+
+/// The (repository, topic) pairs of `silver_repos.topics`, for the SQL models.
+pub fn repo_topics_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("org_login", String),
+        ("repo_id", Int64),
+        ("topic", String),
+    ])
+}
+
+/// Builds silver `repo_languages`; `rows` must already be sorted by repo_id, language.
+pub fn repo_languages_frame(rows: &[RepoLanguage], date: SnapshotDate) -> PolarsResult<DataFrame> {
+    let text = |name: &str, f: fn(&RepoLanguage) -> &str| -> Column {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+    };
+    let int = |name: &str, f: fn(&RepoLanguage) -> i64| -> Column {
+        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+    };
+    let columns = vec![
+        date_column("snapshot_date", date, rows.len()),
+        int("repo_id", |r| r.repo_id),
+        text("language", |r| &r.language),
+        text("language_normalised", |r| &r.language_normalised),
+        int("bytes", |r| r.bytes),
+    ];
+    let df = DataFrame::new(rows.len(), columns)?;
+    check_schema(&df, &repo_languages_schema(), "silver repo_languages")?;
+    Ok(df)
+}
+
+/// Each repository's distinct topics, one row each, in repository order.
+pub fn repo_topics_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<DataFrame> {
+    let mut org_login = Vec::new();
+    let mut repo_id = Vec::new();
+    let mut topic = Vec::new();
+    for repo in repos {
+        let mut topics: Vec<&str> = repo.topics.iter().map(String::as_str).collect();
+        topics.sort_unstable();
+        topics.dedup();
+        for t in topics {
+            org_login.push(repo.org_login.as_str());
+            repo_id.push(repo.repo_id.0 as i64);
+            topic.push(t);
+        }
+    }
+    let rows = topic.len();
+    let columns = vec![
+        date_column("snapshot_date", date, rows),
+        Column::new("org_login".into(), org_login),
+        Column::new("repo_id".into(), repo_id),
+        Column::new("topic".into(), topic),
+    ];
+    let df = DataFrame::new(rows, columns)?;
+    check_schema(&df, &repo_topics_schema(), "silver repo_topics")?;
+    Ok(df)
 }
 
 /// The silver `orgs` schema.
@@ -146,6 +231,16 @@ pub fn repos_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<Dat
         text("license_family", |r| Some(r.licence.family.as_str())),
         flag("license_osi_approved", |r| r.licence.osi_approved),
         flag("license_fsf_libre", |r| r.licence.fsf_libre),
+        text("license_detected_spdx_id", |r| {
+            r.license_detected_spdx_id.as_deref()
+        }),
+        Column::new(
+            "license_detection_confidence".into(),
+            repos
+                .iter()
+                .map(|r| r.license_detection_confidence)
+                .collect::<Vec<_>>(),
+        ),
         int("stargazers_count", |r| r.stargazers_count),
         int("forks_count", |r| r.forks_count),
         int("open_issues_count", |r| r.open_issues_count),

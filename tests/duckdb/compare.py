@@ -13,7 +13,10 @@ import sys
 
 import duckdb
 
-MODELS = ["org_latest", "org_snapshot_counts", "language_counts", "licence_counts", "headline"]
+MODELS = [
+    "org_latest", "org_snapshot_counts", "language_counts", "licence_counts", "headline",
+    "language_bytes", "topic_counts",
+]
 TABLES = ["org_repos_daily"] + MODELS
 
 

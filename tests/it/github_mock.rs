@@ -193,13 +193,25 @@ impl MockGithub {
 }
 
 /// Writes a pipeline.toml for `logins` against `api`, with fast retries for tests.
+/// A config for the mock: listings only (the per-repository endpoints are off; the tests of
+/// those turn them on with [`mock_config_with_details`]).
 pub fn mock_config(work: &Workdir, api: &str, logins: &[&str], max_retries: u32) {
+    let listings_only = "[extract]\nlicence_texts = false\nlanguages_by_bytes = false\n";
+    write_mock_config(work, api, logins, max_retries, listings_only);
+}
+
+/// A config for the mock with every per-repository endpoint on (the default).
+pub fn mock_config_with_details(work: &Workdir, api: &str, logins: &[&str]) {
+    write_mock_config(work, api, logins, 1, "");
+}
+
+fn write_mock_config(work: &Workdir, api: &str, logins: &[&str], max_retries: u32, extra: &str) {
     let orgs: String = logins
         .iter()
         .map(|l| format!("[[orgs]]\nlogin = \"{l}\"\nname = \"Display {l}\"\n"))
         .collect();
     let text = format!(
-        "[github]\napi = \"{api}\"\nrequests_per_second = 1000\nmax_retries = {max_retries}\n\
+        "{extra}[github]\napi = \"{api}\"\nrequests_per_second = 1000\nmax_retries = {max_retries}\n\
          retry_initial_delay_ms = 0\nsecondary_limit_wait_secs = 1\nmax_wait_secs = 30\n\
          timeout_secs = 2\n\n{orgs}"
     );

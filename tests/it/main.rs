@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod details;
 mod examples;
 mod extract;
 mod github_mock;

@@ -82,6 +82,8 @@ fn record(i: usize, r: &Repo) -> RepoRecord {
         license_name: licence.map(str::to_string),
         license_spdx_id: None,
         licence: licence_facts(licence.is_some(), None),
+        license_detected_spdx_id: None,
+        license_detection_confidence: None,
         stargazers_count: 0,
         forks_count: 0,
         open_issues_count: 0,

@@ -383,6 +383,8 @@ fn duckdb_reads_every_table_and_rebuilds_it_from_the_same_sql() {
         "language_counts",
         "licence_counts",
         "headline",
+        "language_bytes",
+        "topic_counts",
     ] {
         assert_eq!(
             report[table]["model_matches"], true,

@@ -1,0 +1,268 @@
+//! Per-repository requests made after the listings: the licence file of each kept repository
+//! GitHub calls "Other" (`NOASSERTION`), and each kept repository's bytes per language.
+//!
+//! A kept repository is public and not a fork, as in every gold table. Each org's answers of
+//! one endpoint are stored as one [`RepoResponses`] file, before the org's manifest, so a
+//! complete org always has them. Requests are conditional on the ETags of the most recent
+//! earlier snapshot that has the file; a 304 stores a copy of that snapshot's body.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tracing::warn;
+
+use super::github::{self, ApiResponse, GithubClient};
+use super::ExtractError;
+use crate::bronze::{RepoEndpoint, RepoResponse};
+use crate::config::ExtractConfig;
+use crate::domain::{is_public_repo, OrgLogin, SnapshotDate};
+
+/// A repository of an org's listing that the per-repository endpoints may ask about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoRef {
+    pub id: u64,
+    pub full_name: String,
+    /// GitHub found a licence file but could not name it (`spdx_id` "NOASSERTION").
+    pub unnamed_licence: bool,
+}
+
+/// The fields of a repository object that decide what is kept and asked.
+#[derive(Deserialize)]
+pub struct RepoFacts {
+    pub id: u64,
+    #[serde(default)]
+    private: bool,
+    #[serde(default)]
+    visibility: Option<String>,
+    #[serde(default)]
+    fork: bool,
+    #[serde(default)]
+    full_name: Option<String>,
+    #[serde(default)]
+    license: Option<LicenceSummary>,
+}
+
+#[derive(Deserialize)]
+struct LicenceSummary {
+    #[serde(default)]
+    spdx_id: Option<String>,
+}
+
+impl RepoFacts {
+    pub fn is_public(&self) -> bool {
+        is_public_repo(self.private, self.visibility.as_deref())
+    }
+
+    /// The repository as the per-repository endpoints see it, if it is kept.
+    pub fn kept(&self) -> Option<RepoRef> {
+        if !self.is_public() || self.fork {
+            return None;
+        }
+        Some(RepoRef {
+            id: self.id,
+            full_name: self.full_name.clone()?,
+            unnamed_licence: self
+                .license
+                .as_ref()
+                .and_then(|l| l.spdx_id.as_deref())
+                .is_some_and(|id| id == "NOASSERTION"),
+        })
+    }
+}
+
+/// The repositories one endpoint asks about, out of an org's kept ones.
+pub fn asked<'r>(
+    endpoint: RepoEndpoint,
+    kept: impl IntoIterator<Item = &'r RepoRef>,
+) -> impl Iterator<Item = &'r RepoRef> {
+    kept.into_iter()
+        .filter(move |r| endpoint == RepoEndpoint::Languages || r.unnamed_licence)
+}
+
+/// Which per-repository endpoints this snapshot asks, and why any configured one is not.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DetailsPlan {
+    pub endpoints: Vec<RepoEndpoint>,
+    pub skipped: BTreeMap<String, String>,
+}
+
+/// Chooses the endpoints to ask. With a token, every configured one: conditional requests
+/// make reruns cheap and the client waits out the hourly limit. Without one, each endpoint
+/// in turn (licences first: fewer requests) only if all its requests fit in what is left of
+/// the hour's budget; the rest are skipped for the whole snapshot, never half asked.
+pub fn plan(
+    config: &ExtractConfig,
+    unauthenticated_remaining: Option<u64>,
+    reserve: u64,
+    needed: impl Fn(RepoEndpoint) -> u64,
+) -> DetailsPlan {
+    let mut plan = DetailsPlan::default();
+    let mut remaining = unauthenticated_remaining.map(|r| r.saturating_sub(reserve));
+    let configured = [
+        (RepoEndpoint::License, config.licence_texts),
+        (RepoEndpoint::Languages, config.languages_by_bytes),
+    ];
+    for (endpoint, wanted) in configured {
+        if !wanted {
+            continue;
+        }
+        let requests = needed(endpoint);
+        match remaining {
+            Some(left) if requests > left => {
+                let why = format!(
+                    "no GITHUB_TOKEN: {requests} requests needed, {left} left of the \
+                     unauthenticated hourly limit"
+                );
+                warn!(
+                    endpoint = endpoint.name(),
+                    requests, left, "skipped for this snapshot: set GITHUB_TOKEN to collect it"
+                );
+                plan.skipped.insert(endpoint.name().to_string(), why);
+            }
+            _ => {
+                remaining = remaining.map(|left| left - requests);
+                plan.endpoints.push(endpoint);
+            }
+        }
+    }
+    plan
+}
+
+/// An earlier snapshot's answer for one URL, reused on a 304.
+pub struct PreviousAnswer {
+    pub date: SnapshotDate,
+    pub response: RepoResponse,
+}
+
+/// Asks `endpoint` about one repository, conditionally on `previous`.
+pub async fn fetch(
+    client: &GithubClient,
+    endpoint: RepoEndpoint,
+    api: &url::Url,
+    org: &OrgLogin,
+    repo: &RepoRef,
+    previous: &HashMap<String, PreviousAnswer>,
+) -> Result<RepoResponse, ExtractError> {
+    let url = github::repo_url(api, &repo.full_name, endpoint.name()).ok_or_else(|| {
+        ExtractError::Unexpected {
+            org: org.clone(),
+            url: api.to_string(),
+            message: format!(
+                "repository {} has full_name {:?}, not owner/name",
+                repo.id, repo.full_name
+            ),
+        }
+    })?;
+    let earlier = previous.get(url.as_str());
+    let etag = earlier.and_then(|p| p.response.etag.as_deref());
+    let mut response = RepoResponse {
+        repo_id: repo.id,
+        full_name: repo.full_name.clone(),
+        url: url.to_string(),
+        status: 200,
+        etag: None,
+        not_modified_from: None,
+        replayed_from: None,
+        attempts: 1,
+        body: None,
+    };
+    match client.get(endpoint.name(), org, &url, etag).await? {
+        ApiResponse::Page {
+            body,
+            etag,
+            attempts,
+            ..
+        } => {
+            response.etag = etag;
+            response.attempts = attempts;
+            response.body = Some(raw_json(&body, org, &url)?);
+        }
+        ApiResponse::NotModified { etag, attempts, .. } => {
+            let Some(earlier) = earlier else {
+                return Err(ExtractError::Unexpected {
+                    org: org.clone(),
+                    url: url.to_string(),
+                    message: "304 Not Modified to a request without If-None-Match".into(),
+                });
+            };
+            response.status = 304;
+            response.etag = etag.or_else(|| earlier.response.etag.clone());
+            response.attempts = attempts;
+            response.not_modified_from = Some(earlier.date);
+            response.body = earlier.response.body.clone();
+        }
+        ApiResponse::Missing { status, attempts } => {
+            response.status = status;
+            response.attempts = attempts;
+        }
+    }
+    Ok(response)
+}
+
+/// A body kept verbatim, once known to be JSON (the client checked it parses).
+pub fn raw_json(
+    body: &[u8],
+    org: &OrgLogin,
+    url: &url::Url,
+) -> Result<Box<RawValue>, ExtractError> {
+    let text = std::str::from_utf8(body).map_err(|e| ExtractError::Unexpected {
+        org: org.clone(),
+        url: url.to_string(),
+        message: format!("body is not UTF-8: {e}"),
+    })?;
+    RawValue::from_string(text.trim().to_string()).map_err(|e| ExtractError::Unexpected {
+        org: org.clone(),
+        url: url.to_string(),
+        message: format!("body is not JSON: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needs(licences: u64, languages: u64) -> impl Fn(RepoEndpoint) -> u64 {
+        move |e| match e {
+            RepoEndpoint::License => licences,
+            RepoEndpoint::Languages => languages,
+        }
+    }
+
+    #[test]
+    fn with_a_token_every_configured_endpoint_is_asked() {
+        let plan = plan(&ExtractConfig::default(), None, 4, needs(500, 90_000));
+        assert_eq!(
+            plan.endpoints,
+            [RepoEndpoint::License, RepoEndpoint::Languages]
+        );
+        assert!(plan.skipped.is_empty());
+    }
+
+    #[test]
+    fn without_a_token_what_does_not_fit_the_hour_is_skipped_whole() {
+        let both = plan(&ExtractConfig::default(), Some(40), 4, needs(10, 30));
+        assert_eq!(both.endpoints, [RepoEndpoint::License]);
+        let why = &both.skipped["languages"];
+        assert!(why.contains("30 requests needed, 26 left"), "{why}");
+        let config = ExtractConfig {
+            licence_texts: false,
+            languages_by_bytes: true,
+        };
+        let languages_only = plan(&config, Some(40), 4, needs(10, 30));
+        assert_eq!(languages_only.endpoints, [RepoEndpoint::Languages]);
+    }
+
+    #[test]
+    fn only_kept_repositories_are_asked_and_licences_only_when_unnamed() {
+        let facts = |json: &str| serde_json::from_str::<RepoFacts>(json).unwrap().kept();
+        let other = r#"{"id": 1, "full_name": "o/a", "license": {"spdx_id": "NOASSERTION"}}"#;
+        let mit = r#"{"id": 2, "full_name": "o/b", "license": {"spdx_id": "MIT"}}"#;
+        let kept: Vec<RepoRef> = [other, mit].iter().filter_map(|j| facts(j)).collect();
+        assert!(facts(r#"{"id": 3, "full_name": "o/c", "fork": true}"#).is_none());
+        assert!(facts(r#"{"id": 4, "full_name": "o/d", "private": true}"#).is_none());
+        let ids = |e| asked(e, &kept).map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(ids(RepoEndpoint::License), [1]);
+        assert_eq!(ids(RepoEndpoint::Languages), [1, 2]);
+    }
+}

@@ -1,0 +1,119 @@
+//! The per-repository answers in bronze → licence detections and silver `repo_languages`.
+//!
+//! A snapshot uses an endpoint's answers only when every org of it has them: statistics over
+//! some orgs but not others would mislead, so a partial endpoint is left out whole, loudly.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use super::licence_text::{self, Detection};
+use super::repos::RepoRecord;
+use super::silver::RepoLanguage;
+use super::TransformError;
+use crate::bronze::{RepoEndpoint, RepoResponses};
+use crate::domain::SnapshotDate;
+use crate::lake::{self, LakeKey};
+
+/// Identifies the licence text of every answered repository. Identical texts (a template
+/// used across an org) are identified once.
+pub fn detect_licences(
+    date: SnapshotDate,
+    files: &[RepoResponses],
+) -> Result<HashMap<u64, Detection>, TransformError> {
+    let mut by_text: HashMap<&str, Detection> = HashMap::new();
+    let mut detections = HashMap::new();
+    for file in files {
+        for response in &file.responses {
+            let Some(body) = &response.body else {
+                continue;
+            };
+            let detection = match by_text.get(body.get()) {
+                Some(known) => known.clone(),
+                None => {
+                    let found = licence_text::detect_response(body.get()).map_err(|message| {
+                        corrupt(
+                            RepoEndpoint::License,
+                            date,
+                            file,
+                            &response.full_name,
+                            message,
+                        )
+                    })?;
+                    by_text.insert(body.get(), found.clone());
+                    found
+                }
+            };
+            detections.insert(response.repo_id, detection);
+        }
+    }
+    Ok(detections)
+}
+
+/// Silver `repo_languages` for the repositories in silver, sorted by repo_id then language.
+pub fn repo_languages(
+    date: SnapshotDate,
+    files: &[RepoResponses],
+    repos: &[RepoRecord],
+    rename: &BTreeMap<String, String>,
+) -> Result<Vec<RepoLanguage>, TransformError> {
+    let in_silver: HashSet<u64> = repos.iter().map(|r| r.repo_id.0).collect();
+    let mut rows = Vec::new();
+    let mut seen = HashSet::new();
+    for file in files {
+        for response in &file.responses {
+            let Some(body) = &response.body else {
+                continue;
+            };
+            if !in_silver.contains(&response.repo_id) || !seen.insert(response.repo_id) {
+                continue;
+            }
+            let bytes: BTreeMap<String, u64> = serde_json::from_str(body.get()).map_err(|e| {
+                let message = format!("not an object of language byte counts: {e}");
+                corrupt(
+                    RepoEndpoint::Languages,
+                    date,
+                    file,
+                    &response.full_name,
+                    message,
+                )
+            })?;
+            for (language, count) in bytes {
+                rows.push(RepoLanguage {
+                    repo_id: response.repo_id as i64,
+                    language_normalised: rename.get(&language).unwrap_or(&language).clone(),
+                    language,
+                    // GitHub's byte counts are far below 2^63.
+                    bytes: count as i64,
+                });
+            }
+        }
+    }
+    rows.sort_by(|a, b| (a.repo_id, &a.language).cmp(&(b.repo_id, &b.language)));
+    Ok(rows)
+}
+
+/// Sets each repository's detected licence from `detections`.
+pub fn apply_licences(repos: &mut [RepoRecord], detections: &HashMap<u64, Detection>) {
+    for repo in repos {
+        if let Some(found) = detections.get(&repo.repo_id.0) {
+            repo.license_detected_spdx_id = found.spdx_id.clone();
+            repo.license_detection_confidence = found.confidence;
+        }
+    }
+}
+
+fn corrupt(
+    endpoint: RepoEndpoint,
+    date: SnapshotDate,
+    file: &RepoResponses,
+    repo: &str,
+    message: String,
+) -> TransformError {
+    let key: LakeKey = match file.org.parse() {
+        Ok(org) => lake::bronze::repo_responses(endpoint, date, &org),
+        Err(_) => lake::bronze::snapshot_success(date),
+    };
+    TransformError::Corrupt {
+        key,
+        message: format!("repository {repo}: {message}"),
+    }
+}

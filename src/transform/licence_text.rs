@@ -1,0 +1,135 @@
+//! Identifies a licence from its text: the answer to "Other" (`NOASSERTION`).
+//!
+//! GitHub's detector has no Open Government Licence, so OGL repositories come back as "Other".
+//! The `spdx` crate's detector (askalono's n-gram matching against every text of the SPDX
+//! licence list, shipped with the crate) scores a text against them all; the best match counts
+//! only at or above [`THRESHOLD`], so a copyright line or a changed holder still resolves and
+//! unrelated text does not.
+
+use std::sync::OnceLock;
+
+use base64::Engine;
+use serde::Deserialize;
+use spdx::detection::{Store, TextData};
+
+/// The lowest score that names a licence (askalono's own default).
+pub const THRESHOLD: f32 = 0.9;
+
+/// What the text of one licence file says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detection {
+    /// The SPDX id of the best match, when it scored at least [`THRESHOLD`].
+    pub spdx_id: Option<String>,
+    /// The best match's score (0 to 1), whatever it is; `None` when there was no text.
+    pub confidence: Option<f64>,
+}
+
+/// `GET /repos/{owner}/{repo}/license`: the file's content, base64 as GitHub sends it.
+#[derive(Deserialize)]
+struct LicenceFile {
+    content: Option<String>,
+    encoding: Option<String>,
+}
+
+/// Identifies the licence in a stored `/license` answer. `Err` when the body is not what
+/// that endpoint returns.
+pub fn detect_response(body: &str) -> Result<Detection, String> {
+    let file: LicenceFile =
+        serde_json::from_str(body).map_err(|e| format!("not a licence file object: {e}"))?;
+    let content = file.content.unwrap_or_default();
+    let bytes = match file.encoding.as_deref() {
+        Some("base64") => {
+            // GitHub wraps base64 at 60 columns.
+            let packed: String = content.split_whitespace().collect();
+            base64::engine::general_purpose::STANDARD
+                .decode(packed)
+                .map_err(|e| format!("content is not base64: {e}"))?
+        }
+        None | Some("") | Some("utf-8") => content.into_bytes(),
+        Some(other) => return Err(format!("unknown content encoding {other:?}")),
+    };
+    Ok(detect_text(&bytes))
+}
+
+/// Identifies the licence in a file's bytes. Text that is not UTF-8, or has no words, names
+/// nothing.
+pub fn detect_text(bytes: &[u8]) -> Detection {
+    let none = Detection {
+        spdx_id: None,
+        confidence: None,
+    };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return none;
+    };
+    if !text.chars().any(char::is_alphabetic) {
+        return none;
+    }
+    let found = store().analyze(&TextData::new(text));
+    Detection {
+        spdx_id: (found.score >= THRESHOLD).then(|| found.name.to_string()),
+        // Rounded so the same text gives the same bytes on every machine.
+        confidence: Some((f64::from(found.score) * 10_000.0).round() / 10_000.0),
+    }
+}
+
+/// The licence texts, loaded once (about a second) and only when there is text to identify.
+fn store() -> &'static Store {
+    static STORE: OnceLock<Store> = OnceLock::new();
+    STORE.get_or_init(|| {
+        // The cache ships inside the spdx crate: failing to read it is a build defect.
+        Store::load_inline().unwrap_or_else(|e| panic!("spdx licence cache: {e}"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OGL: &str = include_str!("../../tests/fixtures/licences/OGL-UK-3.0.txt");
+    const MIT: &str = include_str!("../../tests/fixtures/licences/MIT.txt");
+
+    fn as_response(text: &[u8]) -> String {
+        let content = base64::engine::general_purpose::STANDARD.encode(text);
+        // Wrapped like GitHub's.
+        let wrapped: Vec<&str> = content
+            .as_bytes()
+            .chunks(60)
+            .map(|c| std::str::from_utf8(c).unwrap())
+            .collect();
+        serde_json::json!({"content": wrapped.join("\n"), "encoding": "base64"}).to_string()
+    }
+
+    #[test]
+    fn ogl_with_a_crown_copyright_line_resolves() {
+        let text = format!("Copyright (c) Crown copyright 2021, NHSX\n\n{OGL}");
+        let found = detect_response(&as_response(text.as_bytes())).unwrap();
+        assert_eq!(found.spdx_id.as_deref(), Some("OGL-UK-3.0"), "{found:?}");
+    }
+
+    #[test]
+    fn mit_with_another_holder_resolves() {
+        let text = MIT.replace("<year> <copyright holders>", "2020 NHS Digital");
+        let found = detect_response(&as_response(text.as_bytes())).unwrap();
+        assert_eq!(found.spdx_id.as_deref(), Some("MIT"), "{found:?}");
+        assert!(found.confidence.unwrap() >= f64::from(THRESHOLD));
+    }
+
+    #[test]
+    fn other_text_stays_unresolved() {
+        let prose = "This repository holds the slides and notes of our team's quarterly \
+                     review. Please ask the team before reusing any of the diagrams.";
+        let found = detect_response(&as_response(prose.as_bytes())).unwrap();
+        assert_eq!(found.spdx_id, None, "{found:?}");
+        let empty = detect_response(&as_response(b"")).unwrap();
+        assert_eq!((empty.spdx_id, empty.confidence), (None, None));
+        let junk = detect_response(&as_response(&[0xff, 0xfe, 0x00, 0x9c, 0x12])).unwrap();
+        assert_eq!((junk.spdx_id, junk.confidence), (None, None));
+    }
+
+    #[test]
+    fn bodies_that_are_not_licence_files_are_errors() {
+        assert!(detect_response("[1, 2]").is_err());
+        let bad = r#"{"content": "%%%", "encoding": "base64"}"#;
+        assert!(detect_response(bad).unwrap_err().contains("base64"));
+    }
+}
