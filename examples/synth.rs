@@ -314,7 +314,9 @@ async fn main() {
             orgs: logins.iter().map(ToString::to_string).collect(),
             repos: repos_today,
             requests: Default::default(),
-            skipped: Default::default(),
+            skipped: ["license", "languages"]
+                .map(|endpoint| (endpoint.to_string(), "synthetic: listings only".to_string()))
+                .into(),
         };
         put(
             &lake,

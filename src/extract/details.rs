@@ -105,6 +105,8 @@ pub fn plan(
     ];
     for (endpoint, wanted) in configured {
         if !wanted {
+            let why = "turned off in pipeline.toml ([extract])".to_string();
+            plan.skipped.insert(endpoint.name().to_string(), why);
             continue;
         }
         let requests = needed(endpoint);
@@ -251,6 +253,7 @@ mod tests {
         };
         let languages_only = plan(&config, Some(40), 4, needs(10, 30));
         assert_eq!(languages_only.endpoints, [RepoEndpoint::Languages]);
+        assert!(languages_only.skipped["license"].contains("turned off"));
     }
 
     #[test]

@@ -473,6 +473,66 @@ async fn without_a_token_what_the_hour_cannot_pay_for_is_skipped_with_a_warning(
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn per_repository_requests_retry_like_the_listings_and_never_show_the_token() {
+    let github = start_mock(None).await;
+    // One 500 on a licence file and one on a language map: both retried, the run succeeds.
+    for endpoint in ["license", "languages"] {
+        Mock::given(method("GET"))
+            .and(path(
+                format!("/repos/{ORG}/repo-700001/{endpoint}").as_str(),
+            ))
+            .respond_with(ResponseTemplate::new(500))
+            .with_priority(1)
+            .up_to_n_times(1)
+            .mount(&github.server)
+            .await;
+    }
+    let work = Workdir::new();
+    mock_config_with_details(&work, &github.uri(), &[ORG]);
+    let token = "ghp_detailsSecret0123456789";
+    let out = run_online(
+        &work,
+        DAY1,
+        &[("GITHUB_TOKEN", token), ("RUST_LOG", "trace")],
+    )
+    .await;
+    assert_success(&out);
+    let requests = &success(&work, DAY1)["requests"];
+    assert_eq!(
+        requests["license"]["requests"], 6,
+        "5 licence files, one retried"
+    );
+    assert_eq!(
+        requests["languages"]["requests"], 7,
+        "6 language maps, one retried"
+    );
+    let first = &bronze_responses(&work, "license", DAY1)["responses"][0];
+    assert_eq!(
+        (first["status"].as_u64(), first["attempts"].as_u64()),
+        (Some(200), Some(2))
+    );
+    assert!(!stderr(&out).contains(token), "the token reached the log");
+    for entry in walk(&work.lake()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let found = bytes.windows(token.len()).any(|w| w == token.as_bytes());
+        assert!(!found, "the token reached {}", entry.display());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
 fn python() -> String {
     std::env::var("OHS_TEST_PYTHON").unwrap_or_else(|_| {
         panic!("the DuckDB tests need Python with duckdb: run `make test`, which sets it up, or set OHS_TEST_PYTHON")
