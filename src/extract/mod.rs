@@ -2,9 +2,10 @@
 //!
 //! Owns the HTTP (or replayed) conversation and writing bronze; it never shapes columns (no
 //! polars here). Per org: `GET /orgs/{org}` (canonical login, `public_repos`), then the
-//! listing, following `Link: rel="next"` to the end. Each response is stored with its
-//! [`PageSidecar`], then the org's [`OrgManifest`]; once every org is complete, the snapshot's
-//! `_SUCCESS`. Requests are conditional on the ETags of the most recent earlier snapshot, and a
+//! listing, following `Link: rel="next"` to the end, each response stored with its
+//! [`PageSidecar`]. Once every org is listed, the per-repository endpoints ([`details`]) are
+//! asked org by org and stored, then the org's [`OrgManifest`]; once every org is complete,
+//! the snapshot's `_SUCCESS`. Requests are conditional on the ETags of the most recent earlier snapshot, and a
 //! 304 stores a copy of that snapshot's bytes. An org without a manifest is incomplete and is
 //! fetched again from scratch by the next run; complete ones are kept unless `refetch`.
 //! Repositories that are not public are removed before anything is stored.

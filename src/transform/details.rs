@@ -19,29 +19,26 @@ pub fn detect_licences(
     date: SnapshotDate,
     files: &[RepoResponses],
 ) -> Result<HashMap<u64, Detection>, TransformError> {
-    let mut by_text: HashMap<&str, Detection> = HashMap::new();
+    let mut by_text: HashMap<Vec<u8>, Detection> = HashMap::new();
     let mut detections = HashMap::new();
     for file in files {
         for response in &file.responses {
             let Some(body) = &response.body else {
                 continue;
             };
-            let detection = match by_text.get(body.get()) {
-                Some(known) => known.clone(),
-                None => {
-                    let found = licence_text::detect_response(body.get()).map_err(|message| {
-                        corrupt(
-                            RepoEndpoint::License,
-                            date,
-                            file,
-                            &response.full_name,
-                            message,
-                        )
-                    })?;
-                    by_text.insert(body.get(), found.clone());
-                    found
-                }
-            };
+            let text = licence_text::licence_file_bytes(body.get()).map_err(|message| {
+                corrupt(
+                    RepoEndpoint::License,
+                    date,
+                    file,
+                    &response.full_name,
+                    message,
+                )
+            })?;
+            let detection = by_text
+                .entry(text)
+                .or_insert_with_key(|text| licence_text::detect_text(text))
+                .clone();
             detections.insert(response.repo_id, detection);
         }
     }

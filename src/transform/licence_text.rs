@@ -34,6 +34,11 @@ struct LicenceFile {
 /// Identifies the licence in a stored `/license` answer. `Err` when the body is not what
 /// that endpoint returns.
 pub fn detect_response(body: &str) -> Result<Detection, String> {
+    licence_file_bytes(body).map(|bytes| detect_text(&bytes))
+}
+
+/// The licence file's bytes from a stored `/license` answer.
+pub fn licence_file_bytes(body: &str) -> Result<Vec<u8>, String> {
     let file: LicenceFile =
         serde_json::from_str(body).map_err(|e| format!("not a licence file object: {e}"))?;
     let content = file.content.unwrap_or_default();
@@ -48,7 +53,7 @@ pub fn detect_response(body: &str) -> Result<Detection, String> {
         None | Some("") | Some("utf-8") => content.into_bytes(),
         Some(other) => return Err(format!("unknown content encoding {other:?}")),
     };
-    Ok(detect_text(&bytes))
+    Ok(bytes)
 }
 
 /// Identifies the licence in a file's bytes. Text that is not UTF-8, or has no words, names
