@@ -23,7 +23,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path as FsPath;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -399,12 +399,11 @@ impl Lake {
     /// Writes `bytes` at `key`. object_store guarantees a put is atomic on every backend
     /// (the local store writes a staging file and renames it), so no reader sees half a file.
     pub async fn put(&self, key: &LakeKey, bytes: impl Into<Bytes>) -> Result<(), LakeError> {
-        crash_if_failpoint();
+        crash_if_failpoint().await;
         let payload = PutPayload::from_bytes(bytes.into());
-        self.store
-            .put(&key.0, payload)
-            .await
-            .map_err(self.io_err("put", key))?;
+        let result = self.store.put(&key.0, payload).await;
+        PUTS_FINISHED.fetch_add(1, Ordering::SeqCst);
+        result.map_err(self.io_err("put", key))?;
         Ok(())
     }
 
@@ -485,13 +484,28 @@ fn refuse_plain_http(root: &str, builder: &AmazonS3Builder) -> Result<(), LakeEr
 }
 
 /// Aborts before the N-th write when the test-only `OHS_FAILPOINT=put:N` says so.
-fn crash_if_failpoint() {
+/// Puts started and finished (with any outcome), for the failpoint.
+static PUTS_STARTED: AtomicUsize = AtomicUsize::new(0);
+static PUTS_FINISHED: AtomicUsize = AtomicUsize::new(0);
+
+/// With `OHS_FAILPOINT=put:N`, aborts the process before the Nth put, once every put started
+/// before it has finished and holding any later one back, so the crash leaves exactly N - 1
+/// writes however many run at once.
+async fn crash_if_failpoint() {
     static FAILPOINT: OnceLock<Option<Failpoint>> = OnceLock::new();
-    static PUTS: AtomicUsize = AtomicUsize::new(0);
-    if let Some(Failpoint::BeforePut(n)) = FAILPOINT.get_or_init(Failpoint::from_env) {
-        if PUTS.fetch_add(1, Ordering::SeqCst) + 1 == *n {
-            std::process::abort();
+    static CRASHING: AtomicBool = AtomicBool::new(false);
+    let Some(Failpoint::BeforePut(n)) = FAILPOINT.get_or_init(Failpoint::from_env) else {
+        return;
+    };
+    if CRASHING.load(Ordering::SeqCst) {
+        std::future::pending::<()>().await;
+    }
+    if PUTS_STARTED.fetch_add(1, Ordering::SeqCst) + 1 == *n {
+        CRASHING.store(true, Ordering::SeqCst);
+        while PUTS_FINISHED.load(Ordering::SeqCst) + 1 < PUTS_STARTED.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        std::process::abort();
     }
 }
 

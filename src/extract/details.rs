@@ -27,6 +27,23 @@ pub struct RepoRef {
     pub unnamed_licence: bool,
 }
 
+impl RepoRef {
+    /// A 200 answer at `url` with no body yet, for the caller to fill in.
+    pub fn answer(&self, url: &url::Url) -> RepoResponse {
+        RepoResponse {
+            repo_id: self.id,
+            full_name: self.full_name.clone(),
+            url: url.to_string(),
+            status: 200,
+            etag: None,
+            not_modified_from: None,
+            replayed_from: None,
+            attempts: 1,
+            body: None,
+        }
+    }
+}
+
 /// The fields of a repository object that decide what is kept and asked.
 #[derive(Deserialize)]
 pub struct RepoFacts {
@@ -158,17 +175,7 @@ pub async fn fetch(
     })?;
     let earlier = previous.get(url.as_str());
     let etag = earlier.and_then(|p| p.response.etag.as_deref());
-    let mut response = RepoResponse {
-        repo_id: repo.id,
-        full_name: repo.full_name.clone(),
-        url: url.to_string(),
-        status: 200,
-        etag: None,
-        not_modified_from: None,
-        replayed_from: None,
-        attempts: 1,
-        body: None,
-    };
+    let mut response = repo.answer(&url);
     match client.get(endpoint.name(), org, &url, etag).await? {
         ApiResponse::Page {
             body,

@@ -108,15 +108,9 @@ impl ReplaySource {
         let body = self.read(org, &path).await?;
         let body = raw_json(&body, org, url)?;
         Ok(Some(RepoResponse {
-            repo_id: repo.id,
-            full_name: repo.full_name.clone(),
-            url: url.to_string(),
-            status: 200,
-            etag: None,
-            not_modified_from: None,
             replayed_from: Some(path.display().to_string()),
-            attempts: 1,
             body: Some(body),
+            ..repo.answer(url)
         }))
     }
 

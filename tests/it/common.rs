@@ -216,3 +216,38 @@ pub fn assert_success(output: &Output) {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// Files under `dir` whose bytes contain `needle`.
+pub fn grep_tree(dir: &Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
+                found.push(path.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+/// What DuckDB, reading the lake under `workdir` on its own, finds in each gold table
+/// (`tests/duckdb/compare.py`): columns and types, rows, and whether the same SQL model
+/// rebuilds it.
+pub fn duckdb_report(workdir: &Path) -> Value {
+    let out = Command::new(crate::servers::python())
+        .arg(repo_root().join("tests/duckdb/compare.py"))
+        .arg(workdir)
+        .arg(repo_root())
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -6,7 +6,6 @@
 
 use std::io::Cursor;
 use std::path::Path;
-use std::process::Command;
 
 use base64::Engine;
 use polars::prelude::*;
@@ -14,7 +13,7 @@ use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::common::{assert_success, repo_root, stderr, RepoJson, Workdir};
+use crate::common::{assert_success, duckdb_report, grep_tree, stderr, RepoJson, Workdir};
 use crate::github_mock::{mock_config_with_details, run_online, MockGithub, OrgListing};
 
 const DAY1: &str = "2021-03-04";
@@ -329,18 +328,7 @@ async fn licence_texts_and_language_bytes_reach_gold_with_hand_checked_numbers()
     }
 
     // DuckDB reads the new tables and rebuilds them from the same SQL files.
-    let out = Command::new(python())
-        .arg(repo_root().join("tests/duckdb/compare.py"))
-        .arg(work.path())
-        .arg(repo_root())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = duckdb_report(work.path());
     for name in ["licence_counts", "language_bytes", "topic_counts"] {
         assert_eq!(
             report[name]["model_matches"], true,
@@ -513,28 +501,6 @@ async fn per_repository_requests_retry_like_the_listings_and_never_show_the_toke
         (Some(200), Some(2))
     );
     assert!(!stderr(&out).contains(token), "the token reached the log");
-    for entry in walk(&work.lake()) {
-        let bytes = std::fs::read(&entry).unwrap();
-        let found = bytes.windows(token.len()).any(|w| w == token.as_bytes());
-        assert!(!found, "the token reached {}", entry.display());
-    }
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
-
-fn python() -> String {
-    std::env::var("OHS_TEST_PYTHON").unwrap_or_else(|_| {
-        panic!("the DuckDB tests need Python with duckdb: run `make test`, which sets it up, or set OHS_TEST_PYTHON")
-    })
+    let found = grep_tree(&work.lake(), token);
+    assert!(found.is_empty(), "the token reached {found:?}");
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use wiremock::ResponseTemplate;
 
-use crate::common::{assert_success, stderr, RepoJson, Workdir};
+use crate::common::{assert_success, grep_tree, stderr, RepoJson, Workdir};
 use crate::github_mock::{
     mock_config, run_online, MockGithub, OrgListing, WireFault, WireFaultServer,
 };
@@ -465,23 +465,6 @@ async fn the_token_appears_nowhere_even_at_trace_level() {
     let found = grep_tree(&work.lake(), "ZQX81");
     assert!(found.is_empty(), "token in {found:?}");
     assert!(stderr(&out).lines().count() > 5, "trace logging was on");
-}
-
-/// Files under `dir` whose bytes contain `needle`.
-fn grep_tree(dir: &Path, needle: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(path) = stack.pop() {
-        if path.is_dir() {
-            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            if bytes.windows(needle.len()).any(|w| w == needle.as_bytes()) {
-                found.push(path.display().to_string());
-            }
-        }
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -5,12 +5,11 @@
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::common::{assert_success, repo_root, run_sample_into, RepoJson as R, Workdir};
+use crate::common::{assert_success, duckdb_report, run_sample_into, RepoJson as R, Workdir};
 
 fn run_sample(work: &Workdir) {
     assert_success(&run_sample_into(work, &work.lake()));
@@ -354,29 +353,11 @@ fn every_output_is_byte_identical_on_a_rerun() {
     }
 }
 
-fn python() -> String {
-    std::env::var("OHS_TEST_PYTHON").unwrap_or_else(|_| {
-        panic!("the DuckDB tests need Python with duckdb: run `make test`, which sets it up, or set OHS_TEST_PYTHON")
-    })
-}
-
 #[test]
 fn duckdb_reads_every_table_and_rebuilds_it_from_the_same_sql() {
     let work = Workdir::new();
     run_sample(&work);
-    let script = repo_root().join("tests/duckdb/compare.py");
-    let out = Command::new(python())
-        .arg(&script)
-        .arg(work.path())
-        .arg(repo_root())
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = duckdb_report(work.path());
     for table in [
         "org_latest",
         "org_snapshot_counts",
