@@ -105,10 +105,23 @@ mod tests {
     }
 
     #[test]
-    fn ogl_with_a_crown_copyright_line_resolves() {
-        let text = format!("Copyright (c) Crown copyright 2021, NHSX\n\n{OGL}");
-        let found = detect_response(&as_response(text.as_bytes())).unwrap();
-        assert_eq!(found.spdx_id.as_deref(), Some("OGL-UK-3.0"), "{found:?}");
+    fn ogl_with_any_copyright_line_resolves() {
+        let lines = [
+            "Copyright (c) Crown copyright 2021, NHSX",
+            "\u{a9} Crown copyright 2023",
+            "Copyright (c) NHS England and NHS Improvement 2021. Licensed under the Open \
+             Government Licence v3.0; the code is also available under the MIT licence.",
+            "",
+        ];
+        for line in lines {
+            let text = format!("{line}\n\n{OGL}");
+            let found = detect_response(&as_response(text.as_bytes())).unwrap();
+            assert_eq!(
+                found.spdx_id.as_deref(),
+                Some("OGL-UK-3.0"),
+                "{line}: {found:?}"
+            );
+        }
     }
 
     #[test]
@@ -124,6 +137,22 @@ mod tests {
         let prose = "This repository holds the slides and notes of our team's quarterly \
                      review. Please ask the team before reusing any of the diagrams.";
         let found = detect_response(&as_response(prose.as_bytes())).unwrap();
+        assert_eq!(found.spdx_id, None, "{found:?}");
+        // Pseudo-random words, deterministic: a xorshift over a small alphabet.
+        let mut state: u32 = 0x9e37_79b9;
+        let random: String = (0..4000)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                if i % 7 == 6 {
+                    ' '
+                } else {
+                    char::from(b'a' + (state % 26) as u8)
+                }
+            })
+            .collect();
+        let found = detect_response(&as_response(random.as_bytes())).unwrap();
         assert_eq!(found.spdx_id, None, "{found:?}");
         let empty = detect_response(&as_response(b"")).unwrap();
         assert_eq!((empty.spdx_id, empty.confidence), (None, None));
