@@ -84,6 +84,24 @@ pub struct OrgManifest {
     pub languages: Option<RepoResponsesFile>,
 }
 
+impl OrgManifest {
+    /// The org's stored answers of `endpoint`, when fetched.
+    pub fn repo_responses(&self, endpoint: RepoEndpoint) -> Option<&RepoResponsesFile> {
+        match endpoint {
+            RepoEndpoint::License => self.licences.as_ref(),
+            RepoEndpoint::Languages => self.languages.as_ref(),
+        }
+    }
+
+    /// Records the org's stored answers of `endpoint`.
+    pub fn set_repo_responses(&mut self, endpoint: RepoEndpoint, file: RepoResponsesFile) {
+        match endpoint {
+            RepoEndpoint::License => self.licences = Some(file),
+            RepoEndpoint::Languages => self.languages = Some(file),
+        }
+    }
+}
+
 /// Where an org manifest points at one of its [`RepoResponses`] files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

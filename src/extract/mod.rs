@@ -373,10 +373,7 @@ impl<'a> OrgJob<'a> {
         async {
             for &endpoint in &plan.endpoints {
                 let stored = self.fetch_details(&org.login, endpoint, &kept).await?;
-                match endpoint {
-                    RepoEndpoint::License => manifest.licences = Some(stored),
-                    RepoEndpoint::Languages => manifest.languages = Some(stored),
-                }
+                manifest.set_repo_responses(endpoint, stored);
             }
             self.lake
                 .put(

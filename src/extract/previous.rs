@@ -100,11 +100,7 @@ impl PreviousSnapshots {
             let Ok(manifest) = serde_json::from_slice::<OrgManifest>(&bytes) else {
                 continue;
             };
-            let stored = match endpoint {
-                RepoEndpoint::License => manifest.licences,
-                RepoEndpoint::Languages => manifest.languages,
-            };
-            if stored.is_none() {
+            if manifest.repo_responses(endpoint).is_none() {
                 continue;
             }
             let key = lake::bronze::repo_responses(endpoint, date, org);

@@ -121,13 +121,6 @@ pub async fn read(lake: &Lake, date: SnapshotDate) -> Result<ReportData, ReportE
     let licences = table(lake, date, "licence_counts").await?;
     let bytes = table(lake, date, "language_bytes").await?;
     let topics = table(lake, date, "topic_counts").await?;
-    let named = |label: &'static str, none: &'static str| {
-        move |df: &DataFrame, i: usize| -> PolarsResult<String> {
-            Ok(strings(df, label)?[i]
-                .clone()
-                .unwrap_or_else(|| none.to_string()))
-        }
-    };
     Ok(ReportData {
         snapshot_date: date,
         headline: read_headline(&headline).map_err(err("headline"))?,
@@ -141,7 +134,7 @@ pub async fn read(lake: &Lake, date: SnapshotDate) -> Result<ReportData, ReportE
             named("license_name", "No licence"),
         )
         .map_err(err("licence_counts"))?,
-        licences_resolved: read_shares(&licences, "repositories", resolved_licence)
+        licences_resolved: read_shares(&licences, "repositories", resolved_licences)
             .map_err(err("licence_counts"))?,
         language_bytes: read_shares(&bytes, "bytes", named("language", "No language"))
             .map_err(err("language_bytes"))?,
@@ -150,17 +143,34 @@ pub async fn read(lake: &Lake, date: SnapshotDate) -> Result<ReportData, ReportE
     })
 }
 
-/// A licence_counts row's resolved name: its SPDX id, found by GitHub or from the text.
-fn resolved_licence(df: &DataFrame, i: usize) -> PolarsResult<String> {
-    let resolved = strings(df, "license_resolved_spdx_id")?[i].clone();
-    let key = strings(df, "license_key")?[i].clone();
-    let name = strings(df, "license_name")?[i].clone();
-    Ok(match (resolved, key, name) {
-        (Some(id), _, _) => id,
-        (None, None, _) => "No licence".to_string(),
-        (None, Some(_), Some(name)) => format!("{name} (unidentified)"),
-        (None, Some(key), None) => key,
-    })
+/// Each row's `column`, `none` where it is null.
+fn named(
+    column: &'static str,
+    none: &'static str,
+) -> impl Fn(&DataFrame) -> PolarsResult<Vec<String>> {
+    move |df| {
+        let values = strings(df, column)?;
+        Ok(values
+            .into_iter()
+            .map(|v| v.unwrap_or_else(|| none.to_string()))
+            .collect())
+    }
+}
+
+/// Each licence_counts row's resolved name: its SPDX id, found by GitHub or from the text.
+fn resolved_licences(df: &DataFrame) -> PolarsResult<Vec<String>> {
+    let resolved = strings(df, "license_resolved_spdx_id")?;
+    let keys = strings(df, "license_key")?;
+    let names = strings(df, "license_name")?;
+    let rows = resolved.into_iter().zip(keys).zip(names);
+    Ok(rows
+        .map(|((resolved, key), name)| match (resolved, key, name) {
+            (Some(id), _, _) => id,
+            (None, None, _) => "No licence".to_string(),
+            (None, Some(_), Some(name)) => format!("{name} (unidentified)"),
+            (None, Some(key), None) => key,
+        })
+        .collect())
 }
 
 fn strings(df: &DataFrame, name: &str) -> PolarsResult<Vec<Option<String>>> {
@@ -280,7 +290,7 @@ fn read_headline(df: &DataFrame) -> PolarsResult<Headline> {
 fn read_shares(
     df: &DataFrame,
     count: &str,
-    label: impl Fn(&DataFrame, usize) -> PolarsResult<String>,
+    labels: impl Fn(&DataFrame) -> PolarsResult<Vec<String>>,
 ) -> PolarsResult<Vec<(String, i64, f64)>> {
     let overall = df
         .clone()
@@ -295,8 +305,8 @@ fn read_shares(
         .map(Option::unwrap_or_default)
         .collect();
     let mut summed: std::collections::BTreeMap<String, (i64, f64)> = Default::default();
-    for i in 0..overall.height() {
-        let entry = summed.entry(label(&overall, i)?).or_default();
+    for (i, label) in labels(&overall)?.into_iter().enumerate() {
+        let entry = summed.entry(label).or_default();
         entry.0 += counts[i];
         entry.1 += shares[i];
     }

@@ -186,27 +186,18 @@ async fn run_snapshot(
         .map_err(polars_err("silver repo_languages"))?;
     let repo_topics =
         silver::repo_topics_frame(&repos, date).map_err(polars_err("silver repo_topics"))?;
-    put_parquet(
-        lake,
-        lake::silver::repos(date),
-        silver_repos.clone(),
-        "silver repos",
-    )
-    .await?;
-    put_parquet(
-        lake,
-        lake::silver::orgs(date),
-        silver_orgs.clone(),
-        "silver orgs",
-    )
-    .await?;
-    put_parquet(
-        lake,
-        lake::silver::repo_languages(date),
-        silver_languages.clone(),
-        "silver repo_languages",
-    )
-    .await?;
+    let silver_tables = [
+        (lake::silver::repos(date), &silver_repos, "silver repos"),
+        (lake::silver::orgs(date), &silver_orgs, "silver orgs"),
+        (
+            lake::silver::repo_languages(date),
+            &silver_languages,
+            "silver repo_languages",
+        ),
+    ];
+    for (key, frame, what) in silver_tables {
+        put_parquet(lake, key, frame.clone(), what).await?;
+    }
 
     let mut gold_rows = BTreeMap::new();
     let rows = site::org_repos_daily(&orgs, &repos, date);
@@ -529,11 +520,7 @@ async fn read_repo_responses(
     manifest: &OrgManifest,
     endpoint: RepoEndpoint,
 ) -> Result<Option<RepoResponses>, TransformError> {
-    let stored = match endpoint {
-        RepoEndpoint::License => &manifest.licences,
-        RepoEndpoint::Languages => &manifest.languages,
-    };
-    let Some(stored) = stored else {
+    let Some(stored) = manifest.repo_responses(endpoint) else {
         return Ok(None);
     };
     let key = lake::bronze::repo_responses(endpoint, date, org);
