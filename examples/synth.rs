@@ -13,7 +13,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
-use open_health_stats::bronze::{self, OrgManifest, PageSidecar, SnapshotManifest};
+use open_health_stats::bronze::{self, OrgManifest, PageSidecar, SnapshotMember};
 use open_health_stats::domain::{OrgLogin, SnapshotDate};
 use open_health_stats::lake::{self, Lake, LakeOptions};
 use serde_json::json;
@@ -256,7 +256,21 @@ async fn write_org(
         // is what this generator is meant to scale past.
         licences: None,
         languages: None,
+        observed_on: None,
+        requests: Default::default(),
+        skipped: ["license", "languages"]
+            .map(|endpoint| (endpoint.to_string(), "synthetic: listings only".to_string()))
+            .into(),
     };
+    let member = SnapshotMember {
+        org: login.to_string(),
+    };
+    put(
+        lake,
+        &lake::bronze::member(date, login),
+        bronze::to_json_bytes(&member),
+    )
+    .await;
     put(
         lake,
         &lake::bronze::org_manifest(date, login),
@@ -309,21 +323,6 @@ async fn main() {
             }
             repos_today += write_org(&lake, date, login, repos, args.start).await;
         }
-        let success = SnapshotManifest {
-            snapshot_date: date,
-            orgs: logins.iter().map(ToString::to_string).collect(),
-            repos: repos_today,
-            requests: Default::default(),
-            skipped: ["license", "languages"]
-                .map(|endpoint| (endpoint.to_string(), "synthetic: listings only".to_string()))
-                .into(),
-        };
-        put(
-            &lake,
-            &lake::bronze::snapshot_success(date),
-            bronze::to_json_bytes(&success),
-        )
-        .await;
         written += repos_today;
         eprintln!(
             "synth: {date}: {} orgs, {repos_today} repositories",

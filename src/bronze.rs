@@ -1,14 +1,21 @@
 //! The bronze contract between extract and transform: the records stored beside raw pages.
 //!
-//! Extract writes a page's bytes untouched, a [`PageSidecar`] beside it, an [`OrgManifest`]
-//! once every page of the org is stored and a [`SnapshotManifest`] (`_SUCCESS`) once every org
-//! is. Transform trusts nothing without those manifests.
+//! Extract writes a page's bytes untouched, a [`PageSidecar`] beside it, and once every page
+//! and per-repository answer of the org is stored, the org's [`SnapshotMember`] marker and
+//! then its [`OrgManifest`]. Transform trusts nothing without those manifests.
+//!
+//! A snapshot's organisations are its members ([`snapshot_orgs`]): every org ever extracted
+//! into it, by any run or shard. No run removes one, so a snapshot only grows, and
+//! transform always covers all of them.
 
-use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::domain::SnapshotDate;
+use crate::domain::{OrgLogin, SnapshotDate};
+use crate::lake::{self, Lake, LakeError};
 
 /// What the API said about one response, stored beside it (`page-NNNN.meta.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +89,18 @@ pub struct OrgManifest {
     /// The org's stored `GET /repos/{owner}/{repo}/languages` answers, when fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages: Option<RepoResponsesFile>,
+    /// The UTC day GitHub was asked; `None` for a replayed recording. Later than the
+    /// snapshot date when a past snapshot was reconstructed from a later observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_on: Option<NaiveDate>,
+    /// Requests the run that completed the org made for it, by endpoint (`orgs`, `repos`,
+    /// `license`, `languages`); empty offline.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub requests: BTreeMap<String, EndpointRequests>,
+    /// Per-repository endpoints not asked for this org, with why (no token and not enough
+    /// of the hour's requests left, say). Transform leaves their columns empty.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped: BTreeMap<String, String>,
 }
 
 impl OrgManifest {
@@ -175,22 +194,85 @@ pub struct EndpointRequests {
     pub not_modified: u64,
 }
 
-/// Written last for a snapshot (`_SUCCESS`): every org listed is complete.
+/// The marker that makes an org a member of its snapshot
+/// (`bronze/github/repos/snapshot_date=S/_orgs/<login>.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct SnapshotManifest {
-    pub snapshot_date: SnapshotDate,
-    /// Logins as configured, in configuration order.
-    pub orgs: Vec<String>,
-    pub repos: usize,
-    /// Requests the completing extract run made, by endpoint (`orgs`, `repos`, `license`,
-    /// `languages`); empty offline.
-    #[serde(default)]
-    pub requests: std::collections::BTreeMap<String, EndpointRequests>,
-    /// Per-repository endpoints skipped for the whole snapshot, with why (no token and not
-    /// enough of the hour's requests left, say). Transform leaves their columns empty.
-    #[serde(default)]
-    pub skipped: std::collections::BTreeMap<String, String>,
+pub struct SnapshotMember {
+    /// The login as given to the run that first extracted it.
+    pub org: String,
+}
+
+/// A snapshot's organisations and which of them are complete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SnapshotOrgs {
+    /// Every member, by lower-case login.
+    pub members: BTreeSet<String>,
+    /// The orgs (members or not) whose manifest is stored, by lower-case login.
+    pub complete: BTreeSet<String>,
+}
+
+impl SnapshotOrgs {
+    /// Of the members and `required` (lower-case logins), those without a manifest, sorted.
+    pub fn incomplete<'a>(
+        &'a self,
+        required: impl IntoIterator<Item = String> + 'a,
+    ) -> Vec<String> {
+        let wanted: BTreeSet<String> = self.members.iter().cloned().chain(required).collect();
+        wanted
+            .into_iter()
+            .filter(|org| !self.complete.contains(org))
+            .collect()
+    }
+}
+
+/// The members of snapshot `date` and which orgs are complete, from one listing of its
+/// bronze folder. Orgs with a manifest count as members too: lakes written before the
+/// markers existed have none.
+pub async fn snapshot_orgs(lake: &Lake, date: SnapshotDate) -> Result<SnapshotOrgs, LakeError> {
+    let root = lake::bronze::snapshot(date);
+    let mut orgs = SnapshotOrgs::default();
+    for key in lake.list(&root).await? {
+        let Some(relative) = key.strip_prefix(&root) else {
+            continue;
+        };
+        let parts: Vec<&str> = relative.split('/').collect();
+        match parts.as_slice() {
+            ["_orgs", file] => {
+                if let Some(login) = file.strip_suffix(".json") {
+                    orgs.members.insert(login.to_string());
+                }
+            }
+            [dir, "_manifest.json"] => {
+                if let Some(login) = dir.strip_prefix("org=") {
+                    orgs.complete.insert(login.to_string());
+                    orgs.members.insert(login.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(orgs)
+}
+
+/// The logins of `orgs` as lake keys (lower case).
+pub fn keys<'a>(orgs: impl IntoIterator<Item = &'a OrgLogin>) -> Vec<String> {
+    orgs.into_iter().map(OrgLogin::key).collect()
+}
+
+/// Requests by endpoint, summed over several records of them.
+pub fn sum_requests<'a>(
+    all: impl IntoIterator<Item = &'a BTreeMap<String, EndpointRequests>>,
+) -> BTreeMap<String, EndpointRequests> {
+    let mut total: BTreeMap<String, EndpointRequests> = BTreeMap::new();
+    for counts in all {
+        for (endpoint, c) in counts {
+            let sum = total.entry(endpoint.clone()).or_default();
+            sum.requests += c.requests;
+            sum.not_modified += c.not_modified;
+        }
+    }
+    total
 }
 
 /// Hex SHA-256 of `bytes`.

@@ -6,9 +6,10 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing::{info, info_span, Instrument};
 
-use crate::config::{Config, ConfigError, Overrides, RunSettings};
+use crate::config::{Config, ConfigError, Overrides, RunSettings, Shard};
 use crate::extract::{self, ExtractError};
 use crate::lake::{Lake, LakeError};
+use crate::lease::{Holder, LeaseError, Leases, Part};
 use crate::publish::{self, PublishError, RunInfo};
 use crate::report::{self, ReportError};
 use crate::status;
@@ -21,7 +22,8 @@ Exit codes:
   2  usage or configuration error: retrying will not help
   3  source error: GitHub API, network or authentication; retrying later may help
   4  data error: an invalid page or schema; nothing was published
-  5  storage error: the lake could not be read or written";
+  5  storage error: the lake could not be read or written
+  6  another run holds a lease on what this run would write: nothing was written; retry later";
 
 /// Measures the use of open-source code in NHS and healthcare GitHub organisations.
 #[derive(Debug, Parser)]
@@ -98,13 +100,20 @@ pub enum Command {
         #[arg(long)]
         refetch: bool,
     },
-    /// Fetch every organisation's public repositories from the GitHub API into bronze.
+    /// Fetch the run's organisations (or a shard of them) from the GitHub API into bronze,
+    /// adding them to the snapshot.
     Extract {
         /// Fetch every org again, even those already complete for this snapshot.
         #[arg(long)]
         refetch: bool,
+        /// Extract only the I-th of N stable shares of the orgs (an org's share depends on
+        /// its login alone), so N parallel tasks extract disjoint sets; then run transform
+        /// and publish once.
+        #[arg(long, env = "OHS_SHARD", value_name = "I/N")]
+        shard: Option<Shard>,
     },
-    /// Build silver, gold and the site CSV from a complete bronze snapshot (no network).
+    /// Build silver, gold, the site CSV and the page from every org of a complete bronze
+    /// snapshot (no network).
     Transform {
         /// Rebuild every snapshot that is complete in bronze, not just --snapshot-date.
         #[arg(long)]
@@ -112,7 +121,7 @@ pub enum Command {
     },
     /// Publish a transformed snapshot's gold tables and site files, complete or not at all.
     Publish,
-    /// Render the snapshot's HTML page from its gold tables, staged for publish.
+    /// Render the snapshot's HTML page again from its staged gold tables (transform does).
     Report,
     /// List the snapshots in the lake, complete or not, and what a rerun would do (writes nothing).
     Status,
@@ -153,36 +162,74 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         started_at,
         config_sha256: settings.config.sha256.clone(),
     };
-    match cli.command {
+    let mut leases = Leases::new(
+        Holder::this_process(&run_info.run_id, started_at),
+        settings.config.lease,
+    );
+    let outcome = dispatch(cli.command, &settings, &lake, &run_info, &mut leases).await;
+    leases.release().await;
+    outcome
+}
+
+/// Runs one command, taking the leases on what it writes first, in one order (orgs, the
+/// snapshot, the site), so that a run that would collide with another fails before it
+/// writes anything.
+async fn dispatch(
+    command: Command,
+    settings: &RunSettings,
+    lake: &Lake,
+    run_info: &RunInfo,
+    leases: &mut Leases,
+) -> anyhow::Result<()> {
+    let date = settings.snapshot_date;
+    match command {
         Command::Run { refetch } => {
-            extract_stage(&settings, &lake, refetch).await?;
-            transform_stage(&settings, &lake).await?;
-            report_stage(&settings, &lake).await?;
-            publish_stage(&settings, &lake, &run_info).await?;
+            let target = publish_target(settings, lake)?;
+            leases.acquire(lake, &org_parts(settings, None)).await?;
+            leases.acquire(lake, &[Part::Snapshot(date)]).await?;
+            leases.acquire(&target, &[Part::Site]).await?;
+            extract_stage(settings, lake, refetch, None).await?;
+            transform_stage(settings, lake).await?;
+            publish_stage(settings, lake, &target, run_info).await?;
             info!(
-                snapshot_date = %settings.snapshot_date,
+                snapshot_date = %date,
                 lake = lake.root(),
                 "run complete: published gold/ and site/ (org_repos_agg.csv, index.html)"
             );
         }
-        Command::Extract { refetch } => extract_stage(&settings, &lake, refetch).await?,
+        Command::Extract { refetch, shard } => {
+            leases.acquire(lake, &org_parts(settings, shard)).await?;
+            extract_stage(settings, lake, refetch, shard).await?
+        }
         Command::Transform {
             all_snapshots: false,
-        } => transform_stage(&settings, &lake).await?,
+        } => {
+            leases.acquire(lake, &[Part::Snapshot(date)]).await?;
+            transform_stage(settings, lake).await?
+        }
         Command::Transform {
             all_snapshots: true,
         } => {
+            let dates = transform::bronze_snapshots(lake).await?;
+            let parts: Vec<Part> = dates.into_iter().map(Part::Snapshot).collect();
+            leases.acquire(lake, &parts).await?;
             let span = info_span!("stage", stage = "transform", snapshots = "all");
-            let built = transform::run_all(&settings, &lake)
-                .instrument(span)
-                .await?;
+            let built = transform::run_all(settings, lake).instrument(span).await?;
             info!(snapshots = built.len(), "rebuilt every complete snapshot");
         }
-        Command::Publish => publish_stage(&settings, &lake, &run_info).await?,
-        Command::Report => report_stage(&settings, &lake).await?,
+        Command::Publish => {
+            let target = publish_target(settings, lake)?;
+            leases.acquire(lake, &[Part::Snapshot(date)]).await?;
+            leases.acquire(&target, &[Part::Site]).await?;
+            publish_stage(settings, lake, &target, run_info).await?
+        }
+        Command::Report => {
+            leases.acquire(lake, &[Part::Snapshot(date)]).await?;
+            report_stage(settings, lake).await?
+        }
         Command::Status => {
-            let target = publish_target(&settings, &lake)?;
-            let statuses = status::snapshots(&lake, &target).await?;
+            let target = publish_target(settings, lake)?;
+            let statuses = status::snapshots(lake, &target).await?;
             let site = status::site_snapshot(&target).await?;
             print!("{}", status::render(&statuses, site.as_deref()));
         }
@@ -191,9 +238,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn extract_stage(settings: &RunSettings, lake: &Lake, refetch: bool) -> anyhow::Result<()> {
+/// The bronze leases of the orgs the run extracts, in login order.
+fn org_parts(settings: &RunSettings, shard: Option<Shard>) -> Vec<Part> {
+    let mut parts: Vec<Part> = extract::selected_orgs(settings, shard)
+        .into_iter()
+        .map(|org| Part::org_bronze(settings.snapshot_date, &org.login))
+        .collect();
+    parts.sort();
+    parts
+}
+
+async fn extract_stage(
+    settings: &RunSettings,
+    lake: &Lake,
+    refetch: bool,
+    shard: Option<Shard>,
+) -> anyhow::Result<()> {
     let span = info_span!("stage", stage = "extract", snapshot_date = %settings.snapshot_date);
-    extract::run(settings, lake, refetch)
+    extract::run(settings, lake, refetch, shard)
         .instrument(span)
         .await?;
     Ok(())
@@ -245,10 +307,14 @@ async fn validate(settings: &RunSettings) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn publish_stage(settings: &RunSettings, lake: &Lake, run: &RunInfo) -> anyhow::Result<()> {
-    let target = publish_target(settings, lake)?;
+async fn publish_stage(
+    settings: &RunSettings,
+    lake: &Lake,
+    target: &Lake,
+    run: &RunInfo,
+) -> anyhow::Result<()> {
     let span = info_span!("stage", stage = "publish", snapshot_date = %settings.snapshot_date);
-    publish::run(lake, &target, settings.snapshot_date, run)
+    publish::run(lake, target, settings.snapshot_date, run)
         .instrument(span)
         .await?;
     Ok(())
@@ -282,6 +348,7 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
     if let Some(e) = error.downcast_ref::<TransformError>() {
         return match e {
             TransformError::Lake(e) => lake_code(e),
+            TransformError::Report(e) => report_code(e),
             TransformError::Incomplete { .. } => 2,
             TransformError::Corrupt { .. }
             | TransformError::InvalidPage { .. }
@@ -290,20 +357,31 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
         };
     }
     if let Some(e) = error.downcast_ref::<ReportError>() {
-        return match e {
-            ReportError::Lake(e) => lake_code(e),
-            ReportError::NotStaged { .. } => 2,
-            ReportError::Table { .. } => 4,
-        };
+        return report_code(e);
     }
     if let Some(e) = error.downcast_ref::<PublishError>() {
         return match e {
             PublishError::Lake(e) => lake_code(e),
-            PublishError::NotStaged { .. } => 2,
+            PublishError::NotStaged { .. } | PublishError::Stale { .. } => 2,
             PublishError::Corrupt { .. } => 4,
         };
     }
+    if let Some(e) = error.downcast_ref::<LeaseError>() {
+        return match e {
+            LeaseError::Held { .. } => 6,
+            LeaseError::Lake(e) => lake_code(e),
+            LeaseError::Unsupported { .. } | LeaseError::Corrupt { .. } => 5,
+        };
+    }
     1
+}
+
+fn report_code(e: &ReportError) -> u8 {
+    match e {
+        ReportError::Lake(e) => lake_code(e),
+        ReportError::NotStaged { .. } => 2,
+        ReportError::Table { .. } | ReportError::Corrupt { .. } => 4,
+    }
 }
 
 fn lake_code(e: &LakeError) -> u8 {

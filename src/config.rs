@@ -15,6 +15,7 @@ use url::Url;
 
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::LakeOptions;
+use crate::lease::LeaseTiming;
 
 /// Why the configuration or a flag was rejected. Messages name the file and key, or the flag.
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +86,8 @@ pub struct Config {
     pub lake_root: String,
     /// Object-store options and retries, for the lake and the publish target.
     pub lake_options: LakeOptions,
+    /// How long a run's leases last unrenewed, and how long to wait for a held one.
+    pub lease: LeaseTiming,
     /// Where publish writes; `None` publishes into the lake itself.
     pub publish_target: Option<String>,
     /// Exact-match language renames (`"Jupyter Notebook" = "Python"`).
@@ -162,7 +165,11 @@ impl Default for ExtractConfig {
 /// Everything one run needs: the configuration with overrides applied.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
+    /// As configured: `config.orgs` is every configured org, whatever `--orgs` says.
     pub config: Config,
+    /// The run's orgs: `--orgs` when given, else the configured ones. Extract fetches these;
+    /// transform requires them complete and covers every org of the snapshot besides.
+    pub orgs: Vec<OrgConfig>,
     pub snapshot_date: SnapshotDate,
     /// Read recorded pages from this directory instead of the API.
     pub offline: Option<PathBuf>,
@@ -238,15 +245,20 @@ struct RawLake {
     options: BTreeMap<String, String>,
     max_retries: usize,
     retry_timeout_secs: u64,
+    lease_ttl_secs: u64,
+    lease_wait_secs: u64,
 }
 
 impl Default for RawLake {
     fn default() -> Self {
+        let lease = LeaseTiming::default();
         Self {
             root: "lake".into(),
             options: BTreeMap::new(),
             max_retries: 3,
             retry_timeout_secs: 120,
+            lease_ttl_secs: lease.ttl.as_secs(),
+            lease_wait_secs: lease.wait.as_secs(),
         }
     }
 }
@@ -300,6 +312,20 @@ impl Config {
             orgs.push(OrgConfig { login, name });
         }
         check_unique(&orgs).map_err(|m| invalid("orgs", m))?;
+        if !(3..=86_400).contains(&raw.lake.lease_ttl_secs) {
+            let m = format!(
+                "{} is out of range: 3 to 86400 seconds",
+                raw.lake.lease_ttl_secs
+            );
+            return Err(invalid("lake.lease_ttl_secs", m));
+        }
+        if raw.lake.lease_wait_secs > 86_400 {
+            let m = format!(
+                "{} is out of range: 0 to 86400 seconds",
+                raw.lake.lease_wait_secs
+            );
+            return Err(invalid("lake.lease_wait_secs", m));
+        }
         Ok(Self {
             path: path.to_path_buf(),
             sha256: crate::bronze::sha256_hex(text.as_bytes()),
@@ -311,6 +337,10 @@ impl Config {
                 options: raw.lake.options,
                 max_retries: raw.lake.max_retries,
                 retry_timeout: Duration::from_secs(raw.lake.retry_timeout_secs),
+            },
+            lease: LeaseTiming {
+                ttl: Duration::from_secs(raw.lake.lease_ttl_secs),
+                wait: Duration::from_secs(raw.lake.lease_wait_secs),
             },
             publish_target: match raw.publish.target {
                 Some(target) => Some(non_empty(target, "publish.target", &invalid)?),
@@ -332,9 +362,10 @@ impl Config {
         if let Some(api) = o.github_api {
             self.github.api = parse_api_url(&api).map_err(|m| flag("--github-api", m))?;
         }
-        if let Some(list) = o.orgs {
-            self.orgs = self.orgs_from_list(&list).map_err(|m| flag("--orgs", m))?;
-        }
+        let orgs = match o.orgs {
+            Some(list) => self.orgs_from_list(&list).map_err(|m| flag("--orgs", m))?,
+            None => self.orgs.clone(),
+        };
         let today = SnapshotDate::today_utc();
         let snapshot_date = match o.snapshot_date {
             None => today,
@@ -353,6 +384,7 @@ impl Config {
             .map(|t| GithubToken(t.trim().to_string()));
         Ok(RunSettings {
             config: self,
+            orgs,
             snapshot_date,
             offline: o.offline,
             token,
@@ -379,13 +411,65 @@ impl Config {
 }
 
 impl RunSettings {
+    /// The org as configured (or as given to `--orgs`), matched case-insensitively.
+    pub fn known_org(&self, login: &OrgLogin) -> Option<&OrgConfig> {
+        let configured = self.config.orgs.iter().find(|o| &o.login == login);
+        configured.or_else(|| self.orgs.iter().find(|o| &o.login == login))
+    }
+
     /// The display name configured for `login`, or the login itself.
     pub fn display_name(&self, login: &OrgLogin) -> String {
-        self.config
-            .orgs
-            .iter()
-            .find(|o| &o.login == login)
+        self.known_org(login)
             .map_or_else(|| login.to_string(), |o| o.name.clone())
+    }
+
+    /// `login` as spelled in the configuration (or `--orgs`), else as given: the spelling
+    /// of `org_login` in silver and gold, whichever run extracted the org.
+    pub fn configured_spelling(&self, login: &OrgLogin) -> OrgLogin {
+        self.known_org(login)
+            .map_or_else(|| login.clone(), |o| o.login.clone())
+    }
+}
+
+/// `--shard I/N`: the I-th of N stable shares of the run's orgs (1-based). An org's shard
+/// depends only on its login, so N parallel tasks extract disjoint sets whatever the order
+/// of the list, and together every org.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether `login` falls in this shard: SHA-256 of the lower-case login, its first
+    /// eight bytes as a big-endian number, modulo N.
+    pub fn selects(&self, login: &OrgLogin) -> bool {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(login.key().as_bytes());
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&digest[..8]);
+        u64::from_be_bytes(first) % u64::from(self.count) == u64::from(self.index - 1)
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let invalid = || format!("invalid shard {s:?}: expected I/N with 1 <= I <= N, e.g. 2/3");
+        let (index, count) = s.split_once('/').ok_or_else(invalid)?;
+        let index: u32 = index.trim().parse().map_err(|_| invalid())?;
+        let count: u32 = count.trim().parse().map_err(|_| invalid())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(invalid());
+        }
+        Ok(Self { index, count })
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
     }
 }
 
@@ -539,8 +623,15 @@ mod tests {
             ..Overrides::default()
         };
         let s = c.resolve(o).unwrap();
-        let names: Vec<_> = s.config.orgs.iter().map(|o| o.name.as_str()).collect();
+        let names: Vec<_> = s.orgs.iter().map(|o| o.name.as_str()).collect();
         assert_eq!(names, ["NHSX", "nhsuk"]);
+        assert_eq!(
+            s.config.orgs.len(),
+            1,
+            "the configuration itself is unchanged"
+        );
+        let nhsuk: OrgLogin = "NHSUK".parse().unwrap();
+        assert_eq!(s.configured_spelling(&nhsuk).as_str(), "nhsuk");
         assert_eq!(s.snapshot_date.to_string(), "2021-03-04");
     }
 
@@ -582,6 +673,32 @@ mod tests {
                 err.starts_with(expected),
                 "{err:?} should start with {expected:?}"
             );
+        }
+    }
+
+    #[test]
+    fn shards_split_orgs_by_login_alone() {
+        let logins: Vec<OrgLogin> = (0..200)
+            .map(|i| format!("org-{i}").parse().unwrap())
+            .collect();
+        let shards: Vec<Shard> = (1..=3).map(|i| format!("{i}/3").parse().unwrap()).collect();
+        for login in &logins {
+            let owners = shards.iter().filter(|s| s.selects(login)).count();
+            assert_eq!(owners, 1, "{login:?} belongs to exactly one shard");
+            let upper: OrgLogin = login.as_str().to_uppercase().parse().unwrap();
+            assert_eq!(
+                shards.iter().position(|s| s.selects(login)),
+                shards.iter().position(|s| s.selects(&upper)),
+                "the shard ignores case"
+            );
+        }
+        let sizes: Vec<usize> = shards
+            .iter()
+            .map(|s| logins.iter().filter(|l| s.selects(l)).count())
+            .collect();
+        assert!(sizes.iter().all(|&n| n > 40), "roughly even: {sizes:?}");
+        for bad in ["0/3", "4/3", "1/0", "3", "a/b", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad:?}");
         }
     }
 

@@ -4,7 +4,7 @@
 //! also the only module that builds object keys, so the layout below is the whole contract:
 //!
 //! ```text
-//! bronze/github/repos/snapshot_date=S/_SUCCESS                      every org complete
+//! bronze/github/repos/snapshot_date=S/_orgs/<login>.json            the org is a member
 //! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.json    a page as received
 //! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.meta.json
 //! bronze/github/repos/snapshot_date=S/org=<login>/org.json          GET /orgs/{org}, and org.meta.json
@@ -12,9 +12,12 @@
 //! silver/{repos,orgs}/snapshot_date=S/part-0.parquet
 //! staging/snapshot_date=S/<output>                                  built, not yet published
 //! gold/<table>/snapshot_date=S/part-0.parquet                       published
+//! gold/_builds/snapshot_date=S/build=B/<table>.parquet              a build's own tables
 //! gold/_manifests/snapshot_date=S/_manifest.json                    written last by publish
-//! site/snapshot_date=S/{org_repos_agg.csv,index.html}                 a snapshot's site files
+//! site/snapshot_date=S/build=B/{org_repos_agg.csv,index.html}         a build's site files
 //! site/org_repos_agg.csv, site/index.html, site/_manifest.json       the latest snapshot
+//! _leases/{bronze/snapshot_date=S/org=<login>,snapshot/snapshot_date=S,site}/<n>.json
+//!                                                                    who is writing what
 //! ```
 //!
 //! `<login>` is the lower-case login, as GitHub logins are case-insensitive.
@@ -36,7 +39,9 @@ use object_store::local::LocalFileSystem;
 use object_store::memory::InMemory;
 use object_store::path::Path;
 use object_store::prefix::PrefixStore;
-use object_store::{ClientConfigKey, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig};
+use object_store::{
+    ClientConfigKey, ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, RetryConfig,
+};
 use url::Url;
 
 use crate::config::Failpoint;
@@ -119,9 +124,10 @@ pub mod bronze {
         LakeKey::from_parts(REPOS.into_iter().chain([date.as_str()]))
     }
 
-    /// Written last, once every org of the snapshot is complete.
-    pub fn snapshot_success(date: SnapshotDate) -> LakeKey {
-        child(&snapshot(date), "_SUCCESS")
+    /// The marker that makes `org` a member of the snapshot (never removed by a run).
+    pub fn member(date: SnapshotDate, org: &OrgLogin) -> LakeKey {
+        let file = format!("{}.json", org.key());
+        child(&child(&snapshot(date), "_orgs"), &file)
     }
 
     pub fn org(date: SnapshotDate, org: &OrgLogin) -> LakeKey {
@@ -264,11 +270,29 @@ pub mod outputs {
         }
     }
 
-    /// A site file's immutable copy for its snapshot (`site/snapshot_date=S/<name>`), which
-    /// readers following `site/_manifest.json` fetch, never mixing two snapshots.
-    pub fn published_site_copy(date: SnapshotDate, name: &str) -> LakeKey {
+    /// An output's immutable copy for its build, which readers following the manifests
+    /// fetch, never mixing two builds (a republished snapshot with changed outputs is a new
+    /// build, at new keys): `gold/_builds/snapshot_date=S/build=B/<table>.parquet` (beside
+    /// the tables' Hive folders, so globs over them never read it twice) and
+    /// `site/snapshot_date=S/build=B/<name>`.
+    pub fn build_copy(date: SnapshotDate, build_id: &str, output: &Output) -> LakeKey {
         let date = partition("snapshot_date", date);
-        LakeKey::from_parts(["site", date.as_str(), name])
+        let build = partition("build", build_id);
+        match output {
+            Output::GoldTable(table) => {
+                let file = format!("{table}.parquet");
+                LakeKey::from_parts([
+                    "gold",
+                    "_builds",
+                    date.as_str(),
+                    build.as_str(),
+                    file.as_str(),
+                ])
+            }
+            Output::SiteFile(name) => {
+                LakeKey::from_parts(["site", date.as_str(), build.as_str(), name])
+            }
+        }
     }
 
     /// The per-snapshot publish manifest, written after every object it lists.
@@ -280,6 +304,39 @@ pub mod outputs {
     /// Which snapshot `site/` shows; written after the site files.
     pub fn site_manifest() -> LakeKey {
         LakeKey::from_parts(["site", "_manifest.json"])
+    }
+}
+
+/// Keys of the leases that keep runs apart (see [`crate::lease`]).
+pub mod leases {
+    use super::*;
+
+    /// One org's bronze for one snapshot: `_leases/bronze/snapshot_date=S/org=<login>`.
+    pub fn org_bronze(date: SnapshotDate, org_key: &str) -> LakeKey {
+        let date = partition("snapshot_date", date);
+        let org = partition("org", org_key);
+        LakeKey::from_parts(["_leases", "bronze", date.as_str(), org.as_str()])
+    }
+
+    /// A snapshot's silver and staging: `_leases/snapshot/snapshot_date=S`.
+    pub fn snapshot(date: SnapshotDate) -> LakeKey {
+        let date = partition("snapshot_date", date);
+        LakeKey::from_parts(["_leases", "snapshot", date.as_str()])
+    }
+
+    /// The site: `_leases/site`.
+    pub fn site() -> LakeKey {
+        LakeKey::from_parts(["_leases", "site"])
+    }
+
+    /// Generation `n` of the lease in `folder`, zero-padded so keys sort by number.
+    pub fn generation(folder: &LakeKey, n: u64) -> LakeKey {
+        child(folder, &format!("{n:020}.json"))
+    }
+
+    /// The object a run creates twice to check the store honours conditional creates.
+    pub fn probe(run_id: &str) -> LakeKey {
+        LakeKey::from_parts(["_leases", "_probe", run_id])
     }
 }
 
@@ -405,6 +462,36 @@ impl Lake {
         PUTS_FINISHED.fetch_add(1, Ordering::SeqCst);
         result.map_err(self.io_err("put", key))?;
         Ok(())
+    }
+
+    /// Writes `bytes` at `key` only if nothing is there yet, atomically (object_store's
+    /// `PutMode::Create`: a conditional create on every backend). `false` when it exists.
+    pub async fn put_if_absent(
+        &self,
+        key: &LakeKey,
+        bytes: impl Into<Bytes>,
+    ) -> Result<bool, LakeError> {
+        crash_if_failpoint().await;
+        let payload = PutPayload::from_bytes(bytes.into());
+        let options = PutOptions::from(PutMode::Create);
+        let result = self.store.put_opts(&key.0, payload, options).await;
+        PUTS_FINISHED.fetch_add(1, Ordering::SeqCst);
+        match result {
+            Ok(_) => Ok(true),
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => Ok(false),
+            Err(e) => Err(self.io_err("create", key)(e)),
+        }
+    }
+
+    /// Deletes `key`; nothing when it is already gone.
+    pub async fn delete(&self, key: &LakeKey) -> Result<(), LakeError> {
+        match self.store.delete(&key.0).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(self.io_err("delete", key)(e)),
+        }
     }
 
     /// Reads `key`; `None` when it does not exist.

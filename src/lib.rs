@@ -11,6 +11,7 @@ pub mod config;
 pub mod domain;
 pub mod extract;
 pub mod lake;
+pub mod lease;
 pub mod publish;
 pub mod report;
 pub mod status;

@@ -4,20 +4,23 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::bronze::SnapshotManifest;
+use crate::bronze::{self, OrgManifest};
 use crate::domain::SnapshotDate;
 use crate::lake::{self, outputs, Lake, LakeError};
 use crate::publish::PublishManifest;
+use crate::transform::BuildRecord;
 
 /// One snapshot's state across the layers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotStatus {
     pub date: SnapshotDate,
-    /// Orgs with a bronze folder, and how many of them are complete.
+    /// Orgs of the snapshot (members, or with a bronze folder), and how many are complete.
     pub orgs_started: usize,
     pub orgs_complete: usize,
-    /// Repositories, once every org is complete (`_SUCCESS`).
+    /// Repositories, once every org is complete.
     pub repos: Option<usize>,
+    /// The latest day GitHub was asked, when later than the snapshot date.
+    pub reconstructed_from: Option<chrono::NaiveDate>,
     pub staged: bool,
     pub published: bool,
 }
@@ -68,29 +71,35 @@ async fn snapshot(
     target: &Lake,
     date: SnapshotDate,
 ) -> Result<SnapshotStatus, LakeError> {
-    let orgs = lake
+    let orgs = bronze::snapshot_orgs(lake, date).await?;
+    let started = lake
         .partitions(&lake::bronze::snapshot(date), "org")
         .await?;
-    let mut orgs_complete = 0;
-    for org in &orgs {
-        let Ok(login) = org.parse() else { continue };
-        if lake
-            .exists(&lake::bronze::org_manifest(date, &login))
-            .await?
-        {
-            orgs_complete += 1;
+    let mut all = orgs.members.clone();
+    all.extend(started);
+    let mut repos = 0;
+    let mut observed = None;
+    for login in &orgs.complete {
+        let Ok(org) = login.parse() else { continue };
+        let manifest = lake.get(&lake::bronze::org_manifest(date, &org)).await?;
+        if let Some(m) = manifest.and_then(|b| serde_json::from_slice::<OrgManifest>(&b).ok()) {
+            repos += m.unique_repos;
+            observed = observed.max(m.observed_on);
         }
     }
-    let success = lake.get(&lake::bronze::snapshot_success(date)).await?;
-    let repos = success
-        .and_then(|bytes| serde_json::from_slice::<SnapshotManifest>(&bytes).ok())
-        .map(|m| m.repos);
+    let complete = !orgs.members.is_empty() && orgs.incomplete([]).is_empty();
+    let staged = lake.get(&outputs::build_record(date)).await?;
+    let build = staged.and_then(|b| serde_json::from_slice::<BuildRecord>(&b).ok());
     Ok(SnapshotStatus {
         date,
-        orgs_started: orgs.len(),
-        orgs_complete,
-        repos,
-        staged: lake.exists(&outputs::build_record(date)).await?,
+        orgs_started: all.len(),
+        orgs_complete: orgs.complete.len(),
+        repos: complete.then_some(repos),
+        reconstructed_from: build
+            .as_ref()
+            .and_then(|b| b.reconstructed_from)
+            .or(observed.filter(|d| *d > date.date())),
+        staged: build.is_some(),
         published: target.exists(&outputs::snapshot_manifest(date)).await?,
     })
 }
@@ -111,12 +120,20 @@ pub fn render(statuses: &[SnapshotStatus], site: Option<&str>) -> String {
     let mut out = String::from(
         "snapshot    bronze                  repos  staged  published  a rerun would\n",
     );
+    let mut notes = String::new();
     for s in statuses {
         let bronze = if s.repos.is_some() {
             format!("complete ({} orgs)", s.orgs_complete)
         } else {
             format!("incomplete ({}/{} orgs)", s.orgs_complete, s.orgs_started)
         };
+        if let Some(observed) = s.reconstructed_from {
+            let _ = writeln!(
+                notes,
+                "{}: reconstructed from GitHub as observed on {observed} (repositories created since are left out; deleted or changed ones are as they were then)",
+                s.date
+            );
+        }
         let repos = s.repos.map_or("-".to_string(), |r| r.to_string());
         let _ = writeln!(
             out,
@@ -130,6 +147,7 @@ pub fn render(statuses: &[SnapshotStatus], site: Option<&str>) -> String {
     if statuses.is_empty() {
         out.push_str("(no snapshots yet)\n");
     }
+    out.push_str(&notes);
     let _ = writeln!(out, "site/ shows: {}", site.unwrap_or("nothing yet"));
     out
 }

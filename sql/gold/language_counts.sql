@@ -6,7 +6,10 @@
 with
 
 repos as (
+    -- repositories that existed on the snapshot day (a snapshot observed later keeps
+    -- the ones created since in silver, flagged, and leaves them out here)
     select * from silver_repos
+    where not created_after_snapshot
 ),
 
 kept_repos as (

@@ -52,32 +52,39 @@ pub struct RequestStats {
     pub requests: AtomicU64,
     pub not_modified: AtomicU64,
     pub retries: AtomicU64,
-    /// Requests and 304s by endpoint (`orgs`, `repos`, `license`, `languages`).
-    by_endpoint: Mutex<BTreeMap<&'static str, EndpointRequests>>,
+    /// Requests and 304s by org (lower-case login), then by endpoint (`orgs`, `repos`,
+    /// `license`, `languages`): each org's manifest records its own.
+    by_org: Mutex<BTreeMap<String, BTreeMap<String, EndpointRequests>>>,
 }
 
 impl RequestStats {
-    fn count(&self, endpoint: &'static str, not_modified: bool) {
+    fn count(&self, org: &OrgLogin, endpoint: &'static str, not_modified: bool) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         if not_modified {
             self.not_modified.fetch_add(1, Ordering::Relaxed);
         }
-        if let Ok(mut by_endpoint) = self.by_endpoint.lock() {
-            let counts = by_endpoint.entry(endpoint).or_default();
+        if let Ok(mut by_org) = self.by_org.lock() {
+            let by_endpoint = by_org.entry(org.key()).or_default();
+            let counts = by_endpoint.entry(endpoint.to_string()).or_default();
             counts.requests += 1;
             counts.not_modified += u64::from(not_modified);
         }
     }
 
-    /// Requests by endpoint so far.
+    /// Requests by endpoint so far, over every org.
     pub fn by_endpoint(&self) -> BTreeMap<String, EndpointRequests> {
-        let Ok(by_endpoint) = self.by_endpoint.lock() else {
+        let Ok(by_org) = self.by_org.lock() else {
             return BTreeMap::new();
         };
-        by_endpoint
-            .iter()
-            .map(|(name, counts)| (name.to_string(), counts.clone()))
-            .collect()
+        crate::bronze::sum_requests(by_org.values())
+    }
+
+    /// Requests by endpoint so far for `org`.
+    pub fn for_org(&self, org: &OrgLogin) -> BTreeMap<String, EndpointRequests> {
+        let Ok(by_org) = self.by_org.lock() else {
+            return BTreeMap::new();
+        };
+        by_org.get(&org.key()).cloned().unwrap_or_default()
     }
 }
 
@@ -260,7 +267,7 @@ impl GithubClient {
             request = request.header(IF_NONE_MATCH, etag);
         }
         let response = request.send().await.map_err(|e| {
-            self.stats.count(endpoint, false);
+            self.stats.count(org, endpoint, false);
             Failure::Retry {
                 reason: describe(&e),
                 wait: None,
@@ -269,7 +276,7 @@ impl GithubClient {
         })?;
         let status = response.status();
         self.stats
-            .count(endpoint, status == StatusCode::NOT_MODIFIED);
+            .count(org, endpoint, status == StatusCode::NOT_MODIFIED);
         let rate_limit = rate_limit_headers(response.headers());
         self.record_budget(rate_limit.as_ref());
         debug!(org = %org, url = %url, status = status.as_u16(), attempt, "response");

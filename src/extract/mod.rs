@@ -4,11 +4,14 @@
 //! polars here). Per org: `GET /orgs/{org}` (canonical login, `public_repos`), then the
 //! listing, following `Link: rel="next"` to the end, each response stored with its
 //! [`PageSidecar`]. Once every org is listed, the per-repository endpoints ([`details`]) are
-//! asked org by org and stored, then the org's [`OrgManifest`]; once every org is complete,
-//! the snapshot's `_SUCCESS`. Requests are conditional on the ETags of the most recent earlier snapshot, and a
-//! 304 stores a copy of that snapshot's bytes. An org without a manifest is incomplete and is
+//! asked org by org and stored, then the org's membership marker and its [`OrgManifest`].
+//! Requests are conditional on the ETags of the most recent earlier snapshot, and a 304
+//! stores a copy of that snapshot's bytes. An org without a manifest is incomplete and is
 //! fetched again from scratch by the next run; complete ones are kept unless `refetch`.
 //! Repositories that are not public are removed before anything is stored.
+//!
+//! A run extracts the run's orgs (or its [`Shard`] of them) and adds them to the snapshot;
+//! it never removes another org, so shards and split runs build one snapshot together.
 
 mod details;
 pub mod github;
@@ -30,9 +33,9 @@ use url::Url;
 
 use crate::bronze::{
     self, EndpointRequests, OrgManifest, PageSidecar, RateLimit, RepoEndpoint, RepoResponses,
-    RepoResponsesFile, SnapshotManifest,
+    RepoResponsesFile, SnapshotMember,
 };
-use crate::config::{OrgConfig, RunSettings};
+use crate::config::{OrgConfig, RunSettings, Shard};
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::{self, Lake, LakeError, LakeKey};
 use details::{DetailsPlan, RepoFacts, RepoRef};
@@ -164,13 +167,27 @@ impl Fetched {
     }
 }
 
-/// Extracts every configured org for the snapshot date into bronze.
+/// The orgs a run extracts: the run's orgs, or the shard's share of them.
+pub fn selected_orgs(settings: &RunSettings, shard: Option<Shard>) -> Vec<&OrgConfig> {
+    settings
+        .orgs
+        .iter()
+        .filter(|org| shard.is_none_or(|s| s.selects(&org.login)))
+        .collect()
+}
+
+/// Extracts the run's orgs (or `shard` of them) for the snapshot date into bronze.
 pub async fn run(
     settings: &RunSettings,
     lake: &Lake,
     refetch: bool,
+    shard: Option<Shard>,
 ) -> Result<ExtractSummary, ExtractError> {
     let date = settings.snapshot_date;
+    let orgs = selected_orgs(settings, shard);
+    if let Some(shard) = shard {
+        info!(%shard, orgs = orgs.len(), of = settings.orgs.len(), "extracting this shard's orgs");
+    }
     let source = match &settings.offline {
         Some(dir) => Source::Replay(ReplaySource::new(
             dir,
@@ -188,15 +205,19 @@ pub async fn run(
         date,
         refetch,
         previous: PreviousSnapshots::list(lake, date).await?,
+        observed_on: match source {
+            Source::Api(_) => Some(Utc::now().date_naive()),
+            Source::Replay(_) => None,
+        },
     };
+    warn_if_reconstructed(date, job.observed_on);
     // Every org runs to its end even when another fails, so a rerun resumes from the orgs
     // that completed; the first failure, in configuration order, is the run's error.
-    let listed: Vec<Result<OrgListing, ExtractError>> =
-        futures::stream::iter(&settings.config.orgs)
-            .map(|org| job.list_org(org))
-            .buffered(settings.config.github.concurrency)
-            .collect()
-            .await;
+    let listed: Vec<Result<OrgListing, ExtractError>> = futures::stream::iter(orgs)
+        .map(|org| job.list_org(org))
+        .buffered(settings.config.github.concurrency)
+        .collect()
+        .await;
     let (listings, mut failures) = split_results(listed);
     let plan = job.plan_details(&listings);
     let finished: Vec<Result<(OrgManifest, bool), ExtractError>> = futures::stream::iter(listings)
@@ -230,23 +251,7 @@ pub async fn run(
         summary.requests_by_endpoint = client.stats.by_endpoint();
     }
     summary.skipped = plan.skipped;
-    let success = SnapshotManifest {
-        snapshot_date: date,
-        orgs: settings
-            .config
-            .orgs
-            .iter()
-            .map(|o| o.login.to_string())
-            .collect(),
-        repos: summary.repos,
-        requests: summary.requests_by_endpoint.clone(),
-        skipped: summary.skipped.clone(),
-    };
-    lake.put(
-        &lake::bronze::snapshot_success(date),
-        bronze::to_json_bytes(&success),
-    )
-    .await?;
+    report_membership(settings, lake, date).await?;
     info!(
         orgs = summary.orgs,
         orgs_reused = summary.orgs_reused,
@@ -269,6 +274,43 @@ struct OrgJob<'a> {
     date: SnapshotDate,
     refetch: bool,
     previous: PreviousSnapshots,
+    /// The UTC day GitHub is asked; `None` offline.
+    observed_on: Option<chrono::NaiveDate>,
+}
+
+/// A past snapshot fetched today shows GitHub as it is today: say so.
+fn warn_if_reconstructed(date: SnapshotDate, observed_on: Option<chrono::NaiveDate>) {
+    if let Some(observed) = observed_on.filter(|d| *d > date.date()) {
+        warn!(
+            snapshot_date = %date,
+            observed_on = %observed,
+            "snapshot {date} is reconstructed from GitHub as observed on {observed}: repositories \
+             deleted or changed since {date} are as they are now; those created after it are \
+             left out of gold and the site"
+        );
+    }
+}
+
+/// Logs which orgs of the snapshot (and of the configuration) are still incomplete: other
+/// shards may still be running, and transform waits for them.
+async fn report_membership(
+    settings: &RunSettings,
+    lake: &Lake,
+    date: SnapshotDate,
+) -> Result<(), ExtractError> {
+    let orgs = bronze::snapshot_orgs(lake, date).await?;
+    let incomplete = orgs.incomplete(bronze::keys(settings.orgs.iter().map(|o| &o.login)));
+    if incomplete.is_empty() {
+        info!(snapshot_date = %date, orgs = orgs.members.len(), "snapshot complete in bronze");
+    } else {
+        info!(
+            snapshot_date = %date,
+            orgs = orgs.members.len(),
+            incomplete = %incomplete.join(","),
+            "snapshot not complete yet: transform waits for the orgs still to extract"
+        );
+    }
+    Ok(())
 }
 
 /// What `GET /orgs/{org}` told us.
@@ -375,6 +417,20 @@ impl<'a> OrgJob<'a> {
                 let stored = self.fetch_details(&org.login, endpoint, &kept).await?;
                 manifest.set_repo_responses(endpoint, stored);
             }
+            manifest.skipped = plan.skipped.clone();
+            manifest.observed_on = self.observed_on;
+            if let Source::Api(client) = self.source {
+                manifest.requests = client.stats.for_org(&org.login);
+            }
+            let member = SnapshotMember {
+                org: org.login.to_string(),
+            };
+            self.lake
+                .put_if_absent(
+                    &lake::bronze::member(self.date, &org.login),
+                    bronze::to_json_bytes(&member),
+                )
+                .await?;
             self.lake
                 .put(
                     &lake::bronze::org_manifest(self.date, &org.login),
@@ -551,6 +607,9 @@ impl<'a> OrgJob<'a> {
                     sha256: bronze::org_checksum(checksums.iter().map(String::as_str)),
                     licences: None,
                     languages: None,
+                    observed_on: None,
+                    requests: BTreeMap::new(),
+                    skipped: BTreeMap::new(),
                 };
                 return Ok((manifest, kept));
             };

@@ -1,13 +1,16 @@
 //! Publish: makes a staged snapshot visible to readers, complete or not at all.
 //!
-//! Computes nothing: it copies what transform and report staged in the working lake to the
-//! target (the lake itself, or `[publish] target`). Order is the guarantee: the gold objects
-//! and the snapshot's own copies of the site files (`site/snapshot_date=S/…`) first, then the
-//! snapshot's manifest listing each with its size and SHA-256 (readers that follow manifests
-//! never see a partial snapshot), then the latest site files, then `site/_manifest.json`.
-//! A failure anywhere leaves everything already published as it was, or as complete as the
-//! manifest that lists it. An object whose SHA-256 the previous manifest already records is
-//! not written again, and `site/` never moves back to an older snapshot than it shows.
+//! Computes nothing: it copies what transform staged in the working lake to the target (the
+//! lake itself, or `[publish] target`), after checking that every staged output is the one
+//! the build record names and that the page is of that build. Order is the guarantee: the
+//! build's own copies of every output (`gold/_builds/…`, `site/snapshot_date=S/build=B/…`,
+//! new keys never overwritten) first, then the gold tables at their Hive keys, then the
+//! snapshot's manifest listing each with its size and SHA-256, then the current site files,
+//! then `site/_manifest.json`, which names the build. A reader that follows a manifest never
+//! sees a partial snapshot or files of two builds. A failure anywhere leaves everything already published as it was, or as
+//! complete as the manifest that lists it. An object whose SHA-256 the previous manifest
+//! already records is not written again, and `site/` never moves back to an older snapshot
+//! than it shows.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +22,7 @@ use tracing::info;
 use crate::bronze::{sha256_hex, to_json_bytes};
 use crate::domain::SnapshotDate;
 use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
+use crate::report::{build_marker, INDEX_HTML};
 use crate::transform::BuildRecord;
 
 /// Why publish failed. Nothing already published is changed by a failed publish.
@@ -28,6 +32,12 @@ pub enum PublishError {
     NotStaged { date: SnapshotDate, key: LakeKey },
     #[error("publish: {key}: {message}")]
     Corrupt { key: LakeKey, message: String },
+    #[error("publish: snapshot {date}: staged {key} is not of build {build_id}: run `ohs transform --snapshot-date {date}` again")]
+    Stale {
+        date: SnapshotDate,
+        key: LakeKey,
+        build_id: String,
+    },
     #[error("publish: {0}")]
     Lake(#[from] LakeError),
 }
@@ -62,7 +72,12 @@ pub struct PublishManifest {
     pub config_sha256: String,
     /// What built the outputs: version, SPDX licence list, orgs with their ETags, row counts.
     pub build: BuildRecord,
+    /// The build's own copies, never overwritten: what a reader of this manifest fetches.
     pub objects: Vec<PublishedObject>,
+    /// The same files at the keys readers find without a manifest (the gold tables' Hive
+    /// partitions, `site/index.html`, `site/org_repos_agg.csv`), replaced in place.
+    #[serde(default)]
+    pub current: Vec<PublishedObject>,
 }
 
 /// What one publish did.
@@ -83,24 +98,35 @@ pub async fn run(
     run: &RunInfo,
 ) -> Result<PublishSummary, PublishError> {
     let build = read_build_record(source, date).await?;
-    let mut gold = Vec::new();
-    let mut site = Vec::new();
+    let (mut gold_copies, mut site_copies) = (Vec::new(), Vec::new());
+    let (mut gold, mut site) = (Vec::new(), Vec::new());
     for output in &outputs::ALL {
         let key = outputs::staged(date, output);
         let bytes = source
             .get(&key)
             .await?
-            .ok_or(PublishError::NotStaged { date, key })?;
+            .ok_or_else(|| PublishError::NotStaged {
+                date,
+                key: key.clone(),
+            })?;
+        check_of_build(&build, &key, output, &bytes)?;
+        let copy = (
+            outputs::build_copy(date, &build.build_id, output),
+            bytes.clone(),
+        );
+        let current = (outputs::published(date, output), bytes);
         match output {
-            Output::GoldTable(_) => gold.push((outputs::published(date, output), bytes)),
-            Output::SiteFile(name) => {
-                // The snapshot's own copy goes with gold; the latest one replaces site/.
-                gold.push((outputs::published_site_copy(date, name), bytes.clone()));
-                site.push((outputs::published(date, output), bytes));
+            Output::GoldTable(_) => {
+                gold_copies.push(copy);
+                gold.push(current);
+            }
+            Output::SiteFile(_) => {
+                site_copies.push(copy);
+                site.push(current);
             }
         }
     }
-    let manifest = |objects| PublishManifest {
+    let manifest = |objects, current| PublishManifest {
         snapshot_date: date,
         run_id: run.run_id.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -109,17 +135,22 @@ pub async fn run(
         config_sha256: run.config_sha256.clone(),
         build: build.clone(),
         objects,
+        current,
     };
 
-    let mut written = put_all(target, &outputs::snapshot_manifest(date), &gold, manifest).await?;
+    // The snapshot's manifest lists every copy of the build; the site's, the site's copies.
+    let all_copies: Vec<_> = gold_copies.iter().chain(&site_copies).cloned().collect();
+    let snapshot_manifest = outputs::snapshot_manifest(date);
+    let mut written = put_all(target, &snapshot_manifest, &all_copies, &gold, manifest).await?;
     let site_updated = site_shows_older_or_same(target, date).await?;
     if site_updated {
-        written += put_all(target, &outputs::site_manifest(), &site, manifest).await?;
+        let site_manifest = outputs::site_manifest();
+        written += put_all(target, &site_manifest, &site_copies, &site, manifest).await?;
     } else {
         info!(snapshot_date = %date, "site/ shows a newer snapshot: left as it is");
     }
     let summary = PublishSummary {
-        objects: gold.len() + site.len(),
+        objects: all_copies.len() + gold.len() + site.len(),
         written,
         site_updated,
     };
@@ -134,33 +165,39 @@ pub async fn run(
     Ok(summary)
 }
 
-/// Puts each object whose bytes the manifest at `manifest_key` does not already record,
-/// then (if anything was new) that manifest. Returns how many objects were written.
+/// Puts the build's immutable copies, then the current objects readers find at fixed keys,
+/// each unless the manifest at `manifest_key` already records its bytes, then (if anything
+/// was new) that manifest. Returns how many objects were written.
 async fn put_all(
     target: &Lake,
     manifest_key: &LakeKey,
-    objects: &[(LakeKey, Bytes)],
-    manifest: impl Fn(Vec<PublishedObject>) -> PublishManifest,
+    copies: &[(LakeKey, Bytes)],
+    current: &[(LakeKey, Bytes)],
+    manifest: impl Fn(Vec<PublishedObject>, Vec<PublishedObject>) -> PublishManifest,
 ) -> Result<usize, PublishError> {
     let previous = published_checksums(target, manifest_key).await?;
     let mut written = 0;
-    let mut listed = Vec::new();
-    for (key, bytes) in objects {
-        let sha256 = sha256_hex(bytes);
-        let unchanged = previous.get(key.as_str()) == Some(&sha256) && target.exists(key).await?;
-        if !unchanged {
-            target.put(key, bytes.clone()).await?;
-            written += 1;
+    let mut listed = [Vec::new(), Vec::new()];
+    for (objects, list) in [copies, current].into_iter().zip(&mut listed) {
+        for (key, bytes) in objects {
+            let sha256 = sha256_hex(bytes);
+            let unchanged =
+                previous.get(key.as_str()) == Some(&sha256) && target.exists(key).await?;
+            if !unchanged {
+                target.put(key, bytes.clone()).await?;
+                written += 1;
+            }
+            list.push(PublishedObject {
+                key: key.to_string(),
+                size: bytes.len(),
+                sha256,
+            });
         }
-        listed.push(PublishedObject {
-            key: key.to_string(),
-            size: bytes.len(),
-            sha256,
-        });
     }
     if written > 0 || previous.is_empty() {
+        let [objects, current] = listed;
         target
-            .put(manifest_key, to_json_bytes(&manifest(listed)))
+            .put(manifest_key, to_json_bytes(&manifest(objects, current)))
             .await?;
         written += 1;
     }
@@ -182,8 +219,35 @@ async fn published_checksums(
     Ok(manifest
         .objects
         .into_iter()
+        .chain(manifest.current)
         .map(|o| (o.key, o.sha256))
         .collect())
+}
+
+/// Staged outputs are those the build record lists, and the page names the build: never a
+/// page or table of another build (a transform that stopped half way, say).
+fn check_of_build(
+    build: &BuildRecord,
+    key: &LakeKey,
+    output: &Output,
+    bytes: &[u8],
+) -> Result<(), PublishError> {
+    let of_build = match build.staged.get(key.as_str()) {
+        Some(sha256) => *sha256 == sha256_hex(bytes),
+        None if *output == INDEX_HTML => {
+            let marker = build_marker(&build.build_id);
+            bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
+        }
+        None => false,
+    };
+    if of_build {
+        return Ok(());
+    }
+    Err(PublishError::Stale {
+        date: build.snapshot_date,
+        key: key.clone(),
+        build_id: build.build_id.clone(),
+    })
 }
 
 async fn read_build_record(source: &Lake, date: SnapshotDate) -> Result<BuildRecord, PublishError> {

@@ -48,12 +48,13 @@ pub fn render(data: &ReportData) -> String {
         page,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>Open-source healthcare statistics: data as of {date}</title>\n\
+         {build}\n<title>Open-source healthcare statistics: data as of {date}</title>\n\
          <style>\n{CSS}</style>\n</head>\n<body>\n<header>\n\
          <h1>Open-source healthcare statistics</h1>\n\
          <p class=\"as-of\">Data as of <time datetime=\"{date}\" id=\"snapshot-date\">{date}</time>: \
          public GitHub repositories of {orgs} organisations.</p>\n</header>\n<main>\n",
         orgs = data.orgs.len(),
+        build = super::build_marker(&data.build_id),
     );
     page.push_str(&facts(data));
     page.push_str(&growth_chart(data));
@@ -379,6 +380,7 @@ mod tests {
 
     fn data(name: &str) -> ReportData {
         ReportData {
+            build_id: "0123456789abcdef".into(),
             snapshot_date: "2021-03-04".parse().unwrap(),
             headline: Headline {
                 organisations: 2,

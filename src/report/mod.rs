@@ -14,9 +14,15 @@ use tracing::info;
 use crate::domain::SnapshotDate;
 use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
 use crate::transform::parquet::from_parquet_bytes;
+use crate::transform::BuildRecord;
 
 /// The page, as staged and published.
-const INDEX_HTML: Output = Output::SiteFile("index.html");
+pub const INDEX_HTML: Output = Output::SiteFile("index.html");
+
+/// How the page names its build: `<meta name="ohs-build" content="BUILD_ID">`.
+pub fn build_marker(build_id: &str) -> String {
+    format!("<meta name=\"ohs-build\" content=\"{build_id}\">")
+}
 
 /// Why the report could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +31,8 @@ pub enum ReportError {
     NotStaged { date: SnapshotDate, key: LakeKey },
     #[error("report: {key}: {source}")]
     Table { key: LakeKey, source: PolarsError },
+    #[error("report: {key}: {message}")]
+    Corrupt { key: LakeKey, message: String },
     #[error("report: {0}")]
     Lake(#[from] LakeError),
 }
@@ -64,6 +72,9 @@ pub struct Headline {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReportData {
     pub snapshot_date: SnapshotDate,
+    /// The build whose tables these are (see `BuildRecord::build_id`), named in the page so
+    /// publish ships a page only with the tables and CSV of its own build.
+    pub build_id: String,
     pub headline: Headline,
     /// Sorted by open repositories, largest first.
     pub orgs: Vec<OrgLine>,
@@ -90,6 +101,22 @@ pub async fn run(lake: &Lake, date: SnapshotDate) -> Result<(), ReportError> {
     Ok(())
 }
 
+/// The staged build record: which build the tables belong to.
+async fn read_build_record(lake: &Lake, date: SnapshotDate) -> Result<BuildRecord, ReportError> {
+    let key = outputs::build_record(date);
+    let bytes = lake
+        .get(&key)
+        .await?
+        .ok_or_else(|| ReportError::NotStaged {
+            date,
+            key: key.clone(),
+        })?;
+    serde_json::from_slice(&bytes).map_err(|e| ReportError::Corrupt {
+        key,
+        message: e.to_string(),
+    })
+}
+
 async fn table(
     lake: &Lake,
     date: SnapshotDate,
@@ -114,6 +141,7 @@ pub async fn read(lake: &Lake, date: SnapshotDate) -> Result<ReportData, ReportE
             source,
         }
     };
+    let build = read_build_record(lake, date).await?;
     let latest = table(lake, date, "org_latest").await?;
     let daily = table(lake, date, "org_repos_daily").await?;
     let headline = table(lake, date, "headline").await?;
@@ -123,6 +151,7 @@ pub async fn read(lake: &Lake, date: SnapshotDate) -> Result<ReportData, ReportE
     let topics = table(lake, date, "topic_counts").await?;
     Ok(ReportData {
         snapshot_date: date,
+        build_id: build.build_id,
         headline: read_headline(&headline).map_err(err("headline"))?,
         orgs: read_orgs(&latest).map_err(err("org_latest"))?,
         series: read_series(&daily).map_err(err("org_repos_daily"))?,

@@ -107,7 +107,7 @@ fn corrupt(
 ) -> TransformError {
     let key: LakeKey = match file.org.parse() {
         Ok(org) => lake::bronze::repo_responses(endpoint, date, &org),
-        Err(_) => lake::bronze::snapshot_success(date),
+        Err(_) => lake::bronze::snapshot(date),
     };
     TransformError::Corrupt {
         key,

@@ -1,8 +1,11 @@
 //! Transform: bronze → silver → gold and the site CSV, for one snapshot. No network I/O.
 //!
-//! Reads a complete bronze snapshot (its `_SUCCESS`, each org's manifest, every page checked
-//! against its checksum), parses repositories, drops anything not public, de-duplicates by
-//! repository id, writes silver, then stages the gold tables and site files for publish.
+//! Reads a complete bronze snapshot (every member org's manifest, every page checked against
+//! its checksum), parses repositories, drops anything not public, de-duplicates by
+//! repository id, writes silver, then stages the gold tables, the site CSV and the page for
+//! publish. It covers every org of the snapshot, and refuses while any of them, or of the
+//! run's orgs, is incomplete. Gold and the site count only repositories created on or before
+//! the snapshot day, so a snapshot observed later than its date shows no later numbers.
 //! It can be re-run on any past snapshot; the same bronze gives byte-identical outputs.
 
 mod details;
@@ -23,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::bronze::{
-    self, EndpointRequests, OrgManifest, PageSidecar, RepoEndpoint, RepoResponses, SnapshotManifest,
+    self, EndpointRequests, OrgManifest, PageSidecar, RepoEndpoint, RepoResponses,
 };
 use crate::config::RunSettings;
 use crate::domain::{OrgLogin, SnapshotDate};
@@ -35,8 +38,11 @@ use silver::OrgRecord;
 /// Why transform failed. Messages name the snapshot, lake key or org, page and repo.
 #[derive(Debug, thiserror::Error)]
 pub enum TransformError {
-    #[error("transform: snapshot {date} is not complete in bronze (no {key}): run `ohs extract --snapshot-date {date}` first")]
-    Incomplete { date: SnapshotDate, key: LakeKey },
+    #[error("transform: snapshot {date} has no complete bronze for {}", missing_orgs(*date, orgs))]
+    Incomplete {
+        date: SnapshotDate,
+        orgs: Vec<String>,
+    },
     #[error("transform: {key}: {message}")]
     Corrupt { key: LakeKey, message: String },
     #[error("transform: org {org} page {page}: {message}")]
@@ -57,6 +63,26 @@ pub enum TransformError {
     },
     #[error("transform: {0}")]
     Lake(#[from] LakeError),
+    #[error("transform: {0}")]
+    Report(Box<crate::report::ReportError>),
+}
+
+/// `a, b: run ...` naming the orgs and the command that fetches them; past ten, the count.
+fn missing_orgs(date: SnapshotDate, orgs: &[String]) -> String {
+    const NAMED: usize = 10;
+    if orgs.len() <= NAMED {
+        return format!(
+            "{}: run `ohs extract --snapshot-date {date} --orgs {}` first",
+            orgs.join(", "),
+            orgs.join(",")
+        );
+    }
+    format!(
+        "{} orgs ({}, and {} more): run `ohs extract --snapshot-date {date}` first (complete orgs are kept)",
+        orgs.len(),
+        orgs[..NAMED].join(", "),
+        orgs.len() - NAMED
+    )
 }
 
 /// What one transform produced.
@@ -78,6 +104,9 @@ pub struct TransformSummary {
 /// (`staging/snapshot_date=S/_build.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildRecord {
+    /// Names this build: derived from the staged outputs' bytes, so the same bronze always
+    /// gives the same id, and changed outputs a new one.
+    pub build_id: String,
     pub snapshot_date: SnapshotDate,
     /// The `ohs` version that built the outputs.
     pub version: String,
@@ -94,6 +123,25 @@ pub struct BuildRecord {
     /// Per-repository endpoints whose answers this build left out, with why.
     #[serde(default)]
     pub skipped: BTreeMap<String, String>,
+    /// The latest UTC day GitHub was asked for this snapshot, when later than the snapshot
+    /// date: the snapshot is reconstructed from that observation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconstructed_from: Option<chrono::NaiveDate>,
+    /// Public repositories created after the snapshot day: in silver, flagged, and left out
+    /// of gold and the site.
+    #[serde(default)]
+    pub created_after_snapshot: usize,
+    /// Each staged output's key and SHA-256 (the page excepted: it names the build).
+    pub staged: BTreeMap<String, String>,
+}
+
+impl BuildRecord {
+    /// The id of a build whose staged outputs have these checksums: 16 hex digits of the
+    /// SHA-256 over `key sha256` lines in key order.
+    pub fn id_of(staged: &BTreeMap<String, String>) -> String {
+        let lines: Vec<String> = staged.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        bronze::sha256_hex(lines.join("\n").as_bytes())[..16].to_string()
+    }
 }
 
 /// One org's bronze listing, as the build used it.
@@ -105,55 +153,60 @@ pub struct OrgBuild {
     pub repos: usize,
     /// Each page's ETag, in page order.
     pub etags: Vec<Option<String>>,
+    /// The UTC day GitHub was asked; absent for replayed recordings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_on: Option<chrono::NaiveDate>,
 }
 
-/// Rebuilds every snapshot that is complete in bronze, oldest first.
+/// Rebuilds every snapshot whose orgs are all complete in bronze, oldest first; the others
+/// are named in a warning and left as they are.
 pub async fn run_all(
     settings: &RunSettings,
     lake: &Lake,
 ) -> Result<Vec<TransformSummary>, TransformError> {
     let mut summaries = Vec::new();
-    for date in complete_snapshots(lake).await? {
-        summaries.push(run_snapshot(settings, lake, date).await?);
+    for date in bronze_snapshots(lake).await? {
+        let orgs = bronze::snapshot_orgs(lake, date).await?;
+        let incomplete = orgs.incomplete([]);
+        if orgs.members.is_empty() || !incomplete.is_empty() {
+            warn!(snapshot_date = %date, incomplete = %incomplete.join(","), "not complete in bronze: skipped");
+            continue;
+        }
+        summaries.push(run_snapshot(settings, lake, date, &[]).await?);
     }
     Ok(summaries)
 }
 
-/// The snapshot dates with a `_SUCCESS` in bronze, sorted.
-pub async fn complete_snapshots(lake: &Lake) -> Result<Vec<SnapshotDate>, TransformError> {
-    let mut dates = Vec::new();
-    for partition in lake
+/// Every snapshot date with a folder in bronze, sorted.
+pub async fn bronze_snapshots(lake: &Lake) -> Result<Vec<SnapshotDate>, LakeError> {
+    let partitions = lake
         .partitions(&lake::bronze::repos_root(), "snapshot_date")
-        .await?
-    {
-        let Ok(date) = partition.parse::<SnapshotDate>() else {
-            continue;
-        };
-        if lake.exists(&lake::bronze::snapshot_success(date)).await? {
-            dates.push(date);
-        }
-    }
-    Ok(dates)
+        .await?;
+    Ok(partitions.iter().filter_map(|p| p.parse().ok()).collect())
 }
 
-/// Builds silver and stages gold and site outputs for the run's snapshot date.
+/// Builds silver and stages gold, the site CSV and the page for the run's snapshot date,
+/// over every org of the snapshot; each of the run's orgs must be among them, complete.
 pub async fn run(settings: &RunSettings, lake: &Lake) -> Result<TransformSummary, TransformError> {
-    run_snapshot(settings, lake, settings.snapshot_date).await
+    let required: Vec<OrgLogin> = settings.orgs.iter().map(|o| o.login.clone()).collect();
+    run_snapshot(settings, lake, settings.snapshot_date, &required).await
 }
 
 async fn run_snapshot(
     settings: &RunSettings,
     lake: &Lake,
     date: SnapshotDate,
+    required: &[OrgLogin],
 ) -> Result<TransformSummary, TransformError> {
-    let bronze = read_bronze(settings, lake, date).await?;
+    let bronze = read_bronze(settings, lake, date, required).await?;
     let BronzeSnapshot {
-        manifest,
         listings,
         mut repos,
         builds: org_builds,
         licences,
         languages,
+        requests,
+        mut skipped,
     } = bronze;
     let total = repos.len();
     repos.retain(RepoRecord::is_public);
@@ -169,7 +222,11 @@ async fn run_snapshot(
     }
     let mut repos = sorted_by_org_and_id(repos);
     let orgs = org_records(settings, &listings, &repos);
-    let mut skipped = manifest.skipped.clone();
+    let reconstructed_from = org_builds
+        .iter()
+        .filter_map(|b| b.observed_on)
+        .max()
+        .filter(|observed| *observed > date.date());
     let repo_languages = repo_details(
         settings,
         date,
@@ -200,11 +257,13 @@ async fn run_snapshot(
     }
 
     let mut gold_rows = BTreeMap::new();
+    let mut staged_outputs = BTreeMap::new();
     let rows = site::org_repos_daily(&orgs, &repos, date);
     let daily = site::gold_frame(&rows).map_err(polars_err("gold org_repos_daily"))?;
     gold_rows.insert("org_repos_daily".to_string(), daily.height());
-    let staged = |output| lake::outputs::staged(date, &output);
-    put_parquet(lake, staged(ORG_REPOS_DAILY), daily, "gold org_repos_daily").await?;
+    let key = lake::outputs::staged(date, &ORG_REPOS_DAILY);
+    let sha = put_parquet(lake, key.clone(), daily, "gold org_repos_daily").await?;
+    staged_outputs.insert(key.to_string(), sha);
     let mut ctx = gold::silver_context(&gold::SilverFrames {
         repos: &silver_repos,
         orgs: &silver_orgs,
@@ -219,16 +278,23 @@ async fn run_snapshot(
                 source,
             })?;
         gold_rows.insert(model.table.to_string(), table.height());
-        put_parquet(
-            lake,
-            staged(Output::GoldTable(model.table)),
-            table,
-            model.file,
-        )
-        .await?;
+        let key = lake::outputs::staged(date, &Output::GoldTable(model.table));
+        let sha = put_parquet(lake, key.clone(), table, model.file).await?;
+        staged_outputs.insert(key.to_string(), sha);
     }
-    lake.put(&staged(SITE_CSV), site::to_csv(&rows)).await?;
+    let csv = site::to_csv(&rows);
+    let key = lake::outputs::staged(date, &SITE_CSV);
+    staged_outputs.insert(key.to_string(), bronze::sha256_hex(&csv));
+    lake.put(&key, csv).await?;
 
+    let created_after_snapshot = repos.iter().filter(|r| r.created_after(date)).count();
+    if created_after_snapshot > 0 {
+        warn!(
+            snapshot_date = %date,
+            repos = created_after_snapshot,
+            "repositories created after the snapshot date: kept in silver (flagged), left out of gold and the site"
+        );
+    }
     let summary = TransformSummary {
         snapshot_date: date,
         orgs: orgs.len(),
@@ -238,20 +304,35 @@ async fn run_snapshot(
         gold_rows,
     };
     let build = BuildRecord {
+        build_id: BuildRecord::id_of(&staged_outputs),
         snapshot_date: date,
         version: env!("CARGO_PKG_VERSION").to_string(),
         spdx_license_list_version: normalise::spdx_list_version().to_string(),
         orgs: org_builds,
         repos: summary.repos,
         gold_rows: summary.gold_rows.clone(),
-        requests: manifest.requests,
+        requests,
         skipped,
+        reconstructed_from,
+        created_after_snapshot,
+        staged: staged_outputs,
     };
+    if let Some(observed) = reconstructed_from {
+        warn!(
+            snapshot_date = %date,
+            observed_on = %observed,
+            "snapshot {date} is reconstructed from GitHub as observed on {observed}: deleted or changed repositories are as they were then"
+        );
+    }
+    // The record names the staged bytes; publish refuses staged outputs that differ from it.
     lake.put(
         &lake::outputs::build_record(date),
         bronze::to_json_bytes(&build),
     )
     .await?;
+    crate::report::run(lake, date)
+        .await
+        .map_err(|e| TransformError::Report(Box::new(e)))?;
     info!(
         snapshot_date = %date,
         orgs = summary.orgs,
@@ -266,7 +347,6 @@ async fn run_snapshot(
 
 /// A complete bronze snapshot, parsed.
 struct BronzeSnapshot {
-    manifest: SnapshotManifest,
     /// In the snapshot's org order.
     listings: Vec<ListingOrg>,
     /// In org order, then page order.
@@ -275,6 +355,10 @@ struct BronzeSnapshot {
     /// Each org's answers of the per-repository endpoints; `None` unless every org has them.
     licences: Option<Vec<RepoResponses>>,
     languages: Option<Vec<RepoResponses>>,
+    /// Requests the runs that completed the orgs made, by endpoint.
+    requests: BTreeMap<String, EndpointRequests>,
+    /// Per-repository endpoints some org skipped, with why.
+    skipped: BTreeMap<String, String>,
 }
 
 /// One org's bronze, read and parsed.
@@ -284,6 +368,34 @@ struct OrgBronze {
     build: OrgBuild,
     licences: Option<RepoResponses>,
     languages: Option<RepoResponses>,
+    requests: BTreeMap<String, EndpointRequests>,
+    skipped: BTreeMap<String, String>,
+}
+
+/// The orgs of snapshot `date` (its members, in login order), once every one of them and of
+/// `required` is complete; otherwise the error names the incomplete ones.
+async fn snapshot_members(
+    lake: &Lake,
+    date: SnapshotDate,
+    required: &[OrgLogin],
+) -> Result<Vec<OrgLogin>, TransformError> {
+    let orgs = bronze::snapshot_orgs(lake, date).await?;
+    let incomplete = orgs.incomplete(bronze::keys(required));
+    if !incomplete.is_empty() {
+        return Err(TransformError::Incomplete {
+            date,
+            orgs: incomplete,
+        });
+    }
+    orgs.members
+        .iter()
+        .map(|key| {
+            key.parse().map_err(|message| TransformError::Corrupt {
+                key: lake::bronze::snapshot(date),
+                message: format!("org folder or marker {key:?}: {message}"),
+            })
+        })
+        .collect()
 }
 
 /// Every org's listing, repositories and per-repository answers in the complete bronze
@@ -296,32 +408,30 @@ async fn read_bronze(
     settings: &RunSettings,
     lake: &Lake,
     date: SnapshotDate,
+    required: &[OrgLogin],
 ) -> Result<BronzeSnapshot, TransformError> {
-    let manifest = read_snapshot_manifest(lake, date).await?;
-    let mut orgs = Vec::new();
-    for login in &manifest.orgs {
-        let org: OrgLogin = login.parse().map_err(|message| TransformError::Corrupt {
-            key: lake::bronze::snapshot_success(date),
-            message,
-        })?;
-        orgs.push(org);
-    }
+    let orgs = snapshot_members(lake, date, required).await?;
     let read = futures::stream::iter(orgs)
         .map(|org| read_org(settings, lake, date, org))
         .buffered(ORGS_IN_FLIGHT);
     let mut read = std::pin::pin!(read);
     let mut snapshot = BronzeSnapshot {
-        manifest,
         listings: Vec::new(),
         repos: Vec::new(),
         builds: Vec::new(),
         licences: Some(Vec::new()),
         languages: Some(Vec::new()),
+        requests: BTreeMap::new(),
+        skipped: BTreeMap::new(),
     };
     while let Some(org) = read.try_next().await? {
         snapshot.listings.push(org.listing);
         snapshot.repos.extend(org.repos);
         snapshot.builds.push(org.build);
+        snapshot.requests = bronze::sum_requests([&snapshot.requests, &org.requests]);
+        for (endpoint, why) in org.skipped {
+            snapshot.skipped.entry(endpoint).or_insert(why);
+        }
         for (all, one) in [
             (&mut snapshot.licences, org.licences),
             (&mut snapshot.languages, org.languages),
@@ -412,31 +522,18 @@ fn org_records(
     orgs
 }
 
+/// Writes `df` as Parquet at `key`; returns the SHA-256 of the bytes.
 async fn put_parquet(
     lake: &Lake,
     key: LakeKey,
     mut df: DataFrame,
     what: &'static str,
-) -> Result<(), TransformError> {
+) -> Result<String, TransformError> {
     let bytes = parquet::to_parquet_bytes(&mut df)
         .map_err(|source| TransformError::Polars { what, source })?;
+    let sha256 = bronze::sha256_hex(&bytes);
     lake.put(&key, bytes).await?;
-    Ok(())
-}
-
-async fn read_snapshot_manifest(
-    lake: &Lake,
-    date: SnapshotDate,
-) -> Result<SnapshotManifest, TransformError> {
-    let key = lake::bronze::snapshot_success(date);
-    let bytes = lake
-        .get(&key)
-        .await?
-        .ok_or_else(|| TransformError::Incomplete {
-            date,
-            key: key.clone(),
-        })?;
-    parse_json(&key, &bytes)
+    Ok(sha256)
 }
 
 /// One org's complete bronze: its pages checked against the manifest and parsed off the
@@ -453,12 +550,17 @@ async fn read_org(
         None => {
             return Err(TransformError::Incomplete {
                 date,
-                key: manifest_key,
+                orgs: vec![org.key()],
             })
         }
     };
+    // The configured spelling wins, so the outputs do not depend on which run extracted it.
+    let spelled = match settings.known_org(&org) {
+        Some(known) => known.login.clone(),
+        None => manifest.org.parse().unwrap_or(org),
+    };
     let listing = ListingOrg {
-        login: org,
+        login: spelled,
         canonical_login: manifest.canonical_login.clone(),
     };
     let read: Vec<(Bytes, PageSidecar)> = futures::stream::iter(1..=manifest.pages)
@@ -485,6 +587,7 @@ async fn read_org(
         pages: manifest.pages,
         repos: manifest.unique_repos,
         etags,
+        observed_on: manifest.observed_on,
     };
     let licences =
         read_repo_responses(lake, date, &listing.login, &manifest, RepoEndpoint::License);
@@ -509,6 +612,8 @@ async fn read_org(
         build,
         licences,
         languages,
+        requests: manifest.requests,
+        skipped: manifest.skipped,
     })
 }
 

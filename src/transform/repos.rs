@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::normalise::{language_type, licence_facts, LicenceFacts};
-use crate::domain::{is_public_repo, OrgLogin, RepoId};
+use crate::domain::{is_public_repo, OrgLogin, RepoId, SnapshotDate};
 
 /// The org whose bronze listing is being read: its configured login and, when extract asked
 /// `GET /orgs/{org}`, its login as GitHub spells it now (it differs after a rename).
@@ -83,6 +83,12 @@ impl RepoRecord {
     /// Public as far as both the old `private` flag and the newer `visibility` tell.
     pub fn is_public(&self) -> bool {
         is_public_repo(self.is_private, self.visibility.as_deref())
+    }
+
+    /// Created after the snapshot's day (UTC): GitHub was asked later than the snapshot
+    /// date, and the repository did not exist on it. Gold and the site leave it out.
+    pub fn created_after(&self, snapshot: SnapshotDate) -> bool {
+        self.created_at.date_naive() > snapshot.date()
     }
 }
 

@@ -55,6 +55,7 @@ pub fn repos_schema() -> Schema {
         ("is_archived", Boolean),
         ("visibility", String),
         ("created_at", utc()),
+        ("created_after_snapshot", Boolean),
         ("pushed_at", utc()),
         ("language", String),
         ("language_normalised", String),
@@ -211,6 +212,13 @@ pub fn repos_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<Dat
                 .iter()
                 .map(|r| Some(r.created_at.timestamp_millis()))
                 .collect(),
+        ),
+        Column::new(
+            "created_after_snapshot".into(),
+            repos
+                .iter()
+                .map(|r| r.created_after(date))
+                .collect::<Vec<_>>(),
         ),
         timestamp(
             "pushed_at",

@@ -1,8 +1,8 @@
 //! The site series: `site/org_repos_agg.csv` and its gold twin `org_repos_daily`.
 //!
-//! Per org, over its kept repositories (public, not forks; archived kept): one row per UTC
-//! day on which one was created, plus one at the snapshot date unless that is already such a
-//! day. Each row counts the repositories created on or before its date and names the most
+//! Per org, over its kept repositories (public, not forks; archived kept) created on or
+//! before the snapshot day: one row per UTC day on which one was created, plus one at the
+//! snapshot date unless that is already such a day. No row is dated after the snapshot. Each row counts the repositories created on or before its date and names the most
 //! frequent normalised language and licence name among them (nulls not counted, ties to the
 //! name greatest in code-point order). Every org is computed on its own, so nothing carries
 //! from one org to the next; rows are sorted by Organisation then Date.
@@ -71,7 +71,7 @@ fn org_series(org: &OrgRecord, repos: &[&RepoRecord], snapshot: NaiveDate) -> Ve
     let mut kept: Vec<&RepoRecord> = repos
         .iter()
         .copied()
-        .filter(|r| r.is_public() && !r.is_fork)
+        .filter(|r| r.is_public() && !r.is_fork && r.created_at.date_naive() <= snapshot)
         .collect();
     kept.sort_by_key(|r| (r.created_at, r.repo_id));
 
@@ -90,10 +90,6 @@ fn org_series(org: &OrgRecord, repos: &[&RepoRecord], snapshot: NaiveDate) -> Ve
     let mut snapshot_row_done = false;
     for day_repos in kept.chunk_by(|a, b| a.created_at.date_naive() == b.created_at.date_naive()) {
         let day = day_repos[0].created_at.date_naive();
-        if day > snapshot && !snapshot_row_done {
-            push(&tally, snapshot);
-            snapshot_row_done = true;
-        }
         day_repos.iter().for_each(|r| tally.add(r));
         push(&tally, day);
         snapshot_row_done |= day == snapshot;

@@ -199,11 +199,12 @@ fn bronze_responses(work: &Workdir, endpoint: &str, date: &str) -> Value {
     )))
 }
 
-fn success(work: &Workdir, date: &str) -> Value {
+/// The build record transform staged: requests and skips summed over the snapshot's orgs.
+fn build_record(work: &Workdir, date: &str) -> Value {
     read_json(
         &work
             .lake()
-            .join(format!("bronze/github/repos/snapshot_date={date}/_SUCCESS")),
+            .join(format!("staging/snapshot_date={date}/_build.json")),
     )
 }
 
@@ -218,7 +219,7 @@ async fn licence_texts_and_language_bytes_reach_gold_with_hand_checked_numbers()
     // Requests: the org, one page, a licence file per kept "Other" (5; the fork is not
     // kept), the languages of every kept repository (6).
     assert_eq!(
-        success(&work, DAY1)["requests"],
+        build_record(&work, DAY1)["requests"],
         json!({
             "orgs": {"requests": 1, "not_modified": 0},
             "repos": {"requests": 1, "not_modified": 0},
@@ -353,7 +354,7 @@ async fn a_second_day_reuses_licence_and_language_answers_through_304s() {
     // Everything with an ETag was asked conditionally and answered 304; only the licence
     // file that does not exist (404, no ETag) was asked again in full.
     assert_eq!(
-        success(&work, DAY2)["requests"],
+        build_record(&work, DAY2)["requests"],
         json!({
             "orgs": {"requests": 1, "not_modified": 1},
             "repos": {"requests": 1, "not_modified": 1},
@@ -423,7 +424,7 @@ async fn without_a_token_what_the_hour_cannot_pay_for_is_skipped_with_a_warning(
         log.contains("skipped for this snapshot") && log.contains("languages"),
         "{log}"
     );
-    let skipped = &success(&work, DAY1)["skipped"];
+    let skipped = &build_record(&work, DAY1)["skipped"];
     assert!(
         skipped["languages"]
             .as_str()
@@ -486,7 +487,7 @@ async fn per_repository_requests_retry_like_the_listings_and_never_show_the_toke
     )
     .await;
     assert_success(&out);
-    let requests = &success(&work, DAY1)["requests"];
+    let requests = &build_record(&work, DAY1)["requests"];
     assert_eq!(
         requests["license"]["requests"], 6,
         "5 licence files, one retried"

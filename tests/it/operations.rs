@@ -70,7 +70,7 @@ fn data_files(lake: &Path) -> Vec<(String, Vec<u8>)> {
         let name = path.strip_prefix(lake).unwrap().display().to_string();
         let run_record = name.ends_with("_manifest.json")
             || name.ends_with(".meta.json")
-            || name.ends_with("_SUCCESS");
+            || name.starts_with("_leases");
         if !run_record && !name.contains('#') {
             out.push((name, std::fs::read(&path).unwrap()));
         }
@@ -94,17 +94,22 @@ fn assert_site_consistent(lake: &Path) {
     };
     let manifest: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     let date = manifest["snapshot_date"].as_str().unwrap();
+    let build = manifest["build"]["build_id"].as_str().unwrap();
+    let folder = format!("site/snapshot_date={date}/build={build}");
     for name in ["org_repos_agg.csv", "index.html"] {
-        let copy = lake.join(format!("site/snapshot_date={date}/{name}"));
+        let copy = lake.join(format!("{folder}/{name}"));
         assert!(
             copy.is_file(),
             "{} missing while the site manifest names {date}",
             copy.display()
         );
     }
-    let csv =
-        std::fs::read_to_string(lake.join(format!("site/snapshot_date={date}/org_repos_agg.csv")))
-            .unwrap();
+    let page = std::fs::read_to_string(lake.join(format!("{folder}/index.html"))).unwrap();
+    assert!(
+        page.contains(&format!("<meta name=\"ohs-build\" content=\"{build}\">")),
+        "the build's page copy is of another build"
+    );
+    let csv = std::fs::read_to_string(lake.join(format!("{folder}/org_repos_agg.csv"))).unwrap();
     assert!(
         csv.contains(&format!(",{date},")),
         "the site's CSV copy is of another snapshot"
@@ -144,13 +149,102 @@ fn a_run_killed_at_any_write_and_rerun_ends_as_if_never_killed() {
     assert!(run(work.path(), &reference, &day2, D2, None)
         .status
         .success());
+    let killed = kill_at_every_write(&work, &after_day1, &day2, D2, &data_files(&reference));
+    assert!(
+        killed > 20,
+        "only {killed} kill points: every write should be one"
+    );
+}
+
+#[test]
+fn republishing_a_changed_snapshot_killed_at_any_write_never_mixes_builds() {
+    let work = Workdir::new();
+    let (first, changed) = (work.path().join("first"), work.path().join("changed"));
+    record(&first, 1);
+    record(&changed, 1);
+    // The same day fetched again later: beta has a new (older) repository, alpha a new page.
+    let beta = [
+        R::new(3, "beta", "2019-06-01T00:00:00Z").language("R"),
+        R::new(5, "beta", "2020-05-01T00:00:00Z")
+            .language("Go")
+            .license("MIT License"),
+    ];
+    let items: Vec<_> = beta.iter().map(R::to_json).collect();
+    std::fs::write(
+        changed.join("beta/page-1.json"),
+        serde_json::to_vec(&items).unwrap(),
+    )
+    .unwrap();
+    work.config(&["alpha", "beta"]);
+
+    let reference = work.path().join("reference");
+    assert!(run(work.path(), &reference, &first, D1, None)
+        .status
+        .success());
+    let published_once = work.path().join("published-once");
+    copy_dir(&reference, &published_once);
+    let refetch = |lake: &Path, failpoint| {
+        let mut cmd = ohs_command(work.path());
+        cmd.args(["run", "-q", "--refetch", "--offline"])
+            .arg(&changed)
+            .arg("--lake")
+            .arg(lake)
+            .args(["--snapshot-date", D1]);
+        if let Some(n) = failpoint {
+            cmd.env("OHS_FAILPOINT", format!("put:{n}"));
+        }
+        cmd.output().unwrap()
+    };
+    assert!(refetch(&reference, None).status.success());
+    let old = std::fs::read(published_once.join("site/org_repos_agg.csv")).unwrap();
+    let new = std::fs::read(reference.join("site/org_repos_agg.csv")).unwrap();
+    assert_ne!(old, new, "the republished snapshot has changed outputs");
     let expected = data_files(&reference);
 
     let mut killed = 0;
     for n in 1.. {
         let lake = work.path().join(format!("killed-{n}"));
-        copy_dir(&after_day1, &lake);
-        let out = run(work.path(), &lake, &day2, D2, Some(n));
+        copy_dir(&published_once, &lake);
+        let out = refetch(&lake, Some(n));
+        if out.status.success() {
+            break;
+        }
+        assert_eq!(out.status.code(), None, "write {n}: {}", stderr(&out));
+        killed += 1;
+        assert_site_consistent(&lake);
+        let current = std::fs::read(lake.join("site/org_repos_agg.csv")).unwrap();
+        assert!(
+            current == old || current == new,
+            "kill at write {n}: a torn site CSV"
+        );
+        let rerun = refetch(&lake, None);
+        assert!(
+            rerun.status.success(),
+            "rerun after write {n}: {}",
+            stderr(&rerun)
+        );
+        assert_site_consistent(&lake);
+        assert_same_files(&data_files(&lake), &expected, n);
+        std::fs::remove_dir_all(&lake).unwrap();
+    }
+    assert!(killed > 10, "only {killed} kill points");
+}
+
+/// Kills `ohs run` of `pages` for `date`, started each time from a copy of `start`, at
+/// every write in turn: after each kill the site agrees with its manifest, and a rerun ends
+/// with exactly `expected`. Returns the number of kill points.
+fn kill_at_every_write(
+    work: &Workdir,
+    start: &Path,
+    pages: &Path,
+    date: &str,
+    expected: &[(String, Vec<u8>)],
+) -> usize {
+    let mut killed = 0;
+    for n in 1.. {
+        let lake = work.path().join(format!("killed-{n}"));
+        copy_dir(start, &lake);
+        let out = run(work.path(), &lake, pages, date, Some(n));
         if out.status.success() {
             break; // n is past the run's last write
         }
@@ -162,33 +256,33 @@ fn a_run_killed_at_any_write_and_rerun_ends_as_if_never_killed() {
         );
         killed += 1;
         assert_site_consistent(&lake);
-        let rerun = run(work.path(), &lake, &day2, D2, None);
+        let rerun = run(work.path(), &lake, pages, date, None);
         assert!(
             rerun.status.success(),
             "rerun after a kill at write {n}: {}",
             stderr(&rerun)
         );
         assert_site_consistent(&lake);
-        let actual = data_files(&lake);
-        let names =
-            |files: &[(String, Vec<u8>)]| files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
-        assert_eq!(
-            names(&actual),
-            names(&expected),
-            "kill at write {n}: different files"
-        );
-        for ((name, a), (_, b)) in actual.iter().zip(&expected) {
-            assert!(
-                a == b,
-                "kill at write {n}: {name} differs from an uninterrupted run"
-            );
-        }
+        assert_same_files(&data_files(&lake), expected, n);
         std::fs::remove_dir_all(&lake).unwrap();
     }
-    assert!(
-        killed > 20,
-        "only {killed} kill points: every write should be one"
+    killed
+}
+
+fn assert_same_files(actual: &[(String, Vec<u8>)], expected: &[(String, Vec<u8>)], n: usize) {
+    let names =
+        |files: &[(String, Vec<u8>)]| files.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(actual),
+        names(expected),
+        "kill at write {n}: different files"
     );
+    for ((name, a), (_, b)) in actual.iter().zip(expected) {
+        assert!(
+            a == b,
+            "kill at write {n}: {name} differs from an uninterrupted run"
+        );
+    }
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -373,8 +467,9 @@ fn status_and_validate_report_without_writing() {
     assert!(!lake.exists(), "validate created the lake");
 
     assert!(run(work.path(), &lake, &pages, D1, None).status.success());
-    // Day 2 dies after its first write, with no org complete.
-    let killed = run(work.path(), &lake, &pages, D2, Some(2));
+    // Day 2 dies after its first bronze write (the six before take its leases), with no
+    // org complete.
+    let killed = run(work.path(), &lake, &pages, D2, Some(8));
     assert!(!killed.status.success());
     let before = data_files(&lake);
     let mut cmd = ohs_command(work.path());

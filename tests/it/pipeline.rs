@@ -27,8 +27,11 @@ fn sample_run_writes_bronze_silver_gold_and_the_reference_csv() {
     assert_success(&run_sample(&work, &lake));
 
     let bronze = lake.join("bronze/github/repos").join(SNAPSHOT);
-    assert!(bronze.join("_SUCCESS").is_file());
     for (org, pages) in [("111online", 1), ("nhsconnect", 2), ("nhsdigital", 1)] {
+        assert!(
+            bronze.join(format!("_orgs/{org}.json")).is_file(),
+            "{org} member"
+        );
         let dir = bronze.join(format!("org={org}"));
         assert!(dir.join("_manifest.json").is_file(), "{org} manifest");
         for n in 1..=pages {
@@ -124,14 +127,17 @@ fn transform_refuses_an_incomplete_snapshot() {
     let work = Workdir::new();
     let lake = work.lake();
     assert_success(&run_sample(&work, &lake));
-    let success = lake
+    // As if nhsx were being fetched again: still a member, no longer complete.
+    let manifest = lake
         .join("bronze/github/repos")
         .join(SNAPSHOT)
-        .join("_SUCCESS");
-    std::fs::remove_file(&success).unwrap();
+        .join("org=nhsx/_manifest.json");
+    std::fs::remove_file(&manifest).unwrap();
     let config = repo_root().join("pipeline.toml");
     let out = work.ohs(&[
         "transform",
+        "--orgs",
+        crate::common::SAMPLE_ORGS,
         "--config",
         config.to_str().unwrap(),
         "--lake",
@@ -141,9 +147,10 @@ fn transform_refuses_an_incomplete_snapshot() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
-    assert!(
-        err.contains("snapshot 2021-03-04 is not complete in bronze"),
-        "{err}"
+    assert_eq!(
+        err.trim(),
+        "ohs: transform: snapshot 2021-03-04 has no complete bronze for nhsx: run \
+         `ohs extract --snapshot-date 2021-03-04 --orgs nhsx` first"
     );
 }
 

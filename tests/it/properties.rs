@@ -106,8 +106,9 @@ fn mode(values: &[Option<String>]) -> String {
         .unwrap_or_default()
 }
 
-/// The rules, written out plainly: per org, every creation day of a kept repository and the
-/// snapshot date; counts and modes over the kept repositories created by then.
+/// The rules, written out plainly: per org, every creation day of a kept repository up to
+/// the snapshot date, and the snapshot date; counts and modes over the kept repositories
+/// created by then. Nothing after the snapshot date.
 fn reference(repos: &[RepoRecord], snapshot: NaiveDate) -> String {
     let mut rows = Vec::new();
     for login in LOGINS {
@@ -115,8 +116,11 @@ fn reference(repos: &[RepoRecord], snapshot: NaiveDate) -> String {
             .iter()
             .filter(|r| r.owner_login == login && !r.is_fork && !r.is_private)
             .collect();
-        let mut days: BTreeSet<NaiveDate> =
-            kept.iter().map(|r| r.created_at.date_naive()).collect();
+        let mut days: BTreeSet<NaiveDate> = kept
+            .iter()
+            .map(|r| r.created_at.date_naive())
+            .filter(|day| *day <= snapshot)
+            .collect();
         days.insert(snapshot);
         for day in days {
             let upto: Vec<&&RepoRecord> = kept
