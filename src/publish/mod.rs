@@ -141,11 +141,29 @@ pub async fn run(
     // The snapshot's manifest lists every copy of the build; the site's, the site's copies.
     let all_copies: Vec<_> = gold_copies.iter().chain(&site_copies).cloned().collect();
     let snapshot_manifest = outputs::snapshot_manifest(date);
-    let mut written = put_all(target, &snapshot_manifest, &all_copies, &gold, manifest).await?;
+    let none = BTreeMap::new();
+    let (mut written, published) = put_all(
+        target,
+        &snapshot_manifest,
+        &all_copies,
+        &gold,
+        &none,
+        manifest,
+    )
+    .await?;
     let site_updated = site_shows_older_or_same(target, date).await?;
     if site_updated {
         let site_manifest = outputs::site_manifest();
-        written += put_all(target, &site_manifest, &site_copies, &site, manifest).await?;
+        let (site_written, _) = put_all(
+            target,
+            &site_manifest,
+            &site_copies,
+            &site,
+            &published,
+            manifest,
+        )
+        .await?;
+        written += site_written;
     } else {
         info!(snapshot_date = %date, "site/ shows a newer snapshot: left as it is");
     }
@@ -166,16 +184,21 @@ pub async fn run(
 }
 
 /// Puts the build's immutable copies, then the current objects readers find at fixed keys,
-/// each unless the manifest at `manifest_key` already records its bytes, then (if anything
-/// was new) that manifest. Returns how many objects were written.
+/// each unless the manifest at `manifest_key` (or `known`, just published) already records
+/// its bytes, then (if anything was new) that manifest. Returns how many objects were
+/// written, and the checksums of every object now published.
 async fn put_all(
     target: &Lake,
     manifest_key: &LakeKey,
     copies: &[(LakeKey, Bytes)],
     current: &[(LakeKey, Bytes)],
+    known: &BTreeMap<String, String>,
     manifest: impl Fn(Vec<PublishedObject>, Vec<PublishedObject>) -> PublishManifest,
-) -> Result<usize, PublishError> {
-    let previous = published_checksums(target, manifest_key).await?;
+) -> Result<(usize, BTreeMap<String, String>), PublishError> {
+    let recorded = published_checksums(target, manifest_key).await?;
+    let first_manifest = recorded.is_empty();
+    let mut previous = recorded;
+    previous.extend(known.iter().map(|(k, v)| (k.clone(), v.clone())));
     let mut written = 0;
     let mut listed = [Vec::new(), Vec::new()];
     for (objects, list) in [copies, current].into_iter().zip(&mut listed) {
@@ -194,14 +217,19 @@ async fn put_all(
             });
         }
     }
-    if written > 0 || previous.is_empty() {
-        let [objects, current] = listed;
+    let [objects, current] = listed;
+    let published = objects
+        .iter()
+        .chain(&current)
+        .map(|o| (o.key.clone(), o.sha256.clone()))
+        .collect();
+    if written > 0 || first_manifest {
         target
             .put(manifest_key, to_json_bytes(&manifest(objects, current)))
             .await?;
         written += 1;
     }
-    Ok(written)
+    Ok((written, published))
 }
 
 /// Key → SHA-256 of what the manifest at `key` lists; empty when there is none (or it is

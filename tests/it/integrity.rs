@@ -302,7 +302,8 @@ async fn a_second_run_while_one_writes_fails_at_once_and_changes_nothing() {
     let _github = slow_mock(&work, Duration::from_secs(3)).await;
     let lake = work.lake();
     std::fs::create_dir_all(&lake).unwrap();
-    let (first, second) = two_runs_at_once(&work, lake.to_str().unwrap(), &[]).await;
+    let (first, second) =
+        two_runs_at_once(&work, lake.to_str().unwrap(), &[], Duration::ZERO).await;
     assert_refused_by_lease(&second);
     assert_success(&first);
     let csv = work.read("lake/site/org_repos_agg.csv");
@@ -313,6 +314,48 @@ async fn a_second_run_while_one_writes_fails_at_once_and_changes_nothing() {
     );
     // The first run released its leases; the next run takes them at once.
     assert_success(&ohs_on_lake(&work, &["run"]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_is_renewed_while_its_run_lives() {
+    let work = Workdir::new();
+    let _github = slow_mock(&work, Duration::from_secs(6)).await;
+    let config = work.read("pipeline.toml");
+    work.write(
+        "pipeline.toml",
+        &format!("[lake]\nlease_ttl_secs = 3\n{config}"),
+    );
+    let lake = work.lake();
+    std::fs::create_dir_all(&lake).unwrap();
+    // The second run starts after the first lease's lifetime: renewed, it still holds.
+    let head_start = Duration::from_secs(4);
+    let (first, second) = two_runs_at_once(&work, lake.to_str().unwrap(), &[], head_start).await;
+    assert_refused_by_lease(&second);
+    assert_success(&first);
+}
+
+#[test]
+fn a_run_waits_for_a_held_lease_when_told_to() {
+    let work = Workdir::new();
+    let lake = work.lake();
+    work.record_pages(
+        "alpha",
+        &[vec![RepoJson::new(1, "alpha", "2020-01-01T00:00:00Z")]],
+    );
+    work.write(
+        "pipeline.toml",
+        "[lake]\nlease_wait_secs = 60\n\n[[orgs]]\nlogin = \"alpha\"\n",
+    );
+    let soon = chrono::Utc::now() + chrono::Duration::seconds(2);
+    foreign_site_lease(&lake, &soon.to_rfc3339(), false);
+    let pages = work.pages_dir();
+    let out = ohs_on_lake(&work, &["run", "--offline", pages.to_str().unwrap()]);
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("lease held by another run: waiting"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 /// Writes a lease of another host on `site/` into `lake`.
@@ -396,7 +439,7 @@ async fn leases_keep_runs_apart_on_s3_and_azure() {
     for (lake, env) in [("s3://lake/ohs", s3), ("az://ohs/lake", azure)] {
         let work = Workdir::new();
         let _github = slow_mock(&work, Duration::from_secs(3)).await;
-        let (first, second) = two_runs_at_once(&work, lake, &env).await;
+        let (first, second) = two_runs_at_once(&work, lake, &env, Duration::ZERO).await;
         assert_refused_by_lease(&second);
         assert_success(&first);
         // Each run checked that the store refuses a second create of one object: a store
@@ -409,9 +452,14 @@ async fn leases_keep_runs_apart_on_s3_and_azure() {
     }
 }
 
-/// Two `ohs run`s on one lake: the second starts once the first has logged that it took
-/// its leases, while its slow listing keeps it running.
-async fn two_runs_at_once(work: &Workdir, lake: &str, env: &[(&str, String)]) -> (Output, Output) {
+/// Two `ohs run`s on one lake: the second starts `head_start` after the first has logged
+/// that it took its leases, while its slow listing keeps it running.
+async fn two_runs_at_once(
+    work: &Workdir,
+    lake: &str,
+    env: &[(&str, String)],
+    head_start: Duration,
+) -> (Output, Output) {
     let args = ["run", "-v", "--lake", lake, "--snapshot-date", DAY];
     let mut first = ohs_command(work.path());
     first
@@ -439,6 +487,7 @@ async fn two_runs_at_once(work: &Workdir, lake: &str, env: &[(&str, String)]) ->
             assert!(Instant::now() < deadline, "the first run took no lease");
             std::thread::sleep(Duration::from_millis(20));
         }
+        std::thread::sleep(head_start);
         (first, log)
     })
     .await
