@@ -19,8 +19,8 @@ const EXIT_CODES: &str = "\
 Exit codes:
   0  the snapshot is complete and published (or the stage asked for succeeded)
   1  anything else (a bug: please report it)
-  2  usage or configuration error: retrying will not help
-  3  source error: GitHub API, network or authentication; retrying later may help
+  2  usage or configuration error (a bad token, an unknown org, a missing org): fix, then rerun
+  3  source error: GitHub API or network; retrying later may help
   4  data error: an invalid page or schema; nothing was published
   5  storage error: the lake could not be read or written
   6  another run holds a lease on what this run would write: nothing was written; retry later";
@@ -205,14 +205,20 @@ async fn dispatch(
             all_snapshots: false,
         } => {
             leases.acquire(lake, &[Part::Snapshot(date)]).await?;
+            let bronze = crate::lake::leases::bronze_snapshot(date);
+            leases.require_none_held_under(lake, &bronze).await?;
             transform_stage(settings, lake).await?
         }
         Command::Transform {
             all_snapshots: true,
         } => {
             let dates = transform::bronze_snapshots(lake).await?;
-            let parts: Vec<Part> = dates.into_iter().map(Part::Snapshot).collect();
+            let parts: Vec<Part> = dates.iter().copied().map(Part::Snapshot).collect();
             leases.acquire(lake, &parts).await?;
+            for date in dates {
+                let bronze = crate::lake::leases::bronze_snapshot(date);
+                leases.require_none_held_under(lake, &bronze).await?;
+            }
             let span = info_span!("stage", stage = "transform", snapshots = "all");
             let built = transform::run_all(settings, lake).instrument(span).await?;
             info!(snapshots = built.len(), "rebuilt every complete snapshot");
@@ -269,7 +275,7 @@ async fn transform_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<
 
 async fn report_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()> {
     let span = info_span!("stage", stage = "report", snapshot_date = %settings.snapshot_date);
-    report::run(lake, settings.snapshot_date)
+    report::run(lake, settings.snapshot_date, &settings.config.github.web)
         .instrument(span)
         .await?;
     Ok(())
@@ -335,11 +341,14 @@ pub fn exit_code(error: &anyhow::Error) -> u8 {
             | ExtractError::InvalidResponse { .. }
             | ExtractError::TooLarge { .. }
             | ExtractError::Unexpected { .. } => 4,
-            ExtractError::ReplayDir { .. } | ExtractError::ReplayMissing { .. } => 2,
-            ExtractError::Client(_)
-            | ExtractError::Exhausted { .. }
+            ExtractError::ReplayDir { .. }
+            | ExtractError::ReplayMissing { .. }
             | ExtractError::Unauthorized { .. }
             | ExtractError::OrgNotFound { .. }
+            | ExtractError::Forbidden { .. } => 2,
+            ExtractError::Client(_)
+            | ExtractError::Exhausted { .. }
+            | ExtractError::ForeignOrigin { .. }
             | ExtractError::RateLimited { .. }
             | ExtractError::Status { .. }
             | ExtractError::Replay { .. } => 3,
@@ -387,6 +396,8 @@ fn report_code(e: &ReportError) -> u8 {
 fn lake_code(e: &LakeError) -> u8 {
     match e {
         LakeError::UnsupportedScheme { .. } | LakeError::Open { .. } => 2,
-        LakeError::Create { .. } | LakeError::Io { .. } => 5,
+        LakeError::Create { .. } | LakeError::Io { .. } | LakeError::NoConditionalCreate { .. } => {
+            5
+        }
     }
 }

@@ -49,6 +49,8 @@ pub struct OrgConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GithubConfig {
     pub api: Url,
+    /// GitHub's web origin: the page links only to `https://` URLs there.
+    pub web: Url,
     /// Pinned `X-GitHub-Api-Version`, recorded in every page sidecar.
     pub api_version: String,
     pub per_page: u32,
@@ -204,6 +206,7 @@ struct RawOrg {
 #[serde(deny_unknown_fields, default)]
 struct RawGithub {
     api: String,
+    web: String,
     api_version: String,
     per_page: u32,
     user_agent: String,
@@ -222,6 +225,7 @@ impl Default for RawGithub {
     fn default() -> Self {
         Self {
             api: "https://api.github.com".into(),
+            web: "https://github.com".into(),
             api_version: "2022-11-28".into(),
             per_page: 100,
             user_agent: "open-health-stats".into(),
@@ -382,6 +386,16 @@ impl Config {
             .ok()
             .filter(|t| !t.trim().is_empty())
             .map(|t| GithubToken(t.trim().to_string()));
+        let api = &self.github.api;
+        if token.is_some() && o.offline.is_none() && api.scheme() == "http" && !is_loopback(api) {
+            return Err(ConfigError::Invalid {
+                path: self.path.clone(),
+                key: "github.api".into(),
+                message: format!(
+                    "{api} is plain http: GITHUB_TOKEN is only sent over https (or to a loopback address, for tests)"
+                ),
+            });
+        }
         Ok(RunSettings {
             config: self,
             orgs,
@@ -411,23 +425,15 @@ impl Config {
 }
 
 impl RunSettings {
-    /// The org as configured (or as given to `--orgs`), matched case-insensitively.
-    pub fn known_org(&self, login: &OrgLogin) -> Option<&OrgConfig> {
-        let configured = self.config.orgs.iter().find(|o| &o.login == login);
-        configured.or_else(|| self.orgs.iter().find(|o| &o.login == login))
+    /// The org as configured in `pipeline.toml`, matched case-insensitively.
+    pub fn configured(&self, login: &OrgLogin) -> Option<&OrgConfig> {
+        self.config.orgs.iter().find(|o| &o.login == login)
     }
 
     /// The display name configured for `login`, or the login itself.
     pub fn display_name(&self, login: &OrgLogin) -> String {
-        self.known_org(login)
+        self.configured(login)
             .map_or_else(|| login.to_string(), |o| o.name.clone())
-    }
-
-    /// `login` as spelled in the configuration (or `--orgs`), else as given: the spelling
-    /// of `org_login` in silver and gold, whichever run extracted the org.
-    pub fn configured_spelling(&self, login: &OrgLogin) -> OrgLogin {
-        self.known_org(login)
-            .map_or_else(|| login.clone(), |o| o.login.clone())
     }
 }
 
@@ -490,26 +496,44 @@ fn validate_github(
     raw: RawGithub,
     invalid: &dyn Fn(&str, String) -> ConfigError,
 ) -> Result<GithubConfig, ConfigError> {
-    if !(1..=100).contains(&raw.per_page) {
-        let m = format!("{} is out of range: GitHub allows 1 to 100", raw.per_page);
-        return Err(invalid("github.per_page", m));
-    }
-    if raw.concurrency == 0 {
-        return Err(invalid("github.concurrency", "must be at least 1".into()));
-    }
-    for (key, value) in [
-        ("github.timeout_secs", raw.timeout_secs),
+    let ranges: [(&str, u64, std::ops::RangeInclusive<u64>); 10] = [
+        ("github.per_page", u64::from(raw.per_page), 1..=100),
+        ("github.concurrency", raw.concurrency as u64, 1..=64),
+        ("github.timeout_secs", raw.timeout_secs, 1..=3_600),
         (
             "github.requests_per_second",
             u64::from(raw.requests_per_second),
+            1..=10_000,
         ),
-    ] {
-        if value == 0 {
-            return Err(invalid(key, "must be at least 1".into()));
-        }
+        ("github.max_retries", u64::from(raw.max_retries), 0..=100),
+        (
+            "github.retry_initial_delay_ms",
+            raw.retry_initial_delay_ms,
+            0..=600_000,
+        ),
+        (
+            "github.secondary_limit_wait_secs",
+            raw.secondary_limit_wait_secs,
+            1..=3_600,
+        ),
+        ("github.max_wait_secs", raw.max_wait_secs, 0..=86_400),
+        (
+            "github.retry_deadline_secs",
+            raw.retry_deadline_secs,
+            1..=86_400,
+        ),
+        (
+            "github.max_response_bytes",
+            raw.max_response_bytes,
+            1..=1 << 30,
+        ),
+    ];
+    for (key, value, range) in ranges {
+        check_range(key, value, range, invalid)?;
     }
     Ok(GithubConfig {
         api: parse_api_url(&raw.api).map_err(|m| invalid("github.api", m))?,
+        web: parse_api_url(&raw.web).map_err(|m| invalid("github.web", m))?,
         api_version: non_empty(raw.api_version, "github.api_version", invalid)?,
         per_page: raw.per_page,
         user_agent: non_empty(raw.user_agent, "github.user_agent", invalid)?,
@@ -525,6 +549,24 @@ fn validate_github(
     })
 }
 
+/// A number outside its documented range is a configuration error naming the range.
+fn check_range(
+    key: &str,
+    value: u64,
+    range: std::ops::RangeInclusive<u64>,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<(), ConfigError> {
+    if range.contains(&value) {
+        return Ok(());
+    }
+    let m = format!(
+        "{value} is out of range: {} to {}",
+        range.start(),
+        range.end()
+    );
+    Err(invalid(key, m))
+}
+
 fn non_empty(
     value: String,
     key: &str,
@@ -537,11 +579,27 @@ fn non_empty(
 }
 
 fn parse_api_url(s: &str) -> Result<Url, String> {
-    let url = Url::parse(s).map_err(|e| format!("invalid URL {s:?}: {e}"))?;
+    let shown = crate::redact::url(s);
+    let url = Url::parse(s).map_err(|e| format!("invalid URL {shown:?}: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("invalid URL {s:?}: expected http(s)://host"));
+        return Err(format!("invalid URL {shown:?}: expected http(s)://host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.query().is_some() {
+        return Err(format!(
+            "invalid URL {shown:?}: no credentials or query in the URL (the token comes from the environment)"
+        ));
     }
     Ok(url)
+}
+
+/// Whether `url`'s host is a loopback address (127.0.0.0/8, ::1 or localhost).
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 /// toml's own messages span several lines with a source excerpt; we want one.
@@ -630,8 +688,9 @@ mod tests {
             1,
             "the configuration itself is unchanged"
         );
-        let nhsuk: OrgLogin = "NHSUK".parse().unwrap();
-        assert_eq!(s.configured_spelling(&nhsuk).as_str(), "nhsuk");
+        let nhsx: OrgLogin = "nhsX".parse().unwrap();
+        assert_eq!(s.configured(&nhsx).unwrap().login.as_str(), "nhsx");
+        assert!(s.configured(&"nhsuk".parse().unwrap()).is_none());
         assert_eq!(s.snapshot_date.to_string(), "2021-03-04");
     }
 

@@ -59,6 +59,8 @@ pub enum LakeError {
         root: String,
         source: std::io::Error,
     },
+    #[error("lake {root}: the store does not support conditional creates (PutMode::Create), so runs cannot be kept apart; nothing was written")]
+    NoConditionalCreate { root: String },
     #[error("lake {root}: {op} {key}: {source}")]
     Io {
         root: String,
@@ -311,11 +313,15 @@ pub mod outputs {
 pub mod leases {
     use super::*;
 
+    /// Every org's bronze lease for one snapshot: `_leases/bronze/snapshot_date=S`.
+    pub fn bronze_snapshot(date: SnapshotDate) -> LakeKey {
+        let date = partition("snapshot_date", date);
+        LakeKey::from_parts(["_leases", "bronze", date.as_str()])
+    }
+
     /// One org's bronze for one snapshot: `_leases/bronze/snapshot_date=S/org=<login>`.
     pub fn org_bronze(date: SnapshotDate, org_key: &str) -> LakeKey {
-        let date = partition("snapshot_date", date);
-        let org = partition("org", org_key);
-        LakeKey::from_parts(["_leases", "bronze", date.as_str(), org.as_str()])
+        child(&bronze_snapshot(date), &partition("org", org_key))
     }
 
     /// A snapshot's silver and staging: `_leases/snapshot/snapshot_date=S`.
@@ -327,6 +333,13 @@ pub mod leases {
     /// The site: `_leases/site`.
     pub fn site() -> LakeKey {
         LakeKey::from_parts(["_leases", "site"])
+    }
+
+    /// The lease folder `relative` (`org=<login>`) under `folder`.
+    pub fn under(folder: &LakeKey, relative: &str) -> LakeKey {
+        LakeKey(Path::from_iter(
+            folder.0.parts().chain(Path::from(relative).parts()),
+        ))
     }
 
     /// Generation `n` of the lease in `folder`, zero-padded so keys sort by number.
@@ -544,10 +557,7 @@ impl Lake {
     /// Deletes every key under `prefix` (an incomplete org before it is fetched again).
     pub async fn delete_prefix(&self, prefix: &LakeKey) -> Result<(), LakeError> {
         for key in self.list(prefix).await? {
-            self.store
-                .delete(&key.0)
-                .await
-                .map_err(self.io_err("delete", &key))?;
+            self.delete(&key).await?;
         }
         Ok(())
     }

@@ -79,14 +79,20 @@ impl std::fmt::Display for Part {
     }
 }
 
-/// One lease object: who holds the part, and until when.
+/// One lease object: who holds the part, and until when. Unknown fields are allowed, so a
+/// newer version's record does not stop an older binary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LeaseRecord {
     pub part: String,
     pub run_id: String,
     pub host: String,
     pub pid: u32,
+    /// The kernel's boot and the pid namespace of the holder: with the host, they say
+    /// whether `pid` can be looked up here (not across containers that share a name).
+    #[serde(default)]
+    pub boot_id: Option<String>,
+    #[serde(default)]
+    pub pid_namespace: Option<String>,
     pub started: DateTime<Utc>,
     pub expires: DateTime<Utc>,
     /// Set when the holder let go: the part is free.
@@ -102,9 +108,14 @@ impl LeaseRecord {
     }
 
     fn holder_is_gone(&self, us: &Holder) -> bool {
-        let proc_fs = std::path::Path::new("/proc/self").exists();
-        let here = self.host == us.host && self.pid != us.pid;
-        proc_fs && here && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+        let known = |v: &Option<String>| v.is_some();
+        let here = self.host == us.host
+            && known(&us.boot_id)
+            && self.boot_id == us.boot_id
+            && known(&us.pid_namespace)
+            && self.pid_namespace == us.pid_namespace
+            && self.pid != us.pid;
+        here && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
     }
 }
 
@@ -132,6 +143,8 @@ pub struct Holder {
     pub run_id: String,
     pub host: String,
     pub pid: u32,
+    pub boot_id: Option<String>,
+    pub pid_namespace: Option<String>,
     pub started: DateTime<Utc>,
 }
 
@@ -143,10 +156,18 @@ impl Holder {
             .map(|h| h.trim().to_string())
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "unknown".into());
+        let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .ok()
+            .map(|id| id.trim().to_string());
+        let pid_namespace = std::fs::read_link("/proc/self/ns/pid")
+            .ok()
+            .map(|ns| ns.display().to_string());
         Self {
             run_id: run_id.to_string(),
             host,
             pid: std::process::id(),
+            boot_id,
+            pid_namespace,
             started,
         }
     }
@@ -159,6 +180,8 @@ struct Held {
     part: Part,
     key: LakeKey,
     generation: u64,
+    /// When the record last written for it expires.
+    expires: DateTime<Utc>,
 }
 
 /// Writes this run's lease records.
@@ -177,19 +200,27 @@ impl RecordWriter {
             run_id: self.holder.run_id.clone(),
             host: self.holder.host.clone(),
             pid: self.holder.pid,
+            boot_id: self.holder.boot_id.clone(),
+            pid_namespace: self.holder.pid_namespace.clone(),
             started: self.holder.started,
             expires: if released { now } else { now + ttl },
             released,
         }
     }
 
-    /// Pushes `lease`'s expiry forward, unless another run has taken it over.
-    async fn renew(&self, lease: &Held) -> Result<(), String> {
+    /// Pushes `lease`'s expiry forward, unless it has expired (another run may have taken it
+    /// over since) or another run has taken it over; returns the new expiry.
+    async fn renew(&self, lease: &Held) -> Result<DateTime<Utc>, String> {
+        let lost = || "expired before it could be renewed: another run may be writing".to_string();
+        if Utc::now() >= lease.expires {
+            return Err(lost());
+        }
         let folder = lease.part.folder();
-        let newest = latest(&lease.lake, &lease.part, &folder)
-            .await
-            .map_err(|e| format!("cannot renew: {e}"))?;
-        if newest.is_some_and(|(generation, _)| generation > lease.generation) {
+        let taken_over = |newest: Option<(u64, LeaseRecord)>| {
+            newest.is_some_and(|(generation, _)| generation > lease.generation)
+        };
+        let newest = latest(&lease.lake, &lease.part, &folder).await;
+        if taken_over(newest.map_err(|e| format!("cannot renew: {e}"))?) {
             return Err("taken over by another run after it expired".into());
         }
         let record = self.record(&lease.part, false);
@@ -197,7 +228,15 @@ impl RecordWriter {
             .lake
             .put(&lease.key, crate::bronze::to_json_bytes(&record))
             .await
-            .map_err(|e| format!("cannot renew: {e}"))
+            .map_err(|e| format!("cannot renew: {e}"))?;
+        // A slow write may have crossed the old expiry: then look again.
+        if Utc::now() >= lease.expires {
+            let newest = latest(&lease.lake, &lease.part, &folder).await;
+            if taken_over(newest.map_err(|e| format!("cannot renew: {e}"))?) {
+                return Err(lost());
+            }
+        }
+        Ok(record.expires)
     }
 }
 
@@ -224,13 +263,14 @@ impl Leases {
     /// run holds (after waiting up to the configured time), releases what it took and fails.
     pub async fn acquire(&mut self, lake: &Lake, parts: &[Part]) -> Result<(), LeaseError> {
         self.check_conditional_create(lake).await?;
+        // Renewing from the first lease on: taking many, or waiting for one, takes time.
+        self.start_renewing();
         for part in parts {
             if let Err(e) = self.acquire_one(lake, part).await {
                 self.release().await;
                 return Err(e);
             }
         }
-        self.start_renewing();
         Ok(())
     }
 
@@ -265,7 +305,7 @@ impl Leases {
             let next = match &current {
                 Some((generation, record)) if record.run_id == self.writer.holder.run_id => {
                     // Ours already: a retried create that had in fact succeeded.
-                    self.remember(lake, part, &folder, *generation);
+                    self.remember(lake, part, &folder, *generation, record.expires);
                     return Ok(None);
                 }
                 Some((_, record)) if !record.is_free_for(&self.writer.holder, Utc::now()) => {
@@ -281,7 +321,7 @@ impl Leases {
                 .await?
             {
                 debug!(part = %part, generation = next, "lease taken");
-                self.remember(lake, part, &folder, next);
+                self.remember(lake, part, &folder, next, record.expires);
                 for older in lake.list(&folder).await? {
                     if generation_of(&older).is_some_and(|g| g < next) {
                         lake.delete(&older).await?;
@@ -293,15 +333,55 @@ impl Leases {
         }
     }
 
-    fn remember(&self, lake: &Lake, part: &Part, folder: &LakeKey, generation: u64) {
+    fn remember(
+        &self,
+        lake: &Lake,
+        part: &Part,
+        folder: &LakeKey,
+        generation: u64,
+        expires: DateTime<Utc>,
+    ) {
         if let Ok(mut held) = self.held.lock() {
             held.push(Held {
                 lake: lake.clone(),
                 part: part.clone(),
                 key: lake::leases::generation(folder, generation),
                 generation,
+                expires,
             });
         }
+    }
+
+    /// Fails if another run holds a live lease on any part under `folder`: transform reads
+    /// every org's bronze, which an extract of the same snapshot may be rewriting.
+    pub async fn require_none_held_under(
+        &self,
+        lake: &Lake,
+        folder: &LakeKey,
+    ) -> Result<(), LeaseError> {
+        let mut parts: BTreeSet<String> = BTreeSet::new();
+        for key in lake.list(folder).await? {
+            if let Some(relative) = key.strip_prefix(folder) {
+                if let Some((dir, _)) = relative.rsplit_once('/') {
+                    parts.insert(dir.to_string());
+                }
+            }
+        }
+        let now = Utc::now();
+        for dir in parts {
+            let part_folder = lake::leases::under(folder, &dir);
+            let Some((_, record)) = latest(lake, &part_folder, &part_folder).await? else {
+                continue;
+            };
+            let ours = record.run_id == self.writer.holder.run_id;
+            if !ours && !record.is_free_for(&self.writer.holder, now) {
+                return Err(LeaseError::Held {
+                    part: record.part.clone(),
+                    holder: Box::new(record),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// A store that ignores conditional creates would let two runs hold one lease: refuse
@@ -340,10 +420,20 @@ impl Leases {
                 tokio::time::sleep(every).await;
                 let leases: Vec<Held> = held.lock().map(|h| h.clone()).unwrap_or_default();
                 for lease in leases {
-                    if let Err(message) = writer.renew(&lease).await {
-                        error!(part = %lease.part, "{message}");
-                        eprintln!("ohs: lease {}: {message}; stopping", lease.part);
-                        std::process::exit(5);
+                    match writer.renew(&lease).await {
+                        Ok(expires) => {
+                            if let Ok(mut held) = held.lock() {
+                                let same = held.iter_mut().find(|h| h.key == lease.key);
+                                if let Some(h) = same {
+                                    h.expires = expires;
+                                }
+                            }
+                        }
+                        Err(message) => {
+                            error!(part = %lease.part, "{message}");
+                            eprintln!("ohs: lease {}: {message}; stopping", lease.part);
+                            std::process::exit(5);
+                        }
                     }
                 }
             }
@@ -353,7 +443,9 @@ impl Leases {
     /// Releases every held lease (best effort: an unreleased lease expires by itself).
     pub async fn release(&mut self) {
         if let Some(renewer) = self.renewer.take() {
+            // Wait for it to stop, so no renewal lands after the release.
             renewer.abort();
+            let _ = renewer.await;
         }
         let held: Vec<Held> = self
             .held
@@ -381,7 +473,7 @@ impl Drop for Leases {
 /// The highest generation of `part`'s lease and its record.
 async fn latest(
     lake: &Lake,
-    part: &Part,
+    part: &(dyn std::fmt::Display + Sync),
     folder: &LakeKey,
 ) -> Result<Option<(u64, LeaseRecord)>, LeaseError> {
     loop {

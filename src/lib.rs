@@ -13,6 +13,7 @@ pub mod extract;
 pub mod lake;
 pub mod lease;
 pub mod publish;
+pub mod redact;
 pub mod report;
 pub mod status;
 pub mod transform;

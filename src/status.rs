@@ -99,9 +99,24 @@ async fn snapshot(
             .as_ref()
             .and_then(|b| b.reconstructed_from)
             .or(observed.filter(|d| *d > date.date())),
+        published: published_build(target, date)
+            .await?
+            .is_some_and(|published| {
+                build
+                    .as_ref()
+                    .is_none_or(|staged| staged.build_id == published)
+            }),
         staged: build.is_some(),
-        published: target.exists(&outputs::snapshot_manifest(date)).await?,
     })
+}
+
+/// The build published for `date`, from its manifest (an empty id for older manifests).
+async fn published_build(target: &Lake, date: SnapshotDate) -> Result<Option<String>, LakeError> {
+    let Some(bytes) = target.get(&outputs::snapshot_manifest(date)).await? else {
+        return Ok(None);
+    };
+    let manifest = serde_json::from_slice::<PublishManifest>(&bytes).ok();
+    Ok(Some(manifest.map(|m| m.build.build_id).unwrap_or_default()))
 }
 
 /// The snapshot `site/` shows, from its manifest.
@@ -110,8 +125,7 @@ pub async fn site_snapshot(target: &Lake) -> Result<Option<String>, LakeError> {
         return Ok(None);
     };
     // An unreadable manifest shows nothing, as publish treats it.
-    let manifest = serde_json::from_slice::<PublishManifest>(&bytes).ok();
-    Ok(manifest.map(|m| m.snapshot_date.to_string()))
+    Ok(crate::publish::shown_snapshot(&bytes).map(|d| d.to_string()))
 }
 
 /// The status as a plain table.

@@ -18,6 +18,63 @@ use crate::bronze::{RepoEndpoint, RepoResponse};
 use crate::config::ExtractConfig;
 use crate::domain::{is_public_repo, OrgLogin, SnapshotDate};
 
+/// Fields of a repository object that GitHub adds for an authenticated caller and that
+/// describe the token's holder (its rights on the repository, an admin's security settings,
+/// a clone token), not the public repository: never stored.
+pub const HOLDER_FIELDS: [&str; 4] = [
+    "permissions",
+    "role_name",
+    "security_and_analysis",
+    "temp_clone_token",
+];
+
+/// The fields of `GET /orgs/{org}` that are stored in `org.json`: the organisation's public
+/// profile. Everything else (`billing_email`, `plan`, private repository counts, member
+/// settings, which an owner's token shows) is dropped before storing.
+pub const ORG_PUBLIC_FIELDS: [&str; 27] = [
+    "login",
+    "id",
+    "node_id",
+    "url",
+    "repos_url",
+    "events_url",
+    "hooks_url",
+    "issues_url",
+    "members_url",
+    "public_members_url",
+    "avatar_url",
+    "description",
+    "name",
+    "company",
+    "blog",
+    "location",
+    "email",
+    "twitter_username",
+    "is_verified",
+    "has_organization_projects",
+    "has_repository_projects",
+    "public_repos",
+    "public_gists",
+    "followers",
+    "following",
+    "html_url",
+    "created_at",
+];
+
+/// `object` (a JSON object) with only the `keep` fields, or without the `drop` ones; keys
+/// in sorted order, so the same answer is always stored as the same bytes.
+pub fn filter_object(
+    object: &str,
+    keep: Option<&[&str]>,
+    drop: &[&str],
+) -> Result<String, serde_json::Error> {
+    let mut map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(object)?;
+    map.retain(|key, _| {
+        keep.is_none_or(|k| k.contains(&key.as_str())) && !drop.contains(&key.as_str())
+    });
+    serde_json::to_string(&map)
+}
+
 /// A repository of an org's listing that the per-repository endpoints may ask about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoRef {
@@ -33,7 +90,7 @@ impl RepoRef {
         RepoResponse {
             repo_id: self.id,
             full_name: self.full_name.clone(),
-            url: url.to_string(),
+            url: crate::redact::url(url.as_str()),
             status: 200,
             etag: None,
             not_modified_from: None,
@@ -58,6 +115,15 @@ pub struct RepoFacts {
     full_name: Option<String>,
     #[serde(default)]
     license: Option<LicenceSummary>,
+    // Present only for an authenticated caller: they describe the token's holder.
+    #[serde(default)]
+    permissions: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    role_name: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    security_and_analysis: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    temp_clone_token: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -69,6 +135,15 @@ struct LicenceSummary {
 impl RepoFacts {
     pub fn is_public(&self) -> bool {
         is_public_repo(self.private, self.visibility.as_deref())
+    }
+
+    /// Whether the object holds fields that describe the token's holder rather than the
+    /// public repository ([`HOLDER_FIELDS`]), which are removed before storing.
+    pub fn has_holder_fields(&self) -> bool {
+        self.permissions.is_some()
+            || self.role_name.is_some()
+            || self.security_and_analysis.is_some()
+            || self.temp_clone_token.is_some()
     }
 
     /// The repository as the per-repository endpoints see it, if it is kept.
@@ -191,7 +266,7 @@ pub async fn fetch(
             let Some(earlier) = earlier else {
                 return Err(ExtractError::Unexpected {
                     org: org.clone(),
-                    url: url.to_string(),
+                    url: crate::redact::url(url.as_str()),
                     message: "304 Not Modified to a request without If-None-Match".into(),
                 });
             };
@@ -217,12 +292,12 @@ pub fn raw_json(
 ) -> Result<Box<RawValue>, ExtractError> {
     let text = std::str::from_utf8(body).map_err(|e| ExtractError::Unexpected {
         org: org.clone(),
-        url: url.to_string(),
+        url: crate::redact::url(url.as_str()),
         message: format!("body is not UTF-8: {e}"),
     })?;
     RawValue::from_string(text.trim().to_string()).map_err(|e| ExtractError::Unexpected {
         org: org.clone(),
-        url: url.to_string(),
+        url: crate::redact::url(url.as_str()),
         message: format!("body is not JSON: {e}"),
     })
 }

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -110,6 +110,8 @@ enum RetryKind {
     RateLimited,
     /// A secondary limit without `retry-after`: wait `secondary_limit_wait`, doubling.
     Secondary,
+    /// `retry-after` asked for a wait: after it, retry whatever the budget said.
+    RetryAfter,
 }
 
 /// Talks to the GitHub REST API.
@@ -118,8 +120,11 @@ pub struct GithubClient {
     config: GithubConfig,
     has_token: bool,
     pacing: DefaultDirectRateLimiter,
-    /// The most recent `x-ratelimit-remaining` and `x-ratelimit-reset` seen.
-    budget: Mutex<Option<(u64, i64)>>,
+    /// The most recent `x-ratelimit-remaining` and `x-ratelimit-reset` seen; tasks pausing
+    /// for the budget wake when a newer answer renews it.
+    budget: tokio::sync::watch::Sender<Option<(u64, i64)>>,
+    /// Scheme, host and port of the API base: the only origin the token is sent to.
+    api_origin: url::Origin,
     pub stats: RequestStats,
 }
 
@@ -149,6 +154,7 @@ impl GithubClient {
                 config.user_agent,
                 env!("CARGO_PKG_VERSION")
             ))
+            .redirect(same_origin_redirects())
             .default_headers(headers)
             .timeout(Duration::from_secs(config.timeout_secs))
             .build()
@@ -159,14 +165,29 @@ impl GithubClient {
             config: config.clone(),
             has_token: token.is_some(),
             pacing: RateLimiter::direct(Quota::per_second(per_second)),
-            budget: Mutex::new(None),
+            budget: tokio::sync::watch::Sender::new(None),
+            api_origin: config.api.origin(),
             stats: RequestStats::default(),
         })
     }
 
     /// The primary rate limit left, as last reported.
     pub fn remaining(&self) -> Option<u64> {
-        self.budget.lock().ok()?.map(|(remaining, _)| remaining)
+        self.budget.borrow().map(|(remaining, _)| remaining)
+    }
+
+    /// Refuses, before any request, a URL whose scheme, host or port is not the API base's:
+    /// a `Link` from a response or a stored sidecar must not take the token elsewhere.
+    fn check_origin(&self, org: &OrgLogin, url: &Url) -> Result<(), ExtractError> {
+        if url.origin() == self.api_origin {
+            return Ok(());
+        }
+        Err(ExtractError::ForeignOrigin {
+            org: org.clone(),
+            what: "URL",
+            url: crate::redact::url(url.as_str()),
+            api: self.api_origin.ascii_serialization(),
+        })
     }
 
     /// GETs `url`, conditionally on `etag`, retrying what is worth retrying. `endpoint`
@@ -178,9 +199,13 @@ impl GithubClient {
         url: &Url,
         etag: Option<&str>,
     ) -> Result<ApiResponse, ExtractError> {
+        self.check_origin(org, url)?;
         let started = Instant::now();
         let attempts = AtomicU32::new(0);
         let secondary_hits = AtomicU32::new(0);
+        // GitHub's order: after waiting what `retry-after` asked, retry at once, whatever
+        // budget an earlier answer left; the retry's answer tells the budget.
+        let after_retry_after = AtomicBool::new(false);
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(self.config.retry_initial_delay_ms))
             .with_max_delay(Duration::from_secs(self.config.max_wait_secs))
@@ -188,7 +213,9 @@ impl GithubClient {
             .with_jitter();
         let attempt = || async {
             let n = attempts.fetch_add(1, Ordering::Relaxed) + 1;
-            self.attempt(endpoint, org, url, etag, n).await
+            let check_budget = !after_retry_after.swap(false, Ordering::Relaxed);
+            self.attempt(endpoint, org, url, etag, n, check_budget)
+                .await
         };
         let result = attempt
             .retry(backoff)
@@ -196,7 +223,8 @@ impl GithubClient {
             .adjust(|f, next| self.next_wait(f, next?, started, &secondary_hits))
             .notify(|f, wait| {
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
-                if let Failure::Retry { reason, .. } = f {
+                if let Failure::Retry { reason, kind, .. } = f {
+                    after_retry_after.store(*kind == RetryKind::RetryAfter, Ordering::Relaxed);
                     warn!(org = %org, url = %url, wait_secs = wait.as_secs_f64(), reason = %reason, "retrying after a wait");
                     let progress = format!("waiting {:.0}s to retry: {reason}", wait.as_secs_f64());
                     tracing::Span::current().pb_set_message(&progress);
@@ -207,7 +235,7 @@ impl GithubClient {
             Failure::Fatal(e) => e,
             Failure::Retry { reason, kind, .. } => {
                 let attempts = attempts.load(Ordering::Relaxed);
-                let (org, url) = (org.clone(), url.to_string());
+                let (org, url) = (org.clone(), crate::redact::url(url.as_str()));
                 if kind == RetryKind::InvalidJson {
                     ExtractError::InvalidResponse {
                         org,
@@ -242,13 +270,14 @@ impl GithubClient {
             (_, Some(asked)) => *asked,
             (RetryKind::Secondary, None) => {
                 let hits = secondary_hits.fetch_add(1, Ordering::Relaxed).min(16);
-                Duration::from_secs(self.config.secondary_limit_wait_secs) * 2u32.pow(hits)
+                let base = Duration::from_secs(self.config.secondary_limit_wait_secs);
+                base.checked_mul(2u32.pow(hits)).unwrap_or(Duration::MAX)
             }
             _ => backoff,
         };
         let deadline = Duration::from_secs(self.config.retry_deadline_secs);
         let within_limits = wait <= Duration::from_secs(self.config.max_wait_secs)
-            && started.elapsed() + wait <= deadline;
+            && started.elapsed().saturating_add(wait) <= deadline;
         within_limits.then_some(wait)
     }
 
@@ -259,8 +288,11 @@ impl GithubClient {
         url: &Url,
         etag: Option<&str>,
         attempt: u32,
+        check_budget: bool,
     ) -> Result<ApiResponse, Failure> {
-        self.wait_for_budget(org, url).await?;
+        if check_budget {
+            self.wait_for_budget(org, url).await?;
+        }
         self.pacing.until_ready().await;
         let mut request = self.http.get(url.clone());
         if let Some(etag) = etag {
@@ -278,7 +310,13 @@ impl GithubClient {
         self.stats
             .count(org, endpoint, status == StatusCode::NOT_MODIFIED);
         let rate_limit = rate_limit_headers(response.headers());
-        self.record_budget(rate_limit.as_ref());
+        // A `retry-after` answer's budget is not what the retry will find (GitHub: it wins).
+        if !response
+            .headers()
+            .contains_key(reqwest::header::RETRY_AFTER)
+        {
+            self.record_budget(rate_limit.as_ref());
+        }
         debug!(org = %org, url = %url, status = status.as_u16(), attempt, "response");
         let header = |name| {
             response
@@ -294,7 +332,7 @@ impl GithubClient {
                 let too_large = |bytes| {
                     Failure::Fatal(ExtractError::TooLarge {
                         org: org.clone(),
-                        url: url.to_string(),
+                        url: crate::redact::url(url.as_str()),
                         bytes,
                         limit,
                     })
@@ -337,6 +375,15 @@ impl GithubClient {
                     attempts: attempt,
                 })
             }
+            status if status.is_redirection() => {
+                let to = header(reqwest::header::LOCATION).unwrap_or_default();
+                Err(Failure::Fatal(ExtractError::ForeignOrigin {
+                    org: org.clone(),
+                    what: "redirect to",
+                    url: crate::redact::url(&to),
+                    api: self.api_origin.ascii_serialization(),
+                }))
+            }
             _ => Err(self.classify_error(org, url, response, rate_limit).await),
         }
     }
@@ -358,7 +405,7 @@ impl GithubClient {
         // GitHub's error bodies are small JSON objects with a "message"; never echo more.
         let body = response.bytes().await.unwrap_or_default();
         let message = github_message(&body);
-        let (org, url_text) = (org.clone(), url.to_string());
+        let (org, url_text) = (org.clone(), crate::redact::url(url.as_str()));
         let exhausted_primary = rate_limit.as_ref().is_some_and(|r| r.remaining == Some(0));
         let rate_limited = status == StatusCode::TOO_MANY_REQUESTS
             || (status == StatusCode::FORBIDDEN
@@ -368,33 +415,26 @@ impl GithubClient {
         match status.as_u16() {
             _ if rate_limited => {
                 let reset = rate_limit.as_ref().and_then(|r| r.reset);
-                let wait = match (retry_after, exhausted_primary, reset) {
-                    (Some(secs), _, _) => Some(Duration::from_secs(secs)),
-                    (None, true, Some(reset)) => Some(until(reset)),
-                    _ => None,
-                };
-                if let Some(wait) =
-                    wait.filter(|w| *w > Duration::from_secs(self.config.max_wait_secs))
-                {
-                    let retry_at =
-                        Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default();
-                    return Failure::Fatal(ExtractError::RateLimited {
+                let max_wait = Duration::from_secs(self.config.max_wait_secs);
+                match asked_wait(retry_after, exhausted_primary, reset, Utc::now(), max_wait) {
+                    AskedWait::TooLong { retry_at } => Failure::Fatal(ExtractError::RateLimited {
                         org,
                         url: url_text,
                         retry_at,
                         max_wait_secs: self.config.max_wait_secs,
-                    });
-                }
-                Failure::Retry {
-                    reason: format!("{status}: {message}"),
-                    wait,
-                    kind: if wait.is_some() {
-                        RetryKind::RateLimited
-                    } else {
-                        RetryKind::Secondary
+                    }),
+                    AskedWait::For(wait, kind) => Failure::Retry {
+                        reason: format!("{status}: {message}"),
+                        wait,
+                        kind,
                     },
                 }
             }
+            403 => Failure::Fatal(ExtractError::Forbidden {
+                org,
+                url: url_text,
+                message,
+            }),
             401 => Failure::Fatal(ExtractError::Unauthorized {
                 url: url_text,
                 with_token: self.has_token,
@@ -413,34 +453,42 @@ impl GithubClient {
         }
     }
 
-    /// Pauses until the window resets when the primary budget is about to run out.
+    /// Pauses until the window resets when the primary budget is about to run out, or until
+    /// a newer answer renews the budget, whichever comes first.
     async fn wait_for_budget(&self, org: &OrgLogin, url: &Url) -> Result<(), Failure> {
-        let budget = self.budget.lock().ok().and_then(|b| *b);
-        let Some((remaining, reset)) = budget else {
-            return Ok(());
-        };
-        // Every org task in flight may spend one request before it sees the new budget.
-        if remaining > self.config.concurrency as u64 {
-            return Ok(());
+        let mut budget = self.budget.subscribe();
+        loop {
+            let Some((remaining, reset)) = *budget.borrow_and_update() else {
+                return Ok(());
+            };
+            // Every org task in flight may spend one request before it sees the new budget.
+            if remaining > self.config.concurrency as u64 {
+                return Ok(());
+            }
+            let wait = until(reset, Utc::now());
+            if wait.is_zero() {
+                return Ok(());
+            }
+            if wait > Duration::from_secs(self.config.max_wait_secs) {
+                return Err(Failure::Fatal(ExtractError::RateLimited {
+                    org: org.clone(),
+                    url: crate::redact::url(url.as_str()),
+                    retry_at: DateTime::from_timestamp(reset, 0),
+                    max_wait_secs: self.config.max_wait_secs,
+                }));
+            }
+            warn!(org = %org, remaining, wait_secs = wait.as_secs(), "rate limit nearly spent: pausing until it resets");
+            let progress = format!("waiting {}s for the rate limit to reset", wait.as_secs());
+            tracing::Span::current().pb_set_message(&progress);
+            tokio::select! {
+                () = tokio::time::sleep(wait) => return Ok(()),
+                changed = budget.changed() => {
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
         }
-        let wait = until(reset);
-        if wait.is_zero() {
-            return Ok(());
-        }
-        if wait > Duration::from_secs(self.config.max_wait_secs) {
-            let retry_at = DateTime::from_timestamp(reset, 0).unwrap_or_else(Utc::now);
-            return Err(Failure::Fatal(ExtractError::RateLimited {
-                org: org.clone(),
-                url: url.to_string(),
-                retry_at,
-                max_wait_secs: self.config.max_wait_secs,
-            }));
-        }
-        warn!(org = %org, remaining, wait_secs = wait.as_secs(), "rate limit nearly spent: pausing until it resets");
-        let progress = format!("waiting {}s for the rate limit to reset", wait.as_secs());
-        tracing::Span::current().pb_set_message(&progress);
-        tokio::time::sleep(wait).await;
-        Ok(())
     }
 
     fn record_budget(&self, rate_limit: Option<&RateLimit>) {
@@ -452,10 +500,55 @@ impl GithubClient {
         else {
             return;
         };
-        if let Ok(mut budget) = self.budget.lock() {
-            *budget = Some((*remaining, *reset));
-        }
+        self.budget.send_replace(Some((*remaining, *reset)));
     }
+}
+
+/// What GitHub asked of a rate-limited request, in its documented order: `retry-after`,
+/// else a spent primary budget until `x-ratelimit-reset`, else the secondary-limit wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum AskedWait {
+    /// Retry after this long (`None`: the secondary-limit wait, doubling).
+    For(Option<Duration>, RetryKind),
+    /// Longer than `max_wait`: fail now, saying when to retry (`None`: a time no date holds).
+    TooLong { retry_at: Option<DateTime<Utc>> },
+}
+
+fn asked_wait(
+    retry_after: Option<u64>,
+    exhausted_primary: bool,
+    reset: Option<i64>,
+    now: DateTime<Utc>,
+    max_wait: Duration,
+) -> AskedWait {
+    let (wait, kind) = match (retry_after, exhausted_primary, reset) {
+        (Some(secs), _, _) => (Duration::from_secs(secs), RetryKind::RetryAfter),
+        (None, true, Some(reset)) => (until(reset, now), RetryKind::RateLimited),
+        _ => return AskedWait::For(None, RetryKind::Secondary),
+    };
+    if wait <= max_wait {
+        return AskedWait::For(Some(wait), kind);
+    }
+    let retry_at = chrono::Duration::from_std(wait)
+        .ok()
+        .and_then(|wait| now.checked_add_signed(wait));
+    AskedWait::TooLong { retry_at }
+}
+
+/// Follows a redirect only within the origin of the request that got it (GitHub moves a
+/// renamed repository's API URL that way); any other is returned as is, and refused.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if same_origin && attempt.previous().len() < 10 {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 /// The `x-ratelimit-*` headers of a response, if it had any.
@@ -472,14 +565,13 @@ fn rate_limit_headers(headers: &HeaderMap) -> Option<RateLimit> {
     (limit != RateLimit::default()).then_some(limit)
 }
 
-/// From now until `reset` (UTC epoch seconds), plus a second for clock skew; zero if past.
-fn until(reset: i64) -> Duration {
-    let secs = reset - Utc::now().timestamp();
-    if secs < 0 {
-        Duration::ZERO
-    } else {
-        Duration::from_secs(secs as u64 + 1)
-    }
+/// From `now` until `reset` (UTC epoch seconds), plus a second for clock skew; zero if
+/// past. Any `reset`, however hostile, gives a duration.
+fn until(reset: i64, now: DateTime<Utc>) -> Duration {
+    let secs = reset.saturating_sub(now.timestamp());
+    u64::try_from(secs).map_or(Duration::ZERO, |secs| {
+        Duration::from_secs(secs.saturating_add(1))
+    })
 }
 
 /// reqwest's own message repeats the URL; the innermost cause says what went wrong.

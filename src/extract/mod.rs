@@ -62,15 +62,28 @@ pub enum ExtractError {
         reason: String,
         attempts: u32,
     },
-    #[error("extract: GET {url}: 401 Unauthorized: {}", if *with_token { "GitHub rejected GITHUB_TOKEN (wrong, expired or revoked)" } else { "GitHub requires a token: set GITHUB_TOKEN" })]
+    #[error("extract: GET {url}: 401 Unauthorized: {}", if *with_token { "GitHub rejected GITHUB_TOKEN (wrong, expired or revoked): set a valid token" } else { "GitHub requires a token: set GITHUB_TOKEN" })]
     Unauthorized { url: String, with_token: bool },
-    #[error("extract: org {org}: not found on GitHub (404 at GET {url}): check the login")]
+    #[error("extract: org {org}: not found on GitHub (404 at GET {url}): check the login in the configuration or --orgs")]
     OrgNotFound { org: OrgLogin, url: String },
-    #[error("extract: org {org}: GET {url}: rate limited until {retry_at} (beyond max_wait_secs = {max_wait_secs}): run again after that time")]
+    #[error("extract: org {org}: GET {url}: 403 Forbidden without a rate limit ({message}): the token is blocked, or not authorised for the org's SAML single sign-on (authorise it in the token's settings), or lacks access")]
+    Forbidden {
+        org: OrgLogin,
+        url: String,
+        message: String,
+    },
+    #[error("extract: org {org}: {what} {url} is not on the API's origin {api}: not requested, so the token goes nowhere else")]
+    ForeignOrigin {
+        org: OrgLogin,
+        what: &'static str,
+        url: String,
+        api: String,
+    },
+    #[error("extract: org {org}: GET {url}: rate limited {} (beyond max_wait_secs = {max_wait_secs}): run again after that time", match retry_at { Some(at) => format!("until {}", at.format("%Y-%m-%dT%H:%M:%SZ")), None => "for longer than any date can say".to_string() })]
     RateLimited {
         org: OrgLogin,
         url: String,
-        retry_at: DateTime<Utc>,
+        retry_at: Option<DateTime<Utc>>,
         max_wait_secs: u64,
     },
     #[error("extract: org {org}: GET {url}: HTTP {status}: {message}")]
@@ -530,12 +543,22 @@ impl<'a> OrgJob<'a> {
         let metadata: OrgMetadata =
             serde_json::from_slice(&fetched.body).map_err(|e| ExtractError::Unexpected {
                 org: org.clone(),
-                url: url.to_string(),
+                url: crate::redact::url(url.as_str()),
                 message: format!("not an organisation object: {e}"),
             })?;
-        let sidecar = self.sidecar(&fetched, &fetched.body, 0, 0);
+        // Only the org's public profile is stored: an owner's token shows billing and plan.
+        let text = std::str::from_utf8(&fetched.body).unwrap_or_default();
+        let public =
+            details::filter_object(text, Some(&details::ORG_PUBLIC_FIELDS), &[]).map_err(|e| {
+                ExtractError::Unexpected {
+                    org: org.clone(),
+                    url: crate::redact::url(url.as_str()),
+                    message: format!("not an organisation object: {e}"),
+                }
+            })?;
+        let sidecar = self.sidecar(&fetched, public.as_bytes(), 0, 0);
         let (body_key, sidecar_key) = lake::bronze::org_metadata(self.date, org);
-        self.lake.put(&body_key, fetched.body).await?;
+        self.lake.put(&body_key, public.into_bytes()).await?;
         self.lake
             .put(&sidecar_key, bronze::to_json_bytes(&sidecar))
             .await?;
@@ -658,14 +681,14 @@ impl<'a> OrgJob<'a> {
                 let Some(previous) = previous else {
                     return Err(ExtractError::Unexpected {
                         org: org.clone(),
-                        url: url.to_string(),
+                        url: crate::redact::url(url.as_str()),
                         message: "304 Not Modified to a request without If-None-Match".into(),
                     });
                 };
                 let body = self.lake.get(&previous.body_key).await?.ok_or_else(|| {
                     ExtractError::Unexpected {
                         org: org.clone(),
-                        url: url.to_string(),
+                        url: crate::redact::url(url.as_str()),
                         message: format!("304, but {} is gone from the lake", previous.body_key),
                     }
                 })?;
@@ -683,11 +706,11 @@ impl<'a> OrgJob<'a> {
             }
             ApiResponse::Missing { status: 404, .. } => Err(ExtractError::OrgNotFound {
                 org: org.clone(),
-                url: url.to_string(),
+                url: crate::redact::url(url.as_str()),
             }),
             ApiResponse::Missing { status, .. } => Err(ExtractError::Status {
                 org: org.clone(),
-                url: url.to_string(),
+                url: crate::redact::url(url.as_str()),
                 status,
                 message: "unavailable".into(),
             }),
@@ -703,7 +726,7 @@ impl<'a> OrgJob<'a> {
         dropped_non_public: usize,
     ) -> PageSidecar {
         PageSidecar {
-            url: fetched.url.to_string(),
+            url: crate::redact::url(fetched.url.as_str()),
             status: fetched.status,
             etag: fetched.etag.clone(),
             link: fetched.link.clone(),
@@ -770,29 +793,39 @@ struct PublicPage {
     dropped: usize,
 }
 
-/// Checks that a page is a JSON array of repository objects and removes any repository that
-/// is private or not `public`. The bytes are kept as received unless something was removed;
-/// then the kept objects are re-joined byte for byte.
+/// Checks that a page is a JSON array of repository objects, removes any repository that
+/// is private or not `public`, and removes from the others the fields that describe the
+/// token's holder ([`details::HOLDER_FIELDS`]). The bytes are kept as received unless
+/// something was removed; then the untouched objects are re-joined byte for byte.
 fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
     let items: Vec<&RawValue> = serde_json::from_slice(body)
         .map_err(|e| format!("not a JSON array of repository objects: {e}"))?;
-    let mut kept = Vec::with_capacity(items.len());
+    let mut kept: Vec<std::borrow::Cow<str>> = Vec::with_capacity(items.len());
     let mut ids = Vec::with_capacity(items.len());
     let mut kept_repos = Vec::new();
+    let mut rewritten = false;
     for (index, item) in items.iter().enumerate() {
         if !item.get().starts_with('{') {
             return Err(format!("item #{} is not a repository object", index + 1));
         }
         let repo: RepoFacts =
             serde_json::from_str(item.get()).map_err(|e| format!("repo #{}: {e}", index + 1))?;
-        if repo.is_public() {
-            kept.push(item.get());
-            ids.push(repo.id);
-            kept_repos.extend(repo.kept());
+        if !repo.is_public() {
+            continue;
         }
+        if repo.has_holder_fields() {
+            let filtered = details::filter_object(item.get(), None, &details::HOLDER_FIELDS)
+                .map_err(|e| format!("repo #{}: {e}", index + 1))?;
+            kept.push(filtered.into());
+            rewritten = true;
+        } else {
+            kept.push(item.get().into());
+        }
+        ids.push(repo.id);
+        kept_repos.extend(repo.kept());
     }
     let dropped = items.len() - kept.len();
-    let body = if dropped == 0 {
+    let body = if dropped == 0 && !rewritten {
         body.clone()
     } else {
         Bytes::from(format!("[{}]", kept.join(",")))

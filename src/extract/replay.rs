@@ -51,7 +51,7 @@ impl ReplaySource {
         if size > self.max_bytes {
             return Err(ExtractError::TooLarge {
                 org: org.clone(),
-                url: url.to_string(),
+                url: crate::redact::url(url.as_str()),
                 bytes: size,
                 limit: self.max_bytes,
             });

@@ -260,14 +260,16 @@ fn check_of_build(
     output: &Output,
     bytes: &[u8],
 ) -> Result<(), PublishError> {
-    let of_build = match build.staged.get(key.as_str()) {
-        Some(sha256) => *sha256 == sha256_hex(bytes),
-        None if *output == INDEX_HTML => {
-            let marker = build_marker(&build.build_id);
-            bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
-        }
-        None => false,
-    };
+    let id_matches = build.build_id == BuildRecord::id_of(&build.staged);
+    let of_build = id_matches
+        && match build.staged.get(key.as_str()) {
+            Some(sha256) => *sha256 == sha256_hex(bytes),
+            None if *output == INDEX_HTML => {
+                let marker = build_marker(&build.build_id);
+                bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
+            }
+            None => false,
+        };
     if of_build {
         return Ok(());
     }
@@ -299,6 +301,17 @@ async fn site_shows_older_or_same(target: &Lake, date: SnapshotDate) -> Result<b
         return Ok(true);
     };
     // An unreadable site manifest is replaced rather than trusted.
-    let shown = serde_json::from_slice::<PublishManifest>(&bytes).ok();
-    Ok(shown.is_none_or(|m| m.snapshot_date <= date))
+    Ok(shown_snapshot(&bytes).is_none_or(|shown| shown <= date))
+}
+
+/// The snapshot a site manifest shows, read from that field alone, so a manifest of any
+/// version of `ohs` (with other fields) still says which snapshot it shows.
+pub fn shown_snapshot(manifest: &[u8]) -> Option<SnapshotDate> {
+    #[derive(Deserialize)]
+    struct Shown {
+        snapshot_date: SnapshotDate,
+    }
+    serde_json::from_slice::<Shown>(manifest)
+        .ok()
+        .map(|s| s.snapshot_date)
 }

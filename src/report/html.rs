@@ -31,6 +31,17 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// `text` linked to `url` when `url` is `https://` on `origin` (GitHub's web origin);
+/// otherwise the text alone, so `javascript:`, `data:` or another site never becomes a link.
+pub fn link(url: &str, text: &str, origin: &url::Origin) -> String {
+    let safe = url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" && u.origin() == *origin);
+    if safe {
+        format!("<a href=\"{}\">{}</a>", escape(url), escape(text))
+    } else {
+        escape(text)
+    }
+}
+
 /// JSON that cannot close its `<script>` element or open a comment.
 fn json_for_script(value: &serde_json::Value) -> String {
     value
@@ -58,7 +69,7 @@ pub fn render(data: &ReportData) -> String {
     );
     page.push_str(&facts(data));
     page.push_str(&growth_chart(data));
-    page.push_str(&table_1(&data.orgs));
+    page.push_str(&table_1(&data.orgs, &data.link_origin));
     page.push_str("<div class=\"two-up\">\n");
     page.push_str(&share_chart(
         "languages",
@@ -198,7 +209,7 @@ fn colour_largest(data: &ReportData) -> Vec<Option<&'static str>> {
         .collect()
 }
 
-fn table_1(orgs: &[OrgLine]) -> String {
+fn table_1(orgs: &[OrgLine], link_origin: &url::Origin) -> String {
     let mut out = String::from(
         "<h2 id=\"table-1-heading\">Table 1: organisations by open repositories</h2>\n\
          <table id=\"table-1\" aria-labelledby=\"table-1-heading\">\n<thead>\n<tr>",
@@ -232,15 +243,15 @@ fn table_1(orgs: &[OrgLine]) -> String {
             .map_or(String::new(), |p| format!("{p:.1}"));
         let _ = writeln!(
             out,
-            "<tr><th scope=\"row\" data-sort=\"{name}\"><a href=\"{url}\">{name}</a></th>\
+            "<tr><th scope=\"row\" data-sort=\"{sort_name}\">{name}</th>\
              <td class=\"number\" data-sort=\"{open}\">{open}</td>\
              <td data-sort=\"{language}\">{language}</td><td data-sort=\"{license}\">{license}</td>\
              <td class=\"number\" data-sort=\"{stars}\">{stars}</td>\
              <td class=\"number\" data-sort=\"{forks}\">{forks}</td>\
              <td class=\"number\" data-sort=\"{issues}\">{issues}</td>\
              <td class=\"number\" data-sort=\"{pct_sort}\">{pct}</td></tr>",
-            name = escape(&org.display_name),
-            url = escape(&org.url),
+            sort_name = escape(&org.display_name),
+            name = link(&org.url, &org.display_name, link_origin),
             open = org.open_repositories,
             language = text(&org.top_language),
             license = text(&org.top_license),
@@ -381,6 +392,7 @@ mod tests {
     fn data(name: &str) -> ReportData {
         ReportData {
             build_id: "0123456789abcdef".into(),
+            link_origin: url::Url::parse("https://github.com").unwrap().origin(),
             snapshot_date: "2021-03-04".parse().unwrap(),
             headline: Headline {
                 organisations: 2,

@@ -21,7 +21,10 @@ pub const INDEX_HTML: Output = Output::SiteFile("index.html");
 
 /// How the page names its build: `<meta name="ohs-build" content="BUILD_ID">`.
 pub fn build_marker(build_id: &str) -> String {
-    format!("<meta name=\"ohs-build\" content=\"{build_id}\">")
+    format!(
+        "<meta name=\"ohs-build\" content=\"{}\">",
+        html::escape(build_id)
+    )
 }
 
 /// Why the report could not be built.
@@ -75,6 +78,9 @@ pub struct ReportData {
     /// The build whose tables these are (see `BuildRecord::build_id`), named in the page so
     /// publish ships a page only with the tables and CSV of its own build.
     pub build_id: String,
+    /// The web origin whose `https://` URLs may become links (`https://github.com`);
+    /// any other URL from the data is shown as text.
+    pub link_origin: url::Origin,
     pub headline: Headline,
     /// Sorted by open repositories, largest first.
     pub orgs: Vec<OrgLine>,
@@ -91,9 +97,10 @@ pub struct ReportData {
     pub topics: Vec<(String, i64, f64)>,
 }
 
-/// Renders the page for `date` from its staged gold tables and stages it.
-pub async fn run(lake: &Lake, date: SnapshotDate) -> Result<(), ReportError> {
-    let data = read(lake, date).await?;
+/// Renders the page for `date` from its staged gold tables and stages it; only URLs on
+/// `web`'s origin become links.
+pub async fn run(lake: &Lake, date: SnapshotDate, web: &url::Url) -> Result<(), ReportError> {
+    let data = read(lake, date, web).await?;
     let page = html::render(&data);
     lake.put(&outputs::staged(date, &INDEX_HTML), page.into_bytes())
         .await?;
@@ -134,7 +141,11 @@ async fn table(
 }
 
 /// Reads what the page shows from the staged gold tables of `date`.
-pub async fn read(lake: &Lake, date: SnapshotDate) -> Result<ReportData, ReportError> {
+pub async fn read(
+    lake: &Lake,
+    date: SnapshotDate,
+    web: &url::Url,
+) -> Result<ReportData, ReportError> {
     let err = |name: &'static str| {
         move |source| ReportError::Table {
             key: outputs::staged(date, &Output::GoldTable(name)),
@@ -152,6 +163,7 @@ pub async fn read(lake: &Lake, date: SnapshotDate) -> Result<ReportData, ReportE
     Ok(ReportData {
         snapshot_date: date,
         build_id: build.build_id,
+        link_origin: web.origin(),
         headline: read_headline(&headline).map_err(err("headline"))?,
         orgs: read_orgs(&latest).map_err(err("org_latest"))?,
         series: read_series(&daily).map_err(err("org_repos_daily"))?,

@@ -104,8 +104,9 @@ pub struct TransformSummary {
 /// (`staging/snapshot_date=S/_build.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildRecord {
-    /// Names this build: derived from the staged outputs' bytes, so the same bronze always
-    /// gives the same id, and changed outputs a new one.
+    /// Names this build: derived from the staged outputs' bytes and the `ohs` version, so
+    /// the same bronze always gives the same id, and changed outputs a new one.
+    #[serde(default)]
     pub build_id: String,
     pub snapshot_date: SnapshotDate,
     /// The `ohs` version that built the outputs.
@@ -132,14 +133,19 @@ pub struct BuildRecord {
     #[serde(default)]
     pub created_after_snapshot: usize,
     /// Each staged output's key and SHA-256 (the page excepted: it names the build).
+    #[serde(default)]
     pub staged: BTreeMap<String, String>,
 }
 
 impl BuildRecord {
     /// The id of a build whose staged outputs have these checksums: 16 hex digits of the
-    /// SHA-256 over `key sha256` lines in key order.
+    /// SHA-256 over the `ohs` version (which renders the page) and `key sha256` lines in key
+    /// order.
     pub fn id_of(staged: &BTreeMap<String, String>) -> String {
-        let lines: Vec<String> = staged.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let version = format!("ohs {}", env!("CARGO_PKG_VERSION"));
+        let lines: Vec<String> = std::iter::once(version)
+            .chain(staged.iter().map(|(k, v)| format!("{k} {v}")))
+            .collect();
         bronze::sha256_hex(lines.join("\n").as_bytes())[..16].to_string()
     }
 }
@@ -330,7 +336,7 @@ async fn run_snapshot(
         bronze::to_json_bytes(&build),
     )
     .await?;
-    crate::report::run(lake, date)
+    crate::report::run(lake, date, &settings.config.github.web)
         .await
         .map_err(|e| TransformError::Report(Box::new(e)))?;
     info!(
@@ -554,10 +560,11 @@ async fn read_org(
             })
         }
     };
-    // The configured spelling wins, so the outputs do not depend on which run extracted it.
-    let spelled = match settings.known_org(&org) {
-        Some(known) => known.login.clone(),
-        None => manifest.org.parse().unwrap_or(org),
+    // The configured spelling, else the one the org was first extracted with: never the
+    // spelling of whichever run extracted it last.
+    let spelled = match settings.configured(&org) {
+        Some(configured) => configured.login.clone(),
+        None => first_spelling(lake, date, &org).await?.unwrap_or(org),
     };
     let listing = ListingOrg {
         login: spelled,
@@ -615,6 +622,20 @@ async fn read_org(
         requests: manifest.requests,
         skipped: manifest.skipped,
     })
+}
+
+/// The login as the run that first extracted `org` into the snapshot gave it (its marker).
+async fn first_spelling(
+    lake: &Lake,
+    date: SnapshotDate,
+    org: &OrgLogin,
+) -> Result<Option<OrgLogin>, TransformError> {
+    let key = lake::bronze::member(date, org);
+    let Some(bytes) = lake.get(&key).await? else {
+        return Ok(None);
+    };
+    let member: bronze::SnapshotMember = parse_json(&key, &bytes)?;
+    Ok(member.org.parse().ok().filter(|m: &OrgLogin| m == org))
 }
 
 /// The org's stored answers of `endpoint`, if its manifest lists them.

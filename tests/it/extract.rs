@@ -278,13 +278,13 @@ async fn a_rate_limit_reset_beyond_max_wait_fails_at_once_saying_when() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn unauthorised_and_unknown_orgs_fail_at_once() {
+async fn unauthorised_and_unknown_orgs_fail_at_once_as_configuration_errors() {
     let github = MockGithub::start().await;
     let work = Workdir::new();
     // No mock for "ghost": the mock answers 404, as GitHub does for an unknown org.
     mock_config(&work, &github.uri(), &["ghost"], 3);
     let out = run_online(&work, DAY1, &[]).await;
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(2), "a typo is not retried later");
     assert!(
         stderr(&out).contains("ohs: extract: org ghost: not found on GitHub (404"),
         "{}",
@@ -302,7 +302,11 @@ async fn unauthorised_and_unknown_orgs_fail_at_once() {
     mock_config(&work, &unauthorised.uri(), &["nhsx"], 3);
     let token = "ghp_rejected_token_0123456789";
     let out = run_online(&work, DAY1, &[("GITHUB_TOKEN", token)]).await;
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad token is not retried later"
+    );
     let err = stderr(&out);
     assert!(
         err.contains("401 Unauthorized: GitHub rejected GITHUB_TOKEN"),

@@ -358,9 +358,45 @@ fn a_run_waits_for_a_held_lease_when_told_to() {
     );
 }
 
+#[test]
+fn transform_waits_for_no_extract_of_the_snapshot() {
+    let work = Workdir::new();
+    let lake = work.lake();
+    work.record_pages(
+        "alpha",
+        &[vec![RepoJson::new(1, "alpha", "2020-01-01T00:00:00Z")]],
+    );
+    work.config(&["alpha"]);
+    let pages = work.pages_dir();
+    assert_success(&ohs_on_lake(
+        &work,
+        &["extract", "--offline", pages.to_str().unwrap()],
+    ));
+    // Another run is (re)writing alpha's bronze: transform would read half of it.
+    foreign_lease(
+        &lake,
+        &format!("_leases/bronze/snapshot_date={DAY}/org=alpha"),
+        "2999-01-01T00:00:00Z",
+        false,
+    );
+    let out = ohs_on_lake(&work, &["transform"]);
+    assert_eq!(out.status.code(), Some(6), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("held by run 20990101T000000.000Z-4242"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!lake.join("staging").exists());
+}
+
 /// Writes a lease of another host on `site/` into `lake`.
 fn foreign_site_lease(lake: &Path, expires: &str, released: bool) {
-    let dir = lake.join("_leases/site");
+    foreign_lease(lake, "_leases/site", expires, released);
+}
+
+/// Writes a lease of another host in the lease folder `folder` of `lake`.
+fn foreign_lease(lake: &Path, folder: &str, expires: &str, released: bool) {
+    let dir = lake.join(folder);
     std::fs::create_dir_all(&dir).unwrap();
     let record = serde_json::json!({
         "part": "site/", "run_id": "20990101T000000.000Z-4242", "host": "elsewhere",

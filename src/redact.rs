@@ -1,0 +1,133 @@
+//! One redaction rule for every URL that is printed or stored, and for secrets in messages.
+//!
+//! A URL keeps its scheme, host, port and path; its userinfo and the value of every query
+//! parameter not known to be harmless (an Azure SAS `sig`, an `access_token`, an S3
+//! signature) become `***`. The API's own paging parameters stay readable. Anything that is
+//! not a URL (a local path) is left as it is.
+
+use url::Url;
+
+/// Query parameters that never carry a secret: GitHub's and GitLab's paging and filters.
+const HARMLESS_PARAMETERS: [&str; 12] = [
+    "page",
+    "per_page",
+    "type",
+    "visibility",
+    "include_subgroups",
+    "license",
+    "sort",
+    "direction",
+    "since",
+    "after",
+    "before",
+    "order_by",
+];
+
+/// What replaces a secret.
+pub const MASK: &str = "***";
+
+/// `text` with its userinfo and the values of unknown query parameters masked, if it is a
+/// URL that has any; otherwise exactly as given.
+pub fn url(text: &str) -> String {
+    let Ok(mut parsed) = Url::parse(text) else {
+        return text.to_string();
+    };
+    let harmless_query = parsed
+        .query_pairs()
+        .all(|(name, _)| HARMLESS_PARAMETERS.contains(&name.as_ref()));
+    let no_userinfo = parsed.username().is_empty() && parsed.password().is_none();
+    if parsed.cannot_be_a_base() || (no_userinfo && harmless_query) {
+        return text.to_string();
+    }
+    if !parsed.username().is_empty() {
+        let _ = parsed.set_username(MASK);
+    }
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some(MASK));
+    }
+    if parsed.query().is_some() {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let harmless = HARMLESS_PARAMETERS.contains(&name.as_ref());
+                let value = if harmless {
+                    value.into_owned()
+                } else {
+                    MASK.to_string()
+                };
+                (name.into_owned(), value)
+            })
+            .collect();
+        let query: Vec<String> = pairs
+            .iter()
+            .map(|(name, value)| {
+                let encode = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                let value = if value == MASK {
+                    MASK.to_string()
+                } else {
+                    encode(value)
+                };
+                format!("{}={value}", encode(name))
+            })
+            .collect();
+        parsed.set_query(Some(&query.join("&")));
+    }
+    parsed.to_string()
+}
+
+/// `message` with every occurrence of each non-empty secret replaced by `***`: for errors
+/// from libraries that echo what they were given.
+pub fn secrets<'a>(message: &str, secrets: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = message.to_string();
+    for secret in secrets {
+        // Short values ("true", "1") are not secrets and would mask half the message.
+        if secret.len() >= 8 {
+            out = out.replace(secret, MASK);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn userinfo_and_unknown_query_values_are_masked() {
+        let cases = [
+            (
+                "https://acct.blob.core.windows.net/c/p?sv=2022-11-02&sp=rl&sig=AbC%2Bdef%3D",
+                "https://acct.blob.core.windows.net/c/p?sv=***&sp=***&sig=***",
+            ),
+            (
+                "https://user:hunter2hunter2@ghe.example/api/v3",
+                "https://***:***@ghe.example/api/v3",
+            ),
+            (
+                "https://api.github.com/organizations/1/repos?type=public&per_page=100&page=2",
+                "https://api.github.com/organizations/1/repos?type=public&per_page=100&page=2",
+            ),
+            (
+                "https://api.github.com/x?access_token=ghp_abc&page=3",
+                "https://api.github.com/x?access_token=***&page=3",
+            ),
+            ("s3://bucket/prefix", "s3://bucket/prefix"),
+            ("lake", "lake"),
+            ("/tmp/a lake", "/tmp/a lake"),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(url(given), expected, "{given}");
+        }
+    }
+
+    #[test]
+    fn secrets_in_messages_are_masked() {
+        let message = "lake s3://b: key AKIASECRETVALUE rejected; allow_http true";
+        assert_eq!(
+            secrets(message, ["AKIASECRETVALUE", "true"]),
+            "lake s3://b: key *** rejected; allow_http true"
+        );
+    }
+}
