@@ -126,7 +126,12 @@ pub enum Command {
     /// List the snapshots in the lake, complete or not, and what a rerun would do (writes nothing).
     Status,
     /// Check the configuration, the lake and the publish target without writing anything.
-    Validate,
+    Validate {
+        /// Also ask GitHub: the token works (`GET /rate_limit`, which costs nothing) and every
+        /// organisation of the run exists (`GET /orgs/{org}`, one request each).
+        #[arg(long)]
+        online: bool,
+    },
 }
 
 impl GlobalArgs {
@@ -149,8 +154,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         panic!("OHS_FAILPOINT=panic");
     }
     let settings = Config::load(&cli.global.config)?.resolve(cli.global.overrides())?;
-    if matches!(cli.command, Command::Validate) {
-        return validate(&settings).await;
+    if let Command::Validate { online } = cli.command {
+        return validate(&settings, online).await;
     }
     let lake = Lake::open(&settings.config.lake_root, &settings.config.lake_options)?;
     let run_info = RunInfo {
@@ -239,7 +244,7 @@ async fn dispatch(
             let site = status::site_snapshot(&target).await?;
             print!("{}", status::render(&statuses, site.as_deref()));
         }
-        Command::Validate => unreachable!("handled before the lake is opened"),
+        Command::Validate { .. } => unreachable!("handled before the lake is opened"),
     }
     Ok(())
 }
@@ -290,7 +295,8 @@ fn publish_target(settings: &RunSettings, lake: &Lake) -> anyhow::Result<Lake> {
 
 /// `ohs validate`: the configuration parsed (or we would not be here); the lake and target
 /// open and can be listed. A local lake that does not exist yet is reported, not created.
-async fn validate(settings: &RunSettings) -> anyhow::Result<()> {
+/// With `online`, GitHub accepts the token and knows every org of the run.
+async fn validate(settings: &RunSettings, online: bool) -> anyhow::Result<()> {
     let config = &settings.config;
     println!(
         "config {}: ok ({} organisations)",
@@ -300,15 +306,60 @@ async fn validate(settings: &RunSettings) -> anyhow::Result<()> {
     let roots = std::iter::once(("lake", &config.lake_root))
         .chain(config.publish_target.iter().map(|t| ("publish target", t)));
     for (what, root) in roots {
+        let shown = crate::redact::url(root);
         if Lake::is_missing_local(root) {
-            println!("{what} {root}: does not exist yet; the first run creates it");
+            println!("{what} {shown}: does not exist yet; the first run creates it");
             continue;
         }
         let store = Lake::open(root, &config.lake_options)?;
         let snapshots = store
             .partitions(&crate::lake::bronze::repos_root(), "snapshot_date")
             .await?;
-        println!("{what} {root}: ok ({} bronze snapshots)", snapshots.len());
+        println!("{what} {shown}: ok ({} bronze snapshots)", snapshots.len());
+    }
+    if online {
+        validate_online(settings).await?;
+    }
+    Ok(())
+}
+
+/// `ohs validate --online`: the token, then each org; a missing org is a configuration error.
+async fn validate_online(settings: &RunSettings) -> anyhow::Result<()> {
+    let github = &settings.config.github;
+    let client = extract::github::GithubClient::new(github, settings.token.as_ref())?;
+    let (remaining, limit) = client.rate_limit().await?;
+    let budget = match (remaining, limit) {
+        (Some(remaining), Some(limit)) => format!("{remaining} of {limit} requests left this hour"),
+        _ => "no budget reported".to_string(),
+    };
+    let who = if settings.token.is_some() {
+        "GITHUB_TOKEN accepted"
+    } else {
+        "no GITHUB_TOKEN"
+    };
+    println!(
+        "github {}: ok ({who}, {budget})",
+        crate::redact::url(github.api.as_str())
+    );
+    let mut missing = Vec::new();
+    for org in &settings.orgs {
+        if client.org_exists(&org.login).await? {
+            println!("org {}: ok", org.login);
+        } else {
+            println!("org {}: not found on GitHub", org.login);
+            missing.push(org.login.to_string());
+        }
+    }
+    if !missing.is_empty() {
+        return Err(ConfigError::Flag {
+            flag: "--orgs",
+            message: format!(
+                "not found on GitHub: {} (check the logins in {} or --orgs)",
+                missing.join(", "),
+                settings.config.path.display()
+            ),
+        }
+        .into());
     }
     Ok(())
 }

@@ -76,8 +76,8 @@ pub struct GithubConfig {
     pub max_response_bytes: u64,
 }
 
-/// The validated `pipeline.toml`.
-#[derive(Debug, Clone)]
+/// The validated `pipeline.toml`. Its `Debug` redacts the roots (an Azure SAS URL, say).
+#[derive(Clone)]
 pub struct Config {
     pub path: PathBuf,
     /// SHA-256 of the file's bytes, recorded in publish manifests.
@@ -94,6 +94,25 @@ pub struct Config {
     pub publish_target: Option<String>,
     /// Exact-match language renames (`"Jupyter Notebook" = "Python"`).
     pub languages: BTreeMap<String, String>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |root: &str| crate::redact::url(root);
+        f.debug_struct("Config")
+            .field("path", &self.path)
+            .field("orgs", &self.orgs.len())
+            .field("github", &self.github)
+            .field("extract", &self.extract)
+            .field("lake_root", &redacted(&self.lake_root))
+            .field("lake_options", &self.lake_options)
+            .field("lease", &self.lease)
+            .field(
+                "publish_target",
+                &self.publish_target.as_deref().map(redacted),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a run varies from the command line or `OHS_*` variables.
@@ -765,5 +784,17 @@ mod tests {
     fn token_never_shows_in_debug() {
         let t = GithubToken("ghp_secret".into());
         assert!(!format!("{t:?}").contains("secret"));
+    }
+
+    #[test]
+    fn secrets_never_show_in_the_configs_debug() {
+        let text = "[lake]\nroot = \"az://c/p?sv=1&sig=SASSIGNATURE\"\n[lake.options]\n\
+                    aws_secret_access_key = \"KEYKEYKEYKEY\"\n[[orgs]]\nlogin = \"nhsx\"\n";
+        let shown = format!("{:?}", parse(text).unwrap());
+        assert!(
+            !shown.contains("SASSIGNATURE") && !shown.contains("KEYKEYKEYKEY"),
+            "{shown}"
+        );
+        assert!(shown.contains("aws_secret_access_key"), "{shown}");
     }
 }

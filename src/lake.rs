@@ -61,12 +61,13 @@ pub enum LakeError {
     },
     #[error("lake {root}: the store does not support conditional creates (PutMode::Create), so runs cannot be kept apart; nothing was written")]
     NoConditionalCreate { root: String },
-    #[error("lake {root}: {op} {key}: {source}")]
+    /// `message` is the store's error with every secret masked.
+    #[error("lake {root}: {op} {key}: {message}")]
     Io {
         root: String,
         op: &'static str,
         key: LakeKey,
-        source: Box<object_store::Error>,
+        message: String,
     },
 }
 
@@ -359,12 +360,27 @@ fn child(parent: &LakeKey, name: &str) -> LakeKey {
 
 /// How to open an object store: its options (object_store's config keys, such as
 /// `aws_region` or `azure_storage_account_name`, on top of the standard environment
-/// variables) and how its requests are retried.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// variables) and how its requests are retried. `Debug` shows the option keys, never values.
+#[derive(Clone, PartialEq, Eq)]
 pub struct LakeOptions {
     pub options: BTreeMap<String, String>,
     pub max_retries: usize,
     pub retry_timeout: Duration,
+}
+
+impl fmt::Debug for LakeOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let masked: BTreeMap<&str, &str> = self
+            .options
+            .keys()
+            .map(|k| (k.as_str(), crate::redact::MASK))
+            .collect();
+        f.debug_struct("LakeOptions")
+            .field("options", &masked)
+            .field("max_retries", &self.max_retries)
+            .field("retry_timeout", &self.retry_timeout)
+            .finish()
+    }
 }
 
 impl Default for LakeOptions {
@@ -404,7 +420,10 @@ impl LakeOptions {
 /// An opened lake root.
 #[derive(Clone)]
 pub struct Lake {
+    /// The root as shown in messages and logs: redacted ([`crate::redact::url`]).
     root: String,
+    /// What messages from the store must not repeat: option values, the root's secrets.
+    secrets: Arc<Vec<String>>,
     store: Arc<dyn ObjectStore>,
 }
 
@@ -418,13 +437,19 @@ impl Lake {
     /// Opens a local path (created when missing) or an object-store URL. Cloud credentials
     /// come from the store's standard environment variables (`AWS_*`, `AZURE_*`, `GOOGLE_*`).
     pub fn open(root: &str, options: &LakeOptions) -> Result<Self, LakeError> {
+        let shown = crate::redact::url(root);
+        let secrets = crate::redact::secrets_of(root, options.options.values());
         let store: Arc<dyn ObjectStore> = match Url::parse(root) {
             // A Windows drive letter parses as a one-letter scheme: treat it as a path.
-            Ok(url) if url.scheme().len() > 1 => open_url(root, &url, options)?,
-            _ => Arc::new(open_local(root, FsPath::new(root))?),
+            Ok(url) if url.scheme().len() > 1 => {
+                let opened = open_url(&shown, root, &url, options);
+                opened.map_err(|e| e.redacted(&secrets))?
+            }
+            _ => Arc::new(open_local(&shown, FsPath::new(root))?),
         };
         Ok(Self {
-            root: root.to_string(),
+            root: shown,
+            secrets: Arc::new(secrets),
             store,
         })
     }
@@ -443,11 +468,12 @@ impl Lake {
     pub fn in_memory() -> Self {
         Self {
             root: "memory://".into(),
+            secrets: Arc::new(Vec::new()),
             store: Arc::new(InMemory::new()),
         }
     }
 
-    /// The root as given, for messages.
+    /// The root as given, redacted, for messages.
     pub fn root(&self) -> &str {
         &self.root
     }
@@ -457,12 +483,12 @@ impl Lake {
         op: &'static str,
         key: &LakeKey,
     ) -> impl FnOnce(object_store::Error) -> LakeError {
-        let (root, key) = (self.root.clone(), key.clone());
+        let (root, key, secrets) = (self.root.clone(), key.clone(), Arc::clone(&self.secrets));
         move |source| LakeError::Io {
             root,
             op,
             key,
-            source: Box::new(source),
+            message: crate::redact::text(&source.to_string(), secrets.iter().map(String::as_str)),
         }
     }
 
@@ -617,8 +643,25 @@ fn open_local(root: &str, path: &FsPath) -> Result<LocalFileSystem, LakeError> {
     })
 }
 
+impl LakeError {
+    /// The error with `secrets` masked in its free text.
+    fn redacted(self, secrets: &[String]) -> Self {
+        let mask =
+            |message: String| crate::redact::text(&message, secrets.iter().map(String::as_str));
+        match self {
+            Self::Open { root, message } => Self::Open {
+                root,
+                message: mask(message),
+            },
+            other => other,
+        }
+    }
+}
+
+/// Opens an object store. `root` is the redacted root for messages; `given` the real one.
 fn open_url(
     root: &str,
+    given: &str,
     url: &Url,
     options: &LakeOptions,
 ) -> Result<Arc<dyn ObjectStore>, LakeError> {
@@ -637,7 +680,7 @@ fn open_url(
         }
         "memory" => Arc::new(InMemory::new()),
         "s3" | "s3a" => {
-            let mut builder = AmazonS3Builder::from_env().with_url(root);
+            let mut builder = AmazonS3Builder::from_env().with_url(given);
             for (key, value) in options.keys::<AmazonS3ConfigKey>(root, "s3")? {
                 builder = builder.with_config(key, value);
             }
@@ -646,7 +689,7 @@ fn open_url(
             Arc::new(PrefixStore::new(store.map_err(open_err)?, prefix))
         }
         "az" | "azure" | "abfs" | "abfss" | "adl" => {
-            let mut builder = MicrosoftAzureBuilder::from_env().with_url(root);
+            let mut builder = MicrosoftAzureBuilder::from_env().with_url(given);
             for (key, value) in options.keys::<AzureConfigKey>(root, "azure")? {
                 builder = builder.with_config(key, value);
             }
@@ -654,7 +697,7 @@ fn open_url(
             Arc::new(PrefixStore::new(store.map_err(open_err)?, prefix))
         }
         "gs" => {
-            let mut builder = GoogleCloudStorageBuilder::from_env().with_url(root);
+            let mut builder = GoogleCloudStorageBuilder::from_env().with_url(given);
             for (key, value) in options.keys::<GoogleConfigKey>(root, "gcs")? {
                 builder = builder.with_config(key, value);
             }

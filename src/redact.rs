@@ -90,6 +90,38 @@ pub fn secrets<'a>(message: &str, secrets: impl IntoIterator<Item = &'a str>) ->
     out
 }
 
+/// `message` with `secrets` masked and every URL in it redacted by [`url`]: for errors from
+/// libraries that echo what they were given or the URL they requested.
+pub fn text<'a>(message: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    let masked = secrets(message, known);
+    let mut out = String::with_capacity(masked.len());
+    for (i, word) in masked.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.contains("://") {
+            out.push_str(&url(word));
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+/// The secrets a lake root and its options carry: option values, the root's password and
+/// query values, to mask wherever a library might echo them.
+pub fn secrets_of<'a>(
+    root: &str,
+    option_values: impl IntoIterator<Item = &'a String>,
+) -> Vec<String> {
+    let mut found: Vec<String> = option_values.into_iter().cloned().collect();
+    if let Ok(parsed) = Url::parse(root) {
+        found.extend(parsed.password().map(str::to_string));
+        found.extend(parsed.query_pairs().map(|(_, v)| v.into_owned()));
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,6 +152,15 @@ mod tests {
         for (given, expected) in cases {
             assert_eq!(url(given), expected, "{given}");
         }
+    }
+
+    #[test]
+    fn urls_inside_messages_are_redacted() {
+        let message = "Error performing PUT http://h:1/c/k?sv=1&sig=abcdefghij in 3ms";
+        assert_eq!(
+            text(message, []),
+            "Error performing PUT http://h:1/c/k?sv=***&sig=*** in 3ms"
+        );
     }
 
     #[test]

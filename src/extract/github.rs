@@ -176,6 +176,59 @@ impl GithubClient {
         self.budget.borrow().map(|(remaining, _)| remaining)
     }
 
+    /// `GET /rate_limit` (free: it counts against no limit): whether GitHub accepts the token
+    /// and the core budget left, as (remaining, limit).
+    pub async fn rate_limit(&self) -> Result<(Option<u64>, Option<u64>), ExtractError> {
+        #[derive(Deserialize)]
+        struct Core {
+            remaining: Option<u64>,
+            limit: Option<u64>,
+        }
+        #[derive(Deserialize)]
+        struct Resources {
+            core: Core,
+        }
+        #[derive(Deserialize)]
+        struct RateLimitBody {
+            resources: Resources,
+        }
+        let mut url = self.config.api.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push("rate_limit");
+        }
+        let shown = crate::redact::url(url.as_str());
+        let failed = |message: String| ExtractError::Client(format!("GET {shown}: {message}"));
+        let response = self
+            .http
+            .get(url.clone())
+            .send()
+            .await
+            .map_err(|e| failed(describe(&e)))?;
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::UNAUTHORIZED => {
+                return Err(ExtractError::Unauthorized {
+                    url: shown,
+                    with_token: self.has_token,
+                })
+            }
+            status => return Err(failed(format!("HTTP {status}"))),
+        }
+        let body = response.bytes().await.map_err(|e| failed(describe(&e)))?;
+        let parsed: RateLimitBody = serde_json::from_slice(&body)
+            .map_err(|e| failed(format!("not a rate limit answer: {e}")))?;
+        Ok((parsed.resources.core.remaining, parsed.resources.core.limit))
+    }
+
+    /// Whether GitHub knows `org` (`GET /orgs/{org}`, one request).
+    pub async fn org_exists(&self, org: &OrgLogin) -> Result<bool, ExtractError> {
+        let url = org_url(&self.config.api, org);
+        match self.get("orgs", org, &url, None).await? {
+            ApiResponse::Missing { status: 404, .. } => Ok(false),
+            _ => Ok(true),
+        }
+    }
+
     /// Refuses, before any request, a URL whose scheme, host or port is not the API base's:
     /// a `Link` from a response or a stored sidecar must not take the token elsewhere.
     fn check_origin(&self, org: &OrgLogin, url: &Url) -> Result<(), ExtractError> {
@@ -699,6 +752,69 @@ mod tests {
             (Some(0), Some(1_700_000_000))
         );
         assert_eq!(rate_limit_headers(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn githubs_wait_order_and_hostile_values() {
+        let now = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let max = Duration::from_secs(30);
+        // retry-after wins over a spent budget an hour away.
+        assert_eq!(
+            asked_wait(Some(1), true, Some(1_700_003_600), now, max),
+            AskedWait::For(Some(Duration::from_secs(1)), RetryKind::RetryAfter)
+        );
+        assert_eq!(
+            asked_wait(None, true, Some(1_700_000_009), now, max),
+            AskedWait::For(Some(Duration::from_secs(10)), RetryKind::RateLimited)
+        );
+        assert_eq!(
+            asked_wait(Some(100_000_000_000_000), false, None, now, max),
+            AskedWait::TooLong { retry_at: None }
+        );
+        assert_eq!(
+            asked_wait(None, true, Some(i64::MAX), now, max),
+            AskedWait::TooLong { retry_at: None }
+        );
+        assert_eq!(until(i64::MIN, now), Duration::ZERO);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn waits_never_panic_and_never_exceed_the_maximum(
+            retry_after in proptest::option::of(proptest::prelude::any::<u64>()),
+            exhausted in proptest::prelude::any::<bool>(),
+            reset in proptest::option::of(proptest::prelude::any::<i64>()),
+            now in -100_000_000_000i64..100_000_000_000,
+            max in 0u64..86_400,
+        ) {
+            let now = DateTime::from_timestamp(now, 0).unwrap();
+            let max = Duration::from_secs(max);
+            match asked_wait(retry_after, exhausted, reset, now, max) {
+                AskedWait::For(Some(wait), _) => proptest::prop_assert!(wait <= max),
+                AskedWait::For(None, kind) => proptest::prop_assert_eq!(kind, RetryKind::Secondary),
+                AskedWait::TooLong { retry_at } => {
+                    proptest::prop_assert!(retry_at.is_none_or(|at| at > now));
+                }
+            }
+        }
+
+        #[test]
+        fn any_header_values_parse_without_panic(
+            values in proptest::collection::vec("[ -~]{0,30}", 5),
+            link in "\\PC{0,200}",
+        ) {
+            let mut headers = HeaderMap::new();
+            let names = ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-used",
+                "x-ratelimit-reset", "x-ratelimit-resource"];
+            for (name, value) in names.iter().zip(&values) {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    headers.insert(*name, value);
+                }
+            }
+            let _ = rate_limit_headers(&headers);
+            let _ = next_link(&link);
+            let _ = github_message(link.as_bytes());
+        }
     }
 
     #[test]

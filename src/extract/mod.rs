@@ -862,6 +862,35 @@ mod tests {
     }
 
     #[test]
+    fn fields_of_the_tokens_holder_are_removed_before_storing() {
+        let body = Bytes::from_static(
+            br#"[{"id": 1, "name": "a", "permissions": {"admin": true}, "role_name": "admin"},
+                {"id": 2, "name": "b"}]"#,
+        );
+        let page = keep_public(&body).unwrap();
+        assert_eq!(
+            std::str::from_utf8(&page.body).unwrap(),
+            r#"[{"id":1,"name":"a"},{"id": 2, "name": "b"}]"#
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_page_body_is_checked_without_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            let _ = keep_public(&Bytes::from(body));
+        }
+
+        #[test]
+        fn any_array_of_objects_is_checked_without_panic(
+            items in proptest::collection::vec(("[a-z_]{1,12}", "-?[0-9]{1,25}|true|null|\"[a-z]{0,8}\"|\\{\\}"), 0..12)
+        ) {
+            let object: Vec<String> = items.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
+            let body = format!("[{{{}}}]", object.join(", "));
+            let _ = keep_public(&Bytes::from(body));
+        }
+    }
+
+    #[test]
     fn pages_that_are_not_arrays_of_objects_are_rejected() {
         for (body, expected) in [
             (&br#"{"message": "Not Found"}"#[..], "not a JSON array"),

@@ -389,6 +389,31 @@ mod tests {
     use super::super::{Headline, Series};
     use super::*;
 
+    #[test]
+    fn only_https_urls_on_githubs_web_origin_become_links() {
+        let github = url::Url::parse("https://github.com").unwrap().origin();
+        assert_eq!(
+            link("https://github.com/nhsx", "NHSX", &github),
+            "<a href=\"https://github.com/nhsx\">NHSX</a>"
+        );
+        for hostile in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "//evil.example/nhsx",
+            "http://github.com/nhsx",
+            "https://github.com.evil.example/nhsx",
+            "https://evil.example/https://github.com/",
+            "",
+        ] {
+            assert_eq!(
+                link(hostile, "<b>X</b>", &github),
+                "&lt;b&gt;X&lt;/b&gt;",
+                "{hostile}"
+            );
+        }
+    }
+
     fn data(name: &str) -> ReportData {
         ReportData {
             build_id: "0123456789abcdef".into(),

@@ -74,12 +74,22 @@ pub fn repo_languages(
                 )
             })?;
             for (language, count) in bytes {
+                let fits = |field, value| {
+                    super::repos::fits_signed_column(field, value).map_err(|message| {
+                        corrupt(
+                            RepoEndpoint::Languages,
+                            date,
+                            file,
+                            &response.full_name,
+                            message,
+                        )
+                    })
+                };
                 rows.push(RepoLanguage {
-                    repo_id: response.repo_id as i64,
+                    repo_id: fits("repo_id", response.repo_id)?,
+                    bytes: fits("bytes", count)?,
                     language_normalised: rename.get(&language).unwrap_or(&language).clone(),
                     language,
-                    // GitHub's byte counts are far below 2^63.
-                    bytes: count as i64,
                 });
             }
         }

@@ -225,6 +225,14 @@ fn to_record(
         None => (None, None, None),
     };
     let language_type = repo.language.as_deref().and_then(language_type);
+    for (field, value) in [
+        ("id", repo.id),
+        ("stargazers_count", repo.stargazers_count),
+        ("forks_count", repo.forks_count),
+        ("open_issues_count", repo.open_issues_count),
+    ] {
+        fits_signed_column(field, value)?;
+    }
     Ok(RepoRecord {
         org_login: org.login.to_string(),
         repo_id: RepoId(repo.id),
@@ -253,6 +261,13 @@ fn to_record(
         open_issues_count: repo.open_issues_count,
         topics: repo.topics.unwrap_or_default(),
     })
+}
+
+/// Silver stores ids and counts as 64-bit signed integers (Parquet's INT64): a larger value
+/// is invalid data, never a number that wraps.
+pub fn fits_signed_column(field: &str, value: u64) -> Result<i64, String> {
+    i64::try_from(value)
+        .map_err(|_| format!("{field}: {value} does not fit a 64-bit signed integer column"))
 }
 
 /// "#3 (nhsx/foo)", or "#3 (id 42)", or "#3": the best name an invalid object allows.
@@ -341,5 +356,22 @@ mod tests {
             ..org()
         };
         assert!(parse_page(&renamed, format!("[{other}]").as_bytes(), &map()).is_ok());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_page_parses_or_fails_without_panic(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            count in proptest::prelude::any::<u64>(),
+            id in proptest::prelude::any::<u64>(),
+        ) {
+            let org = ListingOrg { login: "nhsx".parse().unwrap(), canonical_login: None };
+            let _ = parse_page(&org, &body, &BTreeMap::new());
+            let repo = repo_json("").replace("\"stargazers_count\": 1", &format!("\"stargazers_count\": {count}"));
+            let repo = repo.replacen("\"id\": 1,", &format!("\"id\": {id},"), 1);
+            let parsed = parse_page(&org, format!("[{repo}]").as_bytes(), &BTreeMap::new());
+            let fits = i64::try_from(count).is_ok() && i64::try_from(id).is_ok();
+            proptest::prop_assert_eq!(parsed.is_ok(), fits, "{:?}", parsed.err());
+        }
     }
 }

@@ -178,7 +178,8 @@ pub fn repos_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<Dat
     let flag = |name: &str, f: fn(&RepoRecord) -> Option<bool>| -> Column {
         Column::new(name.into(), repos.iter().map(f).collect::<Vec<_>>())
     };
-    // GitHub's ids and counts are far below 2^63, so the casts cannot wrap.
+    // Parsing refused ids and counts of 2^63 or more (`repos::fits_signed_column`), so the
+    // casts cannot wrap.
     let int = |name: &str, f: fn(&RepoRecord) -> u64| -> Column {
         Column::new(
             name.into(),
