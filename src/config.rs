@@ -680,6 +680,22 @@ mod tests {
                 "config p.toml: line 3, column 1: unknown field `colour`",
             ),
             ("[[orgs]\n", "config p.toml: line 1, column"),
+            (
+                "[[orgs]]\nlogin = \"nhsx\"\n[github]\nsecondary_limit_wait_secs = 0\n",
+                "config p.toml: github.secondary_limit_wait_secs: 0 is out of range: 1 to 3600",
+            ),
+            (
+                "[[orgs]]\nlogin = \"nhsx\"\n[github]\nmax_wait_secs = 100000\n",
+                "config p.toml: github.max_wait_secs: 100000 is out of range: 0 to 86400",
+            ),
+            (
+                "[[orgs]]\nlogin = \"nhsx\"\n[lake]\nlease_ttl_secs = 1\n",
+                "config p.toml: lake.lease_ttl_secs: 1 is out of range: 3 to 86400",
+            ),
+            (
+                "[[orgs]]\nlogin = \"nhsx\"\n[github]\napi = \"https://u:p@ghe.example/api\"\n",
+                "config p.toml: github.api: invalid URL \"https://***:***@ghe.example/api\": no credentials",
+            ),
         ];
         for (text, expected) in cases {
             let err = parse(text).unwrap_err();
