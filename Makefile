@@ -21,7 +21,7 @@ export CARGO_TARGET_DIR := $(TARGET_DIR)
 # dependencies again without the test-only features), so the first of the two pays for
 # both and the other reuses it. Dependencies are optimised in the dev profile.
 run:
-	$(CARGO) test --no-run --quiet
+	$(CARGO) test --no-run --quiet --features failpoints
 	$(TARGET_DIR)/debug/ohs run --offline data/sample --orgs $(SAMPLE_ORGS) \
 		--snapshot-date $(SAMPLE_DATE) --lake $(LAKE)
 	@echo "outputs in $(LAKE)/: site/org_repos_agg.csv (the site CSV), gold/ (Parquet tables),"
@@ -29,7 +29,7 @@ run:
 
 test: test-deps
 	OHS_TEST_PYTHON=$(PYTHON_ENV)/bin/python OHS_TEST_AZURITE=$(NPM_ENV)/node_modules/.bin/azurite-blob \
-		$(CARGO) test --all-targets
+		$(CARGO) test --all-targets --features failpoints
 
 test-deps: $(PYTHON_ENV)/requirements.txt $(NPM_ENV)/installed.json chromium
 
@@ -62,7 +62,7 @@ bench: $(PYTHON_ENV)/requirements.txt
 
 lint:
 	$(CARGO) fmt --check
-	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --all-features -- -D warnings
 
 fmt:
 	$(CARGO) fmt

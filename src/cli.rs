@@ -150,9 +150,7 @@ impl GlobalArgs {
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let started_at = chrono::Utc::now();
-    if crate::config::Failpoint::from_env() == Some(crate::config::Failpoint::Panic) {
-        panic!("OHS_FAILPOINT=panic");
-    }
+    crate::failpoint::at_start();
     let settings = Config::load(&cli.global.config)?.resolve(cli.global.overrides())?;
     if let Command::Validate { online } = cli.command {
         return validate(&settings, online).await;

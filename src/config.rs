@@ -126,26 +126,6 @@ pub struct Overrides {
     pub publish_target: Option<String>,
 }
 
-/// The test-only crash point `OHS_FAILPOINT`: `put:N` aborts the process just before its
-/// N-th lake write, as a SIGKILL would, and `panic` panics once the run starts. The
-/// crash-safety tests use it to stop a run at every write; it is never set in production.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failpoint {
-    BeforePut(usize),
-    Panic,
-}
-
-impl Failpoint {
-    pub fn from_env() -> Option<Self> {
-        let value = std::env::var("OHS_FAILPOINT").ok()?;
-        match value.split_once(':') {
-            Some(("put", n)) => n.parse().ok().map(Self::BeforePut),
-            _ if value == "panic" => Some(Self::Panic),
-            _ => None,
-        }
-    }
-}
-
 /// A GitHub token. Its `Debug` and `Display` never show the secret.
 #[derive(Clone)]
 pub struct GithubToken(String);

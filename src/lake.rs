@@ -26,8 +26,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path as FsPath;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -44,7 +43,6 @@ use object_store::{
 };
 use url::Url;
 
-use crate::config::Failpoint;
 use crate::domain::{OrgLogin, SnapshotDate};
 
 /// Why the lake could not be opened, read or written. Messages name the root and key.
@@ -495,10 +493,10 @@ impl Lake {
     /// Writes `bytes` at `key`. object_store guarantees a put is atomic on every backend
     /// (the local store writes a staging file and renames it), so no reader sees half a file.
     pub async fn put(&self, key: &LakeKey, bytes: impl Into<Bytes>) -> Result<(), LakeError> {
-        crash_if_failpoint().await;
+        crate::failpoint::before_put().await;
         let payload = PutPayload::from_bytes(bytes.into());
         let result = self.store.put(&key.0, payload).await;
-        PUTS_FINISHED.fetch_add(1, Ordering::SeqCst);
+        crate::failpoint::after_put();
         result.map_err(self.io_err("put", key))?;
         Ok(())
     }
@@ -510,11 +508,11 @@ impl Lake {
         key: &LakeKey,
         bytes: impl Into<Bytes>,
     ) -> Result<bool, LakeError> {
-        crash_if_failpoint().await;
+        crate::failpoint::before_put().await;
         let payload = PutPayload::from_bytes(bytes.into());
         let options = PutOptions::from(PutMode::Create);
         let result = self.store.put_opts(&key.0, payload, options).await;
-        PUTS_FINISHED.fetch_add(1, Ordering::SeqCst);
+        crate::failpoint::after_put();
         match result {
             Ok(_) => Ok(true),
             Err(
@@ -603,32 +601,6 @@ fn refuse_plain_http(root: &str, builder: &AmazonS3Builder) -> Result<(), LakeEr
             ),
         }),
         _ => Ok(()),
-    }
-}
-
-/// Aborts before the N-th write when the test-only `OHS_FAILPOINT=put:N` says so.
-/// Puts started and finished (with any outcome), for the failpoint.
-static PUTS_STARTED: AtomicUsize = AtomicUsize::new(0);
-static PUTS_FINISHED: AtomicUsize = AtomicUsize::new(0);
-
-/// With `OHS_FAILPOINT=put:N`, aborts the process before the Nth put, once every put started
-/// before it has finished and holding any later one back, so the crash leaves exactly N - 1
-/// writes however many run at once.
-async fn crash_if_failpoint() {
-    static FAILPOINT: OnceLock<Option<Failpoint>> = OnceLock::new();
-    static CRASHING: AtomicBool = AtomicBool::new(false);
-    let Some(Failpoint::BeforePut(n)) = FAILPOINT.get_or_init(Failpoint::from_env) else {
-        return;
-    };
-    if CRASHING.load(Ordering::SeqCst) {
-        std::future::pending::<()>().await;
-    }
-    if PUTS_STARTED.fetch_add(1, Ordering::SeqCst) + 1 == *n {
-        CRASHING.store(true, Ordering::SeqCst);
-        while PUTS_FINISHED.load(Ordering::SeqCst) + 1 < PUTS_STARTED.load(Ordering::SeqCst) {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
-        std::process::abort();
     }
 }
 

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod extract;
+pub mod failpoint;
 pub mod lake;
 pub mod lease;
 pub mod publish;

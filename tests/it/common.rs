@@ -191,6 +191,20 @@ pub fn run_sample_into(work: &Workdir, lake: &Path) -> Output {
     ])
 }
 
+/// `ohs run` offline on the bundled sample into the work dir's lake; asserts it succeeded.
+pub fn run_sample(work: &Workdir) {
+    assert_success(&run_sample_into(work, &work.lake()));
+}
+
+/// A Parquet file of the lake, read with polars.
+pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
+    use polars::prelude::SerReader;
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    polars::prelude::ParquetReader::new(std::io::Cursor::new(bytes))
+        .finish()
+        .unwrap()
+}
+
 /// `ohs` in `dir`, without any `OHS_*`, `GITHUB_TOKEN` or `RUST_LOG` of the caller's.
 pub fn ohs_command(dir: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_ohs"));

@@ -4,7 +4,6 @@
 //! both endpoints on a second day; requests counted per endpoint; and an unauthenticated
 //! run that skips what the hour's budget cannot pay for, with a warning, not a failure.
 
-use std::io::Cursor;
 use std::path::Path;
 
 use base64::Engine;
@@ -162,8 +161,7 @@ fn table(lake: &Path, layer_table: &str, date: &str) -> DataFrame {
         .join(layer_table)
         .join(format!("snapshot_date={date}"))
         .join("part-0.parquet");
-    let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    ParquetReader::new(Cursor::new(bytes)).finish().unwrap()
+    crate::common::read_parquet(&file)
 }
 
 /// `columns` of every row, as text ("null" for nulls), in the table's order.

@@ -4,17 +4,16 @@
 //! existed on its day and says it was observed later; stages run by hand publish the page
 //! of their own build.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use polars::prelude::*;
 use serde_json::Value;
 use wiremock::ResponseTemplate;
 
 use crate::common::{
-    assert_success, ohs_command, repo_root, run_sample_into, stderr, RepoJson, Workdir,
+    assert_success, ohs_command, read_parquet, repo_root, run_sample_into, stderr, RepoJson,
+    Workdir,
 };
 use crate::github_mock::{mock_config, MockGithub, OrgListing};
 
@@ -546,11 +545,6 @@ async fn two_runs_at_once(
         stderr,
     };
     (first, second)
-}
-
-fn read_parquet(path: &Path) -> DataFrame {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetReader::new(Cursor::new(bytes)).finish().unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]

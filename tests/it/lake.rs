@@ -40,10 +40,14 @@ async fn local_lake_round_trip() {
         .is_empty());
 }
 
-#[test]
-fn file_urls_and_plain_paths_open_the_same_lake() {
+#[tokio::test]
+async fn file_urls_and_plain_paths_open_the_same_lake() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("file://{}", dir.path().display());
-    let lake = Lake::open(&url, &LakeOptions::default()).unwrap();
-    assert_eq!(lake.root(), url);
+    let by_url = Lake::open(&url, &LakeOptions::default()).unwrap();
+    let by_path = Lake::open(dir.path().to_str().unwrap(), &LakeOptions::default()).unwrap();
+    let key = lake::silver::repos("2021-03-04".parse().unwrap());
+    by_url.put(&key, b"written by URL".to_vec()).await.unwrap();
+    let read = by_path.get(&key).await.unwrap().unwrap();
+    assert_eq!(read.as_ref(), b"written by URL");
 }

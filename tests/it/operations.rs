@@ -132,6 +132,10 @@ fn assert_site_consistent(lake: &Path) {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the failpoints feature: run `make test`"
+)]
 fn a_run_killed_at_any_write_and_rerun_ends_as_if_never_killed() {
     let work = Workdir::new();
     let (day1, day2) = (work.path().join("day1"), work.path().join("day2"));
@@ -157,6 +161,10 @@ fn a_run_killed_at_any_write_and_rerun_ends_as_if_never_killed() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the failpoints feature: run `make test`"
+)]
 fn republishing_a_changed_snapshot_killed_at_any_write_never_mixes_builds() {
     let work = Workdir::new();
     let (first, changed) = (work.path().join("first"), work.path().join("changed"));
@@ -429,6 +437,10 @@ fn bad_input_exits_with_its_code_and_one_line_and_changes_nothing_published() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the failpoints feature: run `make test`"
+)]
 fn a_panic_is_one_line_and_exit_1() {
     let work = Workdir::new();
     work.config(&["alpha"]);
@@ -451,6 +463,10 @@ fn a_panic_is_one_line_and_exit_1() {
 }
 
 #[test]
+#[cfg_attr(
+    not(feature = "failpoints"),
+    ignore = "needs the failpoints feature: run `make test`"
+)]
 fn status_and_validate_report_without_writing() {
     let work = Workdir::new();
     let pages = work.path().join("pages");

@@ -2,29 +2,19 @@
 //! against an independent reference, byte-identical reruns, resume and refusal of incomplete
 //! snapshots.
 
-use std::io::Cursor;
-use std::path::Path;
+use sha2::{Digest, Sha256};
 
-use polars::prelude::*;
-
-use crate::common::{assert_success, repo_root, run_sample_into, stderr, Workdir};
+use crate::common::{
+    assert_success, read_parquet, repo_root, run_sample, run_sample_into, stderr, Workdir,
+};
 
 const SNAPSHOT: &str = "snapshot_date=2021-03-04";
-
-fn run_sample(work: &Workdir, lake: &Path) -> std::process::Output {
-    run_sample_into(work, lake)
-}
-
-fn read_parquet(path: &Path) -> DataFrame {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetReader::new(Cursor::new(bytes)).finish().unwrap()
-}
 
 #[test]
 fn sample_run_writes_bronze_silver_gold_and_the_reference_csv() {
     let work = Workdir::new();
     let lake = work.lake();
-    assert_success(&run_sample(&work, &lake));
+    run_sample(&work);
 
     let bronze = lake.join("bronze/github/repos").join(SNAPSHOT);
     for (org, pages) in [("111online", 1), ("nhsconnect", 2), ("nhsdigital", 1)] {
@@ -107,8 +97,8 @@ fn sample_run_writes_bronze_silver_gold_and_the_reference_csv() {
 fn a_rerun_gives_byte_identical_outputs() {
     let work = Workdir::new();
     let (first, second) = (work.path().join("a"), work.path().join("b"));
-    assert_success(&run_sample(&work, &first));
-    assert_success(&run_sample(&work, &second));
+    assert_success(&run_sample_into(&work, &first));
+    assert_success(&run_sample_into(&work, &second));
     for file in [
         format!("silver/repos/{SNAPSHOT}/part-0.parquet"),
         format!("gold/org_repos_daily/{SNAPSHOT}/part-0.parquet"),
@@ -120,7 +110,7 @@ fn a_rerun_gives_byte_identical_outputs() {
     }
     // And a second run into the same lake keeps complete orgs and changes nothing.
     let csv = std::fs::read(first.join("site/org_repos_agg.csv")).unwrap();
-    let rerun = run_sample(&work, &first);
+    let rerun = run_sample_into(&work, &first);
     assert_success(&rerun);
     assert!(
         stderr(&rerun).contains("already complete, kept"),
@@ -137,7 +127,7 @@ fn a_rerun_gives_byte_identical_outputs() {
 fn transform_refuses_an_incomplete_snapshot() {
     let work = Workdir::new();
     let lake = work.lake();
-    assert_success(&run_sample(&work, &lake));
+    run_sample(&work);
     // As if nhsx were being fetched again: still a member, no longer complete.
     let manifest = lake
         .join("bronze/github/repos")
@@ -169,7 +159,7 @@ fn transform_refuses_an_incomplete_snapshot() {
 fn an_incomplete_org_is_fetched_again_from_scratch() {
     let work = Workdir::new();
     let lake = work.lake();
-    assert_success(&run_sample(&work, &lake));
+    run_sample(&work);
     let org = lake
         .join("bronze/github/repos")
         .join(SNAPSHOT)
@@ -178,9 +168,47 @@ fn an_incomplete_org_is_fetched_again_from_scratch() {
     std::fs::remove_file(org.join("_manifest.json")).unwrap();
     std::fs::remove_file(org.join("page-0002.json")).unwrap();
     std::fs::write(org.join("page-0009.json"), b"[").unwrap();
-    let rerun = run_sample(&work, &lake);
+    let rerun = run_sample_into(&work, &lake);
     assert_success(&rerun);
     assert!(org.join("_manifest.json").is_file());
     assert!(org.join("page-0002.json").is_file());
     assert!(!org.join("page-0009.json").exists());
+}
+
+/// The sample's outputs, file by file, against digests committed before the code was
+/// reorganised: a refactor that changes a byte fails here. After a deliberate change of
+/// output, `OHS_UPDATE_DIGESTS=1 cargo test --test it sample_outputs` rewrites the file.
+#[test]
+fn sample_outputs_match_the_committed_digests() {
+    let work = Workdir::new();
+    run_sample(&work);
+    let lake = work.lake();
+    let mut files = Vec::new();
+    let mut stack = vec![lake.join("silver"), lake.join("gold"), lake.join("site")];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let name = path.strip_prefix(&lake).unwrap().display().to_string();
+        // Manifests record the run (its id and times), not data.
+        if !name.ends_with("_manifest.json") {
+            let digest: String = Sha256::digest(std::fs::read(&path).unwrap())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            files.push(format!("{digest}  {name}"));
+        }
+    }
+    files.sort_by(|a, b| a[66..].cmp(&b[66..]));
+    let actual = files.join("\n") + "\n";
+    let committed = repo_root().join("tests/fixtures/expected/sample_digests.txt");
+    if std::env::var_os("OHS_UPDATE_DIGESTS").is_some() {
+        std::fs::write(&committed, &actual).unwrap();
+    }
+    let expected = std::fs::read_to_string(&committed).unwrap_or_default();
+    assert!(
+        actual == expected,
+        "the sample's outputs changed:\n{actual}"
+    );
 }

@@ -5,11 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{assert_success, run_sample_into, Workdir};
-
-fn run_sample(work: &Workdir) {
-    assert_success(&run_sample_into(work, &work.lake()));
-}
+use crate::common::{run_sample, Workdir};
 
 /// Headless Chromium with a fresh profile and no background networking.
 fn chromium(profile: &Path) -> Command {

@@ -3,17 +3,12 @@
 //! independent reader) finding the same schema and numbers, and rebuilding the same rows
 //! from the same SQL model files.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 use serde_json::Value;
 
-use crate::common::{assert_success, duckdb_report, run_sample_into, RepoJson as R, Workdir};
-
-fn run_sample(work: &Workdir) {
-    assert_success(&run_sample_into(work, &work.lake()));
-}
+use crate::common::{assert_success, duckdb_report, run_sample, RepoJson as R, Workdir};
 
 fn gold(lake: &Path, table: &str, date: &str) -> DataFrame {
     let path = lake
@@ -21,8 +16,7 @@ fn gold(lake: &Path, table: &str, date: &str) -> DataFrame {
         .join(table)
         .join(format!("snapshot_date={date}"))
         .join("part-0.parquet");
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    ParquetReader::new(Cursor::new(bytes)).finish().unwrap()
+    crate::common::read_parquet(&path)
 }
 
 /// The row of `df` whose `column` equals `value`, as (column name → value text).
