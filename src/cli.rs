@@ -7,13 +7,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing::{info, info_span, Instrument};
 
 use crate::config::{Config, ConfigError, Overrides, RunSettings, Shard};
-use crate::extract::{self, ExtractError};
+use crate::exit::Failure;
+use crate::extract;
 use crate::lake::{Lake, LakeError};
-use crate::lease::{Holder, LeaseError, Leases, Part};
-use crate::publish::{self, PublishError, RunInfo};
-use crate::report::{self, ReportError};
+use crate::lease::{Holder, Leases, Part};
+use crate::publish::{self, RunInfo};
+use crate::report;
 use crate::status;
-use crate::transform::{self, TransformError};
+use crate::transform;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -148,7 +149,7 @@ impl GlobalArgs {
 }
 
 /// Runs the parsed command line.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+pub async fn run(cli: Cli) -> Result<(), Failure> {
     let started_at = chrono::Utc::now();
     crate::failpoint::at_start();
     let settings = Config::load(&cli.global.config)?.resolve(cli.global.overrides())?;
@@ -183,7 +184,7 @@ async fn dispatch(
     lake: &Lake,
     run_info: &RunInfo,
     leases: &mut Leases,
-) -> anyhow::Result<()> {
+) -> Result<(), Failure> {
     let date = settings.snapshot_date;
     match command {
         Command::Run { refetch } => {
@@ -262,7 +263,7 @@ async fn extract_stage(
     lake: &Lake,
     refetch: bool,
     shard: Option<Shard>,
-) -> anyhow::Result<()> {
+) -> Result<(), Failure> {
     let span = info_span!("stage", stage = "extract", snapshot_date = %settings.snapshot_date);
     extract::run(settings, lake, refetch, shard)
         .instrument(span)
@@ -270,13 +271,13 @@ async fn extract_stage(
     Ok(())
 }
 
-async fn transform_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()> {
+async fn transform_stage(settings: &RunSettings, lake: &Lake) -> Result<(), Failure> {
     let span = info_span!("stage", stage = "transform", snapshot_date = %settings.snapshot_date);
     transform::run(settings, lake).instrument(span).await?;
     Ok(())
 }
 
-async fn report_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()> {
+async fn report_stage(settings: &RunSettings, lake: &Lake) -> Result<(), Failure> {
     let span = info_span!("stage", stage = "report", snapshot_date = %settings.snapshot_date);
     report::run(lake, settings.snapshot_date, &settings.config.github.web)
         .instrument(span)
@@ -284,7 +285,7 @@ async fn report_stage(settings: &RunSettings, lake: &Lake) -> anyhow::Result<()>
     Ok(())
 }
 
-fn publish_target(settings: &RunSettings, lake: &Lake) -> anyhow::Result<Lake> {
+fn publish_target(settings: &RunSettings, lake: &Lake) -> Result<Lake, LakeError> {
     Ok(match &settings.config.publish_target {
         Some(root) => Lake::open(root, &settings.config.lake_options)?,
         None => lake.clone(),
@@ -294,7 +295,7 @@ fn publish_target(settings: &RunSettings, lake: &Lake) -> anyhow::Result<Lake> {
 /// `ohs validate`: the configuration parsed (or we would not be here); the lake and target
 /// open and can be listed. A local lake that does not exist yet is reported, not created.
 /// With `online`, GitHub accepts the token and knows every org of the run.
-async fn validate(settings: &RunSettings, online: bool) -> anyhow::Result<()> {
+async fn validate(settings: &RunSettings, online: bool) -> Result<(), Failure> {
     let config = &settings.config;
     println!(
         "config {}: ok ({} organisations)",
@@ -322,7 +323,7 @@ async fn validate(settings: &RunSettings, online: bool) -> anyhow::Result<()> {
 }
 
 /// `ohs validate --online`: the token, then each org; a missing org is a configuration error.
-async fn validate_online(settings: &RunSettings) -> anyhow::Result<()> {
+async fn validate_online(settings: &RunSettings) -> Result<(), Failure> {
     let github = &settings.config.github;
     let client = extract::github::GithubClient::new(github, settings.token.as_ref())?;
     let (remaining, limit) = client.rate_limit().await?;
@@ -367,86 +368,10 @@ async fn publish_stage(
     lake: &Lake,
     target: &Lake,
     run: &RunInfo,
-) -> anyhow::Result<()> {
+) -> Result<(), Failure> {
     let span = info_span!("stage", stage = "publish", snapshot_date = %settings.snapshot_date);
     publish::run(lake, target, settings.snapshot_date, run)
         .instrument(span)
         .await?;
     Ok(())
-}
-
-/// The documented exit code for a failure (see `ohs --help`).
-pub fn exit_code(error: &anyhow::Error) -> u8 {
-    if error.downcast_ref::<ConfigError>().is_some() {
-        return 2;
-    }
-    if let Some(e) = error.downcast_ref::<LakeError>() {
-        return lake_code(e);
-    }
-    if let Some(e) = error.downcast_ref::<ExtractError>() {
-        return match e {
-            ExtractError::Lake(e) => lake_code(e),
-            ExtractError::InvalidPage { .. }
-            | ExtractError::InvalidResponse { .. }
-            | ExtractError::TooLarge { .. }
-            | ExtractError::Unexpected { .. } => 4,
-            ExtractError::ReplayDir { .. }
-            | ExtractError::ReplayMissing { .. }
-            | ExtractError::Unauthorized { .. }
-            | ExtractError::OrgNotFound { .. }
-            | ExtractError::Forbidden { .. } => 2,
-            ExtractError::Client(_)
-            | ExtractError::Exhausted { .. }
-            | ExtractError::ForeignOrigin { .. }
-            | ExtractError::RateLimited { .. }
-            | ExtractError::Status { .. }
-            | ExtractError::Replay { .. } => 3,
-        };
-    }
-    if let Some(e) = error.downcast_ref::<TransformError>() {
-        return match e {
-            TransformError::Lake(e) => lake_code(e),
-            TransformError::Report(e) => report_code(e),
-            TransformError::Incomplete { .. } => 2,
-            TransformError::Corrupt { .. }
-            | TransformError::InvalidPage { .. }
-            | TransformError::Model { .. }
-            | TransformError::Polars { .. } => 4,
-        };
-    }
-    if let Some(e) = error.downcast_ref::<ReportError>() {
-        return report_code(e);
-    }
-    if let Some(e) = error.downcast_ref::<PublishError>() {
-        return match e {
-            PublishError::Lake(e) => lake_code(e),
-            PublishError::NotStaged { .. } | PublishError::Stale { .. } => 2,
-            PublishError::Corrupt { .. } => 4,
-        };
-    }
-    if let Some(e) = error.downcast_ref::<LeaseError>() {
-        return match e {
-            LeaseError::Held { .. } => 6,
-            LeaseError::Lake(e) => lake_code(e),
-            LeaseError::Unsupported { .. } | LeaseError::Corrupt { .. } => 5,
-        };
-    }
-    1
-}
-
-fn report_code(e: &ReportError) -> u8 {
-    match e {
-        ReportError::Lake(e) => lake_code(e),
-        ReportError::NotStaged { .. } => 2,
-        ReportError::Table { .. } | ReportError::Corrupt { .. } => 4,
-    }
-}
-
-fn lake_code(e: &LakeError) -> u8 {
-    match e {
-        LakeError::UnsupportedScheme { .. } | LakeError::Open { .. } => 2,
-        LakeError::Create { .. } | LakeError::Io { .. } | LakeError::NoConditionalCreate { .. } => {
-            5
-        }
-    }
 }

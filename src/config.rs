@@ -37,6 +37,12 @@ pub enum ConfigError {
     Flag { flag: &'static str, message: String },
 }
 
+impl crate::exit::HasExitCode for ConfigError {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        crate::exit::ExitCode::Usage
+    }
+}
+
 /// One organisation to measure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgConfig {

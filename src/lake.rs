@@ -69,6 +69,16 @@ pub enum LakeError {
     },
 }
 
+impl crate::exit::HasExitCode for LakeError {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode::{Storage, Usage};
+        match self {
+            Self::UnsupportedScheme { .. } | Self::Open { .. } => Usage,
+            Self::Create { .. } | Self::Io { .. } | Self::NoConditionalCreate { .. } => Storage,
+        }
+    }
+}
+
 /// A key relative to the lake root (`silver/repos/snapshot_date=2021-03-04/part-0.parquet`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct LakeKey(Path);

@@ -44,6 +44,17 @@ pub enum LeaseError {
     Lake(#[from] LakeError),
 }
 
+impl crate::exit::HasExitCode for LeaseError {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode::{Busy, Storage};
+        match self {
+            Self::Held { .. } => Busy,
+            Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
+            Self::Unsupported { .. } | Self::Corrupt { .. } => Storage,
+        }
+    }
+}
+
 /// A part of the lake that one run at a time may write.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Part {

@@ -9,6 +9,7 @@ pub mod bronze;
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod exit;
 pub mod extract;
 pub mod failpoint;
 pub mod lake;

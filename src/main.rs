@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use indicatif::ProgressStyle;
 use open_health_stats::cli::{self, Cli, LogFormat};
+use open_health_stats::exit::Failure;
 use tracing_indicatif::IndicatifLayer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -19,7 +20,7 @@ fn main() -> ExitCode {
     report_panics_in_one_line();
     let outcome = std::panic::catch_unwind(|| {
         let runtime = tokio::runtime::Runtime::new()
-            .map_err(|e| anyhow::anyhow!("cannot start the async runtime: {e}"))?;
+            .map_err(|e| Failure::bug(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
         runtime.block_on(cli::run(cli))
     });
     match outcome {
@@ -51,9 +52,9 @@ fn report_panics_in_one_line() {
 }
 
 /// Prints the error as one line (and one JSON event with `--log-format json`).
-fn fail(format: LogFormat, error: &anyhow::Error) -> ExitCode {
-    let code = cli::exit_code(error);
-    let message = error.to_string().replace('\n', " ");
+fn fail(format: LogFormat, failure: &Failure) -> ExitCode {
+    let code = failure.code as u8;
+    let message = failure.error.to_string().replace('\n', " ");
     if format == LogFormat::Json {
         tracing::error!(exit_code = code, error = %message, "run failed");
     }

@@ -126,6 +126,30 @@ pub enum ExtractError {
     Lake(#[from] LakeError),
 }
 
+impl crate::exit::HasExitCode for ExtractError {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode::{Data, Source, Usage};
+        match self {
+            Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
+            Self::InvalidPage { .. }
+            | Self::InvalidResponse { .. }
+            | Self::TooLarge { .. }
+            | Self::Unexpected { .. } => Data,
+            Self::ReplayDir { .. }
+            | Self::ReplayMissing { .. }
+            | Self::Unauthorized { .. }
+            | Self::OrgNotFound { .. }
+            | Self::Forbidden { .. } => Usage,
+            Self::Client(_)
+            | Self::Exhausted { .. }
+            | Self::ForeignOrigin { .. }
+            | Self::RateLimited { .. }
+            | Self::Status { .. }
+            | Self::Replay { .. } => Source,
+        }
+    }
+}
+
 /// What one extract did.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ExtractSummary {

@@ -42,6 +42,17 @@ pub enum PublishError {
     Lake(#[from] LakeError),
 }
 
+impl crate::exit::HasExitCode for PublishError {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode::{Data, Usage};
+        match self {
+            Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
+            Self::NotStaged { .. } | Self::Stale { .. } => Usage,
+            Self::Corrupt { .. } => Data,
+        }
+    }
+}
+
 /// Who is publishing: set once per run by the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunInfo {

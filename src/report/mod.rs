@@ -40,6 +40,17 @@ pub enum ReportError {
     Lake(#[from] LakeError),
 }
 
+impl crate::exit::HasExitCode for ReportError {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode::{Data, Usage};
+        match self {
+            Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
+            Self::NotStaged { .. } => Usage,
+            Self::Table { .. } | Self::Corrupt { .. } => Data,
+        }
+    }
+}
+
 /// One organisation's line of Table 1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrgLine {

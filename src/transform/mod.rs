@@ -67,6 +67,21 @@ pub enum TransformError {
     Report(Box<crate::report::ReportError>),
 }
 
+impl crate::exit::HasExitCode for TransformError {
+    fn exit_code(&self) -> crate::exit::ExitCode {
+        use crate::exit::ExitCode::{Data, Usage};
+        match self {
+            Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
+            Self::Report(e) => crate::exit::HasExitCode::exit_code(e.as_ref()),
+            Self::Incomplete { .. } => Usage,
+            Self::Corrupt { .. }
+            | Self::InvalidPage { .. }
+            | Self::Model { .. }
+            | Self::Polars { .. } => Data,
+        }
+    }
+}
+
 /// `a, b: run ...` naming the orgs and the command that fetches them; past ten, the count.
 fn missing_orgs(date: SnapshotDate, orgs: &[String]) -> String {
     const NAMED: usize = 10;
