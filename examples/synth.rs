@@ -222,7 +222,10 @@ async fn write_org(
         let sidecar = PageSidecar {
             url,
             status: 200,
-            etag: Some(format!("\"{}\"", &bronze::sha256_hex(&body)[..16])),
+            etag: Some(format!(
+                "\"{}\"",
+                &open_health_stats::formats::sha256_hex(&body)[..16]
+            )),
             link,
             api_version: "2022-11-28".into(),
             fetched_at,
@@ -232,14 +235,14 @@ async fn write_org(
             attempts: 1,
             repos: chunk.len(),
             dropped_non_public: 0,
-            sha256: bronze::sha256_hex(&body),
+            sha256: open_health_stats::formats::sha256_hex(&body),
         };
         checksums.push(sidecar.sha256.clone());
         put(lake, &lake::bronze::page(date, login, number), body).await;
         put(
             lake,
             &lake::bronze::page_sidecar(date, login, number),
-            bronze::to_json_bytes(&sidecar),
+            open_health_stats::formats::to_json_bytes(&sidecar),
         )
         .await;
     }
@@ -268,13 +271,13 @@ async fn write_org(
     put(
         lake,
         &lake::bronze::member(date, login),
-        bronze::to_json_bytes(&member),
+        open_health_stats::formats::to_json_bytes(&member),
     )
     .await;
     put(
         lake,
         &lake::bronze::org_manifest(date, login),
-        bronze::to_json_bytes(&manifest),
+        open_health_stats::formats::to_json_bytes(&manifest),
     )
     .await;
     repos.len()

@@ -12,7 +12,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::{self, Lake, LakeError};
@@ -275,37 +274,8 @@ pub fn sum_requests<'a>(
     total
 }
 
-/// Hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// The checksum an [`OrgManifest`] records for pages with these checksums.
 pub fn org_checksum<'a>(page_checksums: impl IntoIterator<Item = &'a str>) -> String {
     let joined: Vec<&str> = page_checksums.into_iter().collect();
-    sha256_hex(joined.join("\n").as_bytes())
-}
-
-/// Pretty JSON with a final newline, the form of every manifest in the lake.
-pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
-    // Serialising these plain structs cannot fail: no maps with non-string keys, no I/O.
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
-    bytes.push(b'\n');
-    bytes
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sha256_matches_known_vector() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
+    crate::formats::sha256_hex(joined.join("\n").as_bytes())
 }

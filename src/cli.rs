@@ -271,10 +271,12 @@ async fn extract_stage(
     Ok(())
 }
 
+/// Transform, then the page of that build: `ohs transform` then `ohs publish` publishes the
+/// page with the tables it was drawn from.
 async fn transform_stage(settings: &RunSettings, lake: &Lake) -> Result<(), Failure> {
     let span = info_span!("stage", stage = "transform", snapshot_date = %settings.snapshot_date);
     transform::run(settings, lake).instrument(span).await?;
-    Ok(())
+    report_stage(settings, lake).await
 }
 
 async fn report_stage(settings: &RunSettings, lake: &Lake) -> Result<(), Failure> {

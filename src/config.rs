@@ -337,7 +337,7 @@ impl Config {
         }
         Ok(Self {
             path: path.to_path_buf(),
-            sha256: crate::bronze::sha256_hex(text.as_bytes()),
+            sha256: crate::formats::sha256_hex(text.as_bytes()),
             orgs,
             github: validate_github(raw.github, &invalid)?,
             extract: raw.extract,

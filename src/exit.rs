@@ -183,10 +183,7 @@ mod tests {
                 .into(),
                 Data,
             ),
-            (
-                TransformError::Report(Box::new(ReportError::Lake(io()))).into(),
-                Storage,
-            ),
+            (ReportError::Lake(io()).into(), Storage),
             (
                 ReportError::NotStaged {
                     date,

@@ -224,6 +224,8 @@ pub mod outputs {
 
     /// The site CSV the statistics site reads.
     pub const SITE_CSV: Output = Output::SiteFile("org_repos_agg.csv");
+    /// The page, rendered by report beside the site CSV.
+    pub const INDEX_HTML: Output = Output::SiteFile("index.html");
     /// The gold twin of the site CSV.
     pub const ORG_REPOS_DAILY: Output = Output::GoldTable("org_repos_daily");
     /// Everything transform and report stage and publish publishes, gold tables first.

@@ -237,7 +237,7 @@ impl RecordWriter {
         let record = self.record(&lease.part, false);
         lease
             .lake
-            .put(&lease.key, crate::bronze::to_json_bytes(&record))
+            .put(&lease.key, crate::formats::to_json_bytes(&record))
             .await
             .map_err(|e| format!("cannot renew: {e}"))?;
         // A slow write may have crossed the old expiry: then look again.
@@ -328,7 +328,7 @@ impl Leases {
             let key = lake::leases::generation(&folder, next);
             let record = self.writer.record(part, false);
             if lake
-                .put_if_absent(&key, crate::bronze::to_json_bytes(&record))
+                .put_if_absent(&key, crate::formats::to_json_bytes(&record))
                 .await?
             {
                 debug!(part = %part, generation = next, "lease taken");
@@ -465,7 +465,7 @@ impl Leases {
             .unwrap_or_default();
         for lease in held {
             let record = self.writer.record(&lease.part, true);
-            let bytes = crate::bronze::to_json_bytes(&record);
+            let bytes = crate::formats::to_json_bytes(&record);
             if let Err(e) = lease.lake.put(&lease.key, bytes).await {
                 error!(part = %lease.part, error = %e, "could not release the lease: it expires by itself");
             }

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod exit;
 pub mod extract;
 pub mod failpoint;
+pub mod formats;
 pub mod lake;
 pub mod lease;
 pub mod publish;

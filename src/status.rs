@@ -6,9 +6,9 @@ use std::fmt::Write;
 
 use crate::bronze::{self, OrgManifest};
 use crate::domain::SnapshotDate;
+use crate::formats::build::BuildRecord;
+use crate::formats::manifest::{shown_snapshot, PublishManifest};
 use crate::lake::{self, outputs, Lake, LakeError};
-use crate::publish::PublishManifest;
-use crate::transform::BuildRecord;
 
 /// One snapshot's state across the layers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,7 +125,7 @@ pub async fn site_snapshot(target: &Lake) -> Result<Option<String>, LakeError> {
         return Ok(None);
     };
     // An unreadable manifest shows nothing, as publish treats it.
-    Ok(crate::publish::shown_snapshot(&bytes).map(|d| d.to_string()))
+    Ok(shown_snapshot(&bytes).map(|d| d.to_string()))
 }
 
 /// The status as a plain table.

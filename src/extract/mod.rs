@@ -465,13 +465,13 @@ impl<'a> OrgJob<'a> {
             self.lake
                 .put_if_absent(
                     &lake::bronze::member(self.date, &org.login),
-                    bronze::to_json_bytes(&member),
+                    crate::formats::to_json_bytes(&member),
                 )
                 .await?;
             self.lake
                 .put(
                     &lake::bronze::org_manifest(self.date, &org.login),
-                    bronze::to_json_bytes(&manifest),
+                    crate::formats::to_json_bytes(&manifest),
                 )
                 .await?;
             info!(
@@ -522,10 +522,10 @@ impl<'a> OrgJob<'a> {
             api_version: self.settings.config.github.api_version.clone(),
             responses,
         };
-        let bytes = bronze::to_json_bytes(&file);
+        let bytes = crate::formats::to_json_bytes(&file);
         let stored = RepoResponsesFile {
             responses: file.responses.len(),
-            sha256: bronze::sha256_hex(&bytes),
+            sha256: crate::formats::sha256_hex(&bytes),
         };
         self.lake
             .put(
@@ -584,7 +584,7 @@ impl<'a> OrgJob<'a> {
         let (body_key, sidecar_key) = lake::bronze::org_metadata(self.date, org);
         self.lake.put(&body_key, public.into_bytes()).await?;
         self.lake
-            .put(&sidecar_key, bronze::to_json_bytes(&sidecar))
+            .put(&sidecar_key, crate::formats::to_json_bytes(&sidecar))
             .await?;
         Ok(Some(metadata))
     }
@@ -637,7 +637,7 @@ impl<'a> OrgJob<'a> {
             self.lake
                 .put(
                     &lake::bronze::page_sidecar(self.date, org, number),
-                    bronze::to_json_bytes(&sidecar),
+                    crate::formats::to_json_bytes(&sidecar),
                 )
                 .await?;
             repos += sidecar.repos;
@@ -762,7 +762,7 @@ impl<'a> OrgJob<'a> {
             attempts: fetched.attempts,
             repos,
             dropped_non_public,
-            sha256: bronze::sha256_hex(stored),
+            sha256: crate::formats::sha256_hex(stored),
         }
     }
 }

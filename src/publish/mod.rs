@@ -16,14 +16,14 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::bronze::{sha256_hex, to_json_bytes};
 use crate::domain::SnapshotDate;
+use crate::formats::build::{build_marker, BuildRecord};
+use crate::formats::manifest::{shown_snapshot, PublishManifest, PublishedObject};
+use crate::formats::{sha256_hex, to_json_bytes};
+use crate::lake::outputs::INDEX_HTML;
 use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
-use crate::report::{build_marker, INDEX_HTML};
-use crate::transform::BuildRecord;
 
 /// Why publish failed. Nothing already published is changed by a failed publish.
 #[derive(Debug, thiserror::Error)]
@@ -60,35 +60,6 @@ pub struct RunInfo {
     pub started_at: DateTime<Utc>,
     /// SHA-256 of the configuration file's bytes.
     pub config_sha256: String,
-}
-
-/// One published object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublishedObject {
-    pub key: String,
-    pub size: usize,
-    pub sha256: String,
-}
-
-/// `gold/_manifests/snapshot_date=S/_manifest.json` and `site/_manifest.json`: the run that
-/// published the objects, what built them, and each object's size and SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PublishManifest {
-    pub snapshot_date: SnapshotDate,
-    pub run_id: String,
-    /// The `ohs` version that published it.
-    pub version: String,
-    pub started_at: DateTime<Utc>,
-    pub finished_at: DateTime<Utc>,
-    pub config_sha256: String,
-    /// What built the outputs: version, SPDX licence list, orgs with their ETags, row counts.
-    pub build: BuildRecord,
-    /// The build's own copies, never overwritten: what a reader of this manifest fetches.
-    pub objects: Vec<PublishedObject>,
-    /// The same files at the keys readers find without a manifest (the gold tables' Hive
-    /// partitions, `site/index.html`, `site/org_repos_agg.csv`), replaced in place.
-    #[serde(default)]
-    pub current: Vec<PublishedObject>,
 }
 
 /// What one publish did.
@@ -313,16 +284,4 @@ async fn site_shows_older_or_same(target: &Lake, date: SnapshotDate) -> Result<b
     };
     // An unreadable site manifest is replaced rather than trusted.
     Ok(shown_snapshot(&bytes).is_none_or(|shown| shown <= date))
-}
-
-/// The snapshot a site manifest shows, read from that field alone, so a manifest of any
-/// version of `ohs` (with other fields) still says which snapshot it shows.
-pub fn shown_snapshot(manifest: &[u8]) -> Option<SnapshotDate> {
-    #[derive(Deserialize)]
-    struct Shown {
-        snapshot_date: SnapshotDate,
-    }
-    serde_json::from_slice::<Shown>(manifest)
-        .ok()
-        .map(|s| s.snapshot_date)
 }

@@ -12,20 +12,10 @@ use polars::prelude::*;
 use tracing::info;
 
 use crate::domain::SnapshotDate;
+use crate::formats::build::{build_marker, BuildRecord};
+use crate::formats::parquet::from_parquet_bytes;
+use crate::lake::outputs::INDEX_HTML;
 use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
-use crate::transform::parquet::from_parquet_bytes;
-use crate::transform::BuildRecord;
-
-/// The page, as staged and published.
-pub const INDEX_HTML: Output = Output::SiteFile("index.html");
-
-/// How the page names its build: `<meta name="ohs-build" content="BUILD_ID">`.
-pub fn build_marker(build_id: &str) -> String {
-    format!(
-        "<meta name=\"ohs-build\" content=\"{}\">",
-        html::escape(build_id)
-    )
-}
 
 /// Why the report could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,6 @@ mod details;
 pub mod gold;
 pub mod licence_text;
 pub mod normalise;
-pub mod parquet;
 pub mod repos;
 pub mod silver;
 pub mod site;
@@ -22,7 +21,6 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use polars::prelude::{DataFrame, PolarsError};
-use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use crate::bronze::{
@@ -30,6 +28,8 @@ use crate::bronze::{
 };
 use crate::config::RunSettings;
 use crate::domain::{OrgLogin, SnapshotDate};
+use crate::formats::build::{BuildRecord, OrgBuild};
+use crate::formats::parquet;
 use crate::lake::outputs::{ORG_REPOS_DAILY, SITE_CSV};
 use crate::lake::{self, Lake, LakeError, LakeKey, Output};
 use repos::{ListingOrg, RepoRecord};
@@ -63,8 +63,6 @@ pub enum TransformError {
     },
     #[error("transform: {0}")]
     Lake(#[from] LakeError),
-    #[error("transform: {0}")]
-    Report(Box<crate::report::ReportError>),
 }
 
 impl crate::exit::HasExitCode for TransformError {
@@ -72,7 +70,6 @@ impl crate::exit::HasExitCode for TransformError {
         use crate::exit::ExitCode::{Data, Usage};
         match self {
             Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
-            Self::Report(e) => crate::exit::HasExitCode::exit_code(e.as_ref()),
             Self::Incomplete { .. } => Usage,
             Self::Corrupt { .. }
             | Self::InvalidPage { .. }
@@ -113,70 +110,6 @@ pub struct TransformSummary {
     pub non_public: usize,
     /// Rows of each staged gold table, by table.
     pub gold_rows: BTreeMap<String, usize>,
-}
-
-/// What transform leaves beside the staged outputs for publish to record
-/// (`staging/snapshot_date=S/_build.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BuildRecord {
-    /// Names this build: derived from the staged outputs' bytes and the `ohs` version, so
-    /// the same bronze always gives the same id, and changed outputs a new one.
-    #[serde(default)]
-    pub build_id: String,
-    pub snapshot_date: SnapshotDate,
-    /// The `ohs` version that built the outputs.
-    pub version: String,
-    /// The SPDX licence list behind the licence columns.
-    pub spdx_license_list_version: String,
-    /// What extract stored for each org: the provenance of every number.
-    pub orgs: Vec<OrgBuild>,
-    /// Public repositories in silver.
-    pub repos: usize,
-    pub gold_rows: BTreeMap<String, usize>,
-    /// Requests of the extract run that completed the snapshot, by endpoint.
-    #[serde(default)]
-    pub requests: BTreeMap<String, EndpointRequests>,
-    /// Per-repository endpoints whose answers this build left out, with why.
-    #[serde(default)]
-    pub skipped: BTreeMap<String, String>,
-    /// The latest UTC day GitHub was asked for this snapshot, when later than the snapshot
-    /// date: the snapshot is reconstructed from that observation.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reconstructed_from: Option<chrono::NaiveDate>,
-    /// Public repositories created after the snapshot day: in silver, flagged, and left out
-    /// of gold and the site.
-    #[serde(default)]
-    pub created_after_snapshot: usize,
-    /// Each staged output's key and SHA-256 (the page excepted: it names the build).
-    #[serde(default)]
-    pub staged: BTreeMap<String, String>,
-}
-
-impl BuildRecord {
-    /// The id of a build whose staged outputs have these checksums: 16 hex digits of the
-    /// SHA-256 over the `ohs` version (which renders the page) and `key sha256` lines in key
-    /// order.
-    pub fn id_of(staged: &BTreeMap<String, String>) -> String {
-        let version = format!("ohs {}", env!("CARGO_PKG_VERSION"));
-        let lines: Vec<String> = std::iter::once(version)
-            .chain(staged.iter().map(|(k, v)| format!("{k} {v}")))
-            .collect();
-        bronze::sha256_hex(lines.join("\n").as_bytes())[..16].to_string()
-    }
-}
-
-/// One org's bronze listing, as the build used it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OrgBuild {
-    pub org: String,
-    pub pages: u32,
-    /// Distinct repositories in the listing (before non-public ones were dropped).
-    pub repos: usize,
-    /// Each page's ETag, in page order.
-    pub etags: Vec<Option<String>>,
-    /// The UTC day GitHub was asked; absent for replayed recordings.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed_on: Option<chrono::NaiveDate>,
 }
 
 /// Rebuilds every snapshot whose orgs are all complete in bronze, oldest first; the others
@@ -305,7 +238,7 @@ async fn run_snapshot(
     }
     let csv = site::to_csv(&rows);
     let key = lake::outputs::staged(date, &SITE_CSV);
-    staged_outputs.insert(key.to_string(), bronze::sha256_hex(&csv));
+    staged_outputs.insert(key.to_string(), crate::formats::sha256_hex(&csv));
     lake.put(&key, csv).await?;
 
     let created_after_snapshot = repos.iter().filter(|r| r.created_after(date)).count();
@@ -348,12 +281,9 @@ async fn run_snapshot(
     // The record names the staged bytes; publish refuses staged outputs that differ from it.
     lake.put(
         &lake::outputs::build_record(date),
-        bronze::to_json_bytes(&build),
+        crate::formats::to_json_bytes(&build),
     )
     .await?;
-    crate::report::run(lake, date, &settings.config.github.web)
-        .await
-        .map_err(|e| TransformError::Report(Box::new(e)))?;
     info!(
         snapshot_date = %date,
         orgs = summary.orgs,
@@ -552,7 +482,7 @@ async fn put_parquet(
 ) -> Result<String, TransformError> {
     let bytes = parquet::to_parquet_bytes(&mut df)
         .map_err(|source| TransformError::Polars { what, source })?;
-    let sha256 = bronze::sha256_hex(&bytes);
+    let sha256 = crate::formats::sha256_hex(&bytes);
     lake.put(&key, bytes).await?;
     Ok(sha256)
 }
@@ -672,7 +602,7 @@ async fn read_repo_responses(
             key: key.clone(),
             message: "missing, though the org manifest lists it".into(),
         })?;
-    if bronze::sha256_hex(&bytes) != stored.sha256 {
+    if crate::formats::sha256_hex(&bytes) != stored.sha256 {
         return Err(TransformError::Corrupt {
             key,
             message: "bytes do not match the org manifest's checksum".into(),
@@ -735,7 +665,7 @@ async fn read_page(
         .get(&page_key)
         .await?
         .ok_or_else(|| missing(&page_key))?;
-    if bronze::sha256_hex(&body) != sidecar.sha256 {
+    if crate::formats::sha256_hex(&body) != sidecar.sha256 {
         return Err(TransformError::Corrupt {
             key: page_key,
             message: "bytes do not match the sidecar's checksum".into(),

@@ -1,0 +1,38 @@
+//! Formats every stage shares, so that no stage imports another: the build record, the
+//! publish manifests, Parquet with fixed writer settings, SHA-256 hex and JSON records.
+
+pub mod build;
+pub mod manifest;
+pub mod parquet;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Pretty JSON with a final newline, the form of every record and manifest in the lake.
+pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+    // Serialising these plain structs cannot fail: no maps with non-string keys, no I/O.
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_matches_known_vector() {
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
