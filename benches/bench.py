@@ -91,7 +91,8 @@ select
     case language when 'Jupyter Notebook' then 'Python' when 'CSS' then 'HTML'
         when 'SCSS' then 'HTML' else language end as language_normalised,
     license.name as license_name, cast(null as boolean) as license_osi_approved,
-    stargazers_count, forks_count, open_issues_count, snapshot_date
+    stargazers_count, forks_count, open_issues_count, snapshot_date,
+    cast(created_at as timestamptz)::date > snapshot_date as created_after_snapshot
 from read_json('lake/bronze/github/repos/*/*/page-????.json', format = 'array',
     hive_partitioning = true, filename = true,
     columns = {id: 'BIGINT', name: 'VARCHAR', full_name: 'VARCHAR', private: 'BOOLEAN',
@@ -114,6 +115,9 @@ def duckdb_from_bronze_seconds(workdir):
     # Organisations' names only (one small row per org), as ohs wrote them.
     con.execute("create view silver_orgs as select * from "
                 "read_parquet('lake/silver/orgs/*/*.parquet', hive_partitioning = true)")
+    for model in ["int_snapshot_repos", "int_kept_repos"]:
+        with open(os.path.join(ROOT, f"sql/gold/{model}.sql"), encoding="utf-8") as f:
+            con.execute(f"create view {model} as {f.read()}")
     for model in ["org_snapshot_counts", "org_latest"]:
         with open(os.path.join(ROOT, f"sql/gold/{model}.sql"), encoding="utf-8") as f:
             con.execute(f"create table {model} as {f.read()}")

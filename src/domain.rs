@@ -143,6 +143,12 @@ pub fn is_public_repo(private: bool, visibility: Option<&str>) -> bool {
     !private && visibility.is_none_or(|v| v == "public")
 }
 
+/// Whether a repository is counted (kept): public, and not a fork; archived ones count.
+/// The one Rust form of the rule every gold table applies (in SQL, `int_kept_repos`).
+pub fn is_kept_repo(private: bool, visibility: Option<&str>, fork: bool) -> bool {
+    is_public_repo(private, visibility) && !fork
+}
+
 /// GitHub's numeric repository id: stable across renames and transfers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RepoId(pub u64);

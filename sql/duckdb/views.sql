@@ -23,6 +23,16 @@ create or replace view silver_repo_topics as
 select distinct snapshot_date, org_login, repo_id, unnest(topics) as topic
 from silver_repos;
 
+-- intermediate models, as sql/gold/int_*.sql define them (a test keeps the two the same):
+-- the repositories every gold model counts
+create or replace view int_snapshot_repos as
+select * from silver_repos
+where not is_private and not created_after_snapshot;
+
+create or replace view int_kept_repos as
+select * from int_snapshot_repos
+where not is_fork;
+
 -- gold: the published tables
 create or replace view org_repos_daily as
 select * from read_parquet('lake/gold/org_repos_daily/*/*.parquet', hive_partitioning = true);

@@ -7,16 +7,8 @@
 
 with
 
-repos as (
-    -- repositories that existed on the snapshot day (a snapshot observed later keeps
-    -- the ones created since in silver, flagged, and leaves them out here)
-    select * from silver_repos
-    where not created_after_snapshot
-),
-
 kept_repos as (
-    select snapshot_date, org_login, repo_id from repos
-    where not is_fork and not is_private
+    select snapshot_date, org_login, repo_id from int_kept_repos
 ),
 
 repo_languages as (

@@ -11,19 +11,11 @@
 
 with
 
-repos as (
-    -- repositories that existed on the snapshot day (a snapshot observed later keeps
-    -- the ones created since in silver, flagged, and leaves them out here)
-    select * from silver_repos
-    where not created_after_snapshot
-),
-
 kept_repos as (
     select
         *,
         coalesce(license_detected_spdx_id, license_spdx_current) as license_resolved_spdx_id
-    from repos
-    where not is_fork and not is_private
+    from int_kept_repos
 ),
 
 org_licence_counts as (

@@ -10,15 +10,11 @@ orgs as (
 ),
 
 repos as (
-    -- repositories that existed on the snapshot day (a snapshot observed later keeps
-    -- the ones created since in silver, flagged, and leaves them out here)
-    select * from silver_repos
-    where not created_after_snapshot
+    select * from int_snapshot_repos
 ),
 
 kept_repos as (
-    select * from repos
-    where not is_fork and not is_private
+    select * from int_kept_repos
 ),
 
 repo_totals as (

@@ -11,10 +11,7 @@ orgs as (
 ),
 
 repos as (
-    -- repositories that existed on the snapshot day (a snapshot observed later keeps
-    -- the ones created since in silver, flagged, and leaves them out here)
-    select * from silver_repos
-    where not created_after_snapshot
+    select * from int_snapshot_repos
 ),
 
 repo_totals as (
@@ -28,7 +25,6 @@ repo_totals as (
             case when not is_fork and is_archived then 1 else 0 end
         ) as archived_repositories
     from repos
-    where not is_private
     group by snapshot_date, org_login
 ),
 

@@ -16,7 +16,7 @@ use super::github::{self, ApiResponse, GithubClient};
 use super::ExtractError;
 use crate::bronze::{RepoEndpoint, RepoResponse};
 use crate::config::ExtractConfig;
-use crate::domain::{is_public_repo, OrgLogin, SnapshotDate};
+use crate::domain::{is_kept_repo, is_public_repo, OrgLogin, SnapshotDate};
 
 /// Fields of a repository object that GitHub adds for an authenticated caller and that
 /// describe the token's holder (its rights on the repository, an admin's security settings,
@@ -148,7 +148,7 @@ impl RepoFacts {
 
     /// The repository as the per-repository endpoints see it, if it is kept.
     pub fn kept(&self) -> Option<RepoRef> {
-        if !self.is_public() || self.fork {
+        if !is_kept_repo(self.private, self.visibility.as_deref(), self.fork) {
             return None;
         }
         Some(RepoRef {

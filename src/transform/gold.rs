@@ -104,9 +104,23 @@ pub struct SilverFrames<'a> {
     pub repo_topics: &'a DataFrame,
 }
 
-/// A SQL context over the silver frames, under the names the models use.
-pub fn silver_context(silver: &SilverFrames) -> SQLContext {
-    let ctx = SQLContext::new();
+/// The intermediate models every gold model reads, in the order they build on each other:
+/// the kept-repository rule is written once, in `sql/gold/int_kept_repos.sql`.
+pub const INTERMEDIATE: [(&str, &str); 2] = [
+    (
+        "int_snapshot_repos",
+        include_str!("../../sql/gold/int_snapshot_repos.sql"),
+    ),
+    (
+        "int_kept_repos",
+        include_str!("../../sql/gold/int_kept_repos.sql"),
+    ),
+];
+
+/// A SQL context over the silver frames and the intermediate models, under the names the
+/// models use.
+pub fn silver_context(silver: &SilverFrames) -> PolarsResult<SQLContext> {
+    let mut ctx = SQLContext::new();
     ctx.register("silver_repos", silver.repos.clone().lazy());
     ctx.register("silver_orgs", silver.orgs.clone().lazy());
     ctx.register(
@@ -114,7 +128,11 @@ pub fn silver_context(silver: &SilverFrames) -> SQLContext {
         silver.repo_languages.clone().lazy(),
     );
     ctx.register("silver_repo_topics", silver.repo_topics.clone().lazy());
-    ctx
+    for (name, sql) in INTERMEDIATE {
+        let model = ctx.execute(sql)?;
+        ctx.register(name, model);
+    }
+    Ok(ctx)
 }
 
 fn org_latest_schema() -> Schema {
@@ -217,4 +235,48 @@ fn headline_schema() -> Schema {
         ("top_language_2", String),
         ("top_language_3", String),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::outputs::GOLD_TABLES;
+
+    #[test]
+    fn the_models_are_the_registrys_tables_after_the_site_series() {
+        let built: Vec<&str> = std::iter::once("org_repos_daily")
+            .chain(MODELS.iter().map(|m| m.table))
+            .collect();
+        assert_eq!(built, GOLD_TABLES);
+    }
+
+    #[test]
+    fn duckdb_defines_each_intermediate_model_as_its_file_does() {
+        let views = include_str!("../../sql/duckdb/views.sql");
+        for (name, sql) in INTERMEDIATE {
+            let body: Vec<&str> = sql.lines().filter(|l| !l.starts_with("--")).collect();
+            let view = format!(
+                "create or replace view {name} as{}",
+                body.join("\n").trim_end()
+            );
+            assert!(
+                views.contains(&format!("{view};")),
+                "views.sql: {name} differs from its file"
+            );
+        }
+    }
+
+    #[test]
+    fn duckdb_has_a_view_of_each_table() {
+        let views = include_str!("../../sql/duckdb/views.sql");
+        for table in GOLD_TABLES {
+            let view = format!(
+                "create or replace view {table} as\nselect * from read_parquet('lake/gold/{table}/*/*.parquet', hive_partitioning = true);"
+            );
+            assert!(
+                views.contains(&view),
+                "sql/duckdb/views.sql has no view of {table}"
+            );
+        }
+    }
 }

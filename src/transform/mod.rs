@@ -223,7 +223,8 @@ async fn run_snapshot(
         orgs: &silver_orgs,
         repo_languages: &silver_languages,
         repo_topics: &repo_topics,
-    });
+    })
+    .map_err(polars_err("intermediate models"))?;
     for model in &gold::MODELS {
         let table = model
             .build(&mut ctx)

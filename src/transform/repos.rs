@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::normalise::{language_type, licence_facts, LicenceFacts};
-use crate::domain::{is_public_repo, OrgLogin, RepoId, SnapshotDate};
+use crate::domain::{is_kept_repo, is_public_repo, OrgLogin, RepoId, SnapshotDate};
 
 /// The org whose bronze listing is being read: its configured login and, when extract asked
 /// `GET /orgs/{org}`, its login as GitHub spells it now (it differs after a rename).
@@ -83,6 +83,11 @@ impl RepoRecord {
     /// Public as far as both the old `private` flag and the newer `visibility` tell.
     pub fn is_public(&self) -> bool {
         is_public_repo(self.is_private, self.visibility.as_deref())
+    }
+
+    /// Counted by gold and the site: public and not a fork ([`is_kept_repo`]).
+    pub fn is_kept(&self) -> bool {
+        is_kept_repo(self.is_private, self.visibility.as_deref(), self.is_fork)
     }
 
     /// Created after the snapshot's day (UTC): GitHub was asked later than the snapshot

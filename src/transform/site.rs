@@ -71,7 +71,7 @@ fn org_series(org: &OrgRecord, repos: &[&RepoRecord], snapshot: NaiveDate) -> Ve
     let mut kept: Vec<&RepoRecord> = repos
         .iter()
         .copied()
-        .filter(|r| r.is_public() && !r.is_fork && r.created_at.date_naive() <= snapshot)
+        .filter(|r| r.is_kept() && r.created_at.date_naive() <= snapshot)
         .collect();
     kept.sort_by_key(|r| (r.created_at, r.repo_id));
 
