@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::{OrgLine, ReportData};
+use crate::lake::{outputs, Output};
 
 const CSS: &str = include_str!("report.css");
 const SCRIPT: &str = include_str!("report.js");
@@ -96,12 +97,13 @@ pub fn render(data: &ReportData) -> String {
         page,
         "<h2>Data</h2>\n<p>Download the <a href=\"org_repos_agg.csv\">site CSV</a> \
          (one row per organisation per day), or query the \
-         <a href=\"../gold/org_latest/snapshot_date={date}/part-0.parquet\">Parquet tables</a> \
+         <a href=\"../{tables}\">Parquet tables</a> \
          under <code>gold/</code> with DuckDB.</p>\n</main>\n\
          <footer><p>Built by open-health-stats {version} from the snapshot of {date}. \
          Kept repositories are public and not forks; archived ones count.</p></footer>\n\
          <script>\n{SCRIPT}</script>\n</body>\n</html>\n",
         version = env!("CARGO_PKG_VERSION"),
+        tables = outputs::published(data.snapshot_date, &Output::GoldTable("org_latest")),
     );
     page
 }

@@ -178,13 +178,11 @@ pub fn gold_schema() -> Schema {
     .collect()
 }
 
-/// The gold frame holding exactly the CSV's rows.
+/// The gold frame holding the CSV's rows with their values as they are: only the CSV,
+/// which spreadsheets open, escapes what they would run as a formula.
 pub fn gold_frame(rows: &[SiteRow]) -> PolarsResult<DataFrame> {
     let text = |name: &str, f: fn(&SiteRow) -> Option<&str>| -> Column {
-        let values: Vec<Option<String>> = rows
-            .iter()
-            .map(|r| f(r).map(|t| csv_safe(t).into_owned()))
-            .collect();
+        let values: Vec<Option<&str>> = rows.iter().map(f).collect();
         Column::new(name.into(), values)
     };
     let days: Vec<i32> = rows.iter().map(|r| days_since_epoch(r.date)).collect();
@@ -245,6 +243,23 @@ mod tests {
             assert!(csv_safe(text).starts_with('\''), "{text}");
         }
         assert_eq!(csv_safe("C++"), "C++");
+    }
+
+    #[test]
+    fn gold_keeps_values_as_they_are_and_the_csv_escapes_formulas() {
+        let row = SiteRow {
+            organisation: "=HYPERLINK(1)".into(),
+            date: NaiveDate::from_ymd_opt(2021, 3, 4).unwrap(),
+            open_repositories: 1,
+            top_language: Some("+Lang".into()),
+            top_license: None,
+            url: "https://github.com/x".into(),
+        };
+        let gold = gold_frame(std::slice::from_ref(&row)).unwrap();
+        let organisation = gold.column("organisation").unwrap().str().unwrap().get(0);
+        assert_eq!(organisation, Some("=HYPERLINK(1)"));
+        let csv = String::from_utf8(to_csv(&[row])).unwrap();
+        assert!(csv.contains("'=HYPERLINK(1)") && csv.contains("'+Lang"), "{csv}");
     }
 
     #[test]
