@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use crate::bronze::{self, OrgManifest};
+use crate::bronze;
 use crate::domain::SnapshotDate;
 use crate::formats::build::BuildRecord;
 use crate::formats::manifest::{shown_snapshot, PublishManifest};
@@ -81,8 +81,12 @@ async fn snapshot(
     let mut observed = None;
     for login in &orgs.complete {
         let Ok(org) = login.parse() else { continue };
-        let manifest = lake.get(&lake::bronze::org_manifest(date, &org)).await?;
-        if let Some(m) = manifest.and_then(|b| serde_json::from_slice::<OrgManifest>(&b).ok()) {
+        // An unreadable manifest counts nothing here; transform would name it.
+        let manifest = match bronze::read::org_manifest(lake, date, &org).await {
+            Err(bronze::read::BronzeError::Lake(e)) => return Err(e),
+            read => read.ok().flatten(),
+        };
+        if let Some(m) = manifest {
             repos += m.unique_repos;
             observed = observed.max(m.observed_on);
         }

@@ -14,9 +14,10 @@ use tracing::warn;
 
 use super::github::{self, ApiResponse, GithubClient};
 use super::ExtractError;
+use crate::bronze::previous::PreviousAnswer;
 use crate::bronze::{RepoEndpoint, RepoResponse};
 use crate::config::ExtractConfig;
-use crate::domain::{is_kept_repo, is_public_repo, OrgLogin, SnapshotDate};
+use crate::domain::{is_kept_repo, is_public_repo, OrgLogin};
 
 /// Fields of a repository object that GitHub adds for an authenticated caller and that
 /// describe the token's holder (its rights on the repository, an admin's security settings,
@@ -221,12 +222,6 @@ pub fn plan(
         }
     }
     plan
-}
-
-/// An earlier snapshot's answer for one URL, reused on a 304.
-pub struct PreviousAnswer {
-    pub date: SnapshotDate,
-    pub response: RepoResponse,
 }
 
 /// Asks `endpoint` about one repository, conditionally on `previous`.

@@ -15,7 +15,6 @@
 
 mod details;
 pub mod github;
-mod previous;
 pub mod replay;
 
 use std::collections::{BTreeMap, HashSet};
@@ -31,16 +30,16 @@ use tracing::{info, info_span, warn, Instrument};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
+use crate::bronze::previous::{self, PreviousResponse, PreviousSnapshots};
 use crate::bronze::{
     self, EndpointRequests, OrgManifest, PageSidecar, RateLimit, RepoEndpoint, RepoResponses,
-    RepoResponsesFile, SnapshotMember,
+    RepoResponsesFile,
 };
 use crate::config::{OrgConfig, RunSettings, Shard};
 use crate::domain::{OrgLogin, SnapshotDate};
-use crate::lake::{self, Lake, LakeError, LakeKey};
+use crate::lake::{Lake, LakeError};
 use details::{DetailsPlan, RepoFacts, RepoRef};
 use github::{ApiResponse, GithubClient};
-use previous::{PreviousResponse, PreviousSnapshots};
 use replay::ReplaySource;
 
 /// Why extract failed. Every message names the org and the URL or page.
@@ -373,9 +372,8 @@ impl<'a> OrgJob<'a> {
         let span = info_span!("org", org = %org.login);
         async {
             let login = &org.login;
-            let manifest_key = lake::bronze::org_manifest(self.date, login);
             if !self.refetch {
-                if let Some(manifest) = self.complete_manifest(&manifest_key).await? {
+                if let Some(manifest) = self.complete_manifest(login).await? {
                     info!(
                         pages = manifest.pages,
                         repos = manifest.unique_repos,
@@ -389,9 +387,7 @@ impl<'a> OrgJob<'a> {
                     });
                 }
             }
-            self.lake
-                .delete_prefix(&lake::bronze::org(self.date, login))
-                .await?;
+            bronze::write::clear_org(self.lake, self.date, login).await?;
             let previous = self.previous.responses(self.lake, login).await?;
             let metadata = self.fetch_metadata(login, &previous).await?;
             let (mut manifest, kept) = self.fetch_pages(login, &previous).await?;
@@ -459,21 +455,7 @@ impl<'a> OrgJob<'a> {
             if let Source::Api(client) = self.source {
                 manifest.requests = client.stats.for_org(&org.login);
             }
-            let member = SnapshotMember {
-                org: org.login.to_string(),
-            };
-            self.lake
-                .put_if_absent(
-                    &lake::bronze::member(self.date, &org.login),
-                    crate::formats::to_json_bytes(&member),
-                )
-                .await?;
-            self.lake
-                .put(
-                    &lake::bronze::org_manifest(self.date, &org.login),
-                    crate::formats::to_json_bytes(&manifest),
-                )
-                .await?;
+            bronze::write::complete_org(self.lake, self.date, &org.login, &manifest).await?;
             info!(
                 pages = manifest.pages,
                 repos = manifest.unique_repos,
@@ -522,26 +504,16 @@ impl<'a> OrgJob<'a> {
             api_version: self.settings.config.github.api_version.clone(),
             responses,
         };
-        let bytes = crate::formats::to_json_bytes(&file);
-        let stored = RepoResponsesFile {
-            responses: file.responses.len(),
-            sha256: crate::formats::sha256_hex(&bytes),
-        };
-        self.lake
-            .put(
-                &lake::bronze::repo_responses(endpoint, self.date, org),
-                bytes,
-            )
-            .await?;
-        Ok(stored)
+        Ok(bronze::write::repo_responses(self.lake, self.date, org, &file).await?)
     }
 
-    async fn complete_manifest(&self, key: &LakeKey) -> Result<Option<OrgManifest>, ExtractError> {
-        let Some(bytes) = self.lake.get(key).await? else {
-            return Ok(None);
-        };
-        // An unreadable manifest means the org must be fetched again, not a failed run.
-        Ok(serde_json::from_slice(&bytes).ok())
+    async fn complete_manifest(&self, org: &OrgLogin) -> Result<Option<OrgManifest>, ExtractError> {
+        match bronze::read::org_manifest(self.lake, self.date, org).await {
+            Ok(manifest) => Ok(manifest),
+            Err(bronze::read::BronzeError::Lake(e)) => Err(e.into()),
+            // An unreadable manifest means the org must be fetched again, not a failed run.
+            Err(_) => Ok(None),
+        }
     }
 
     /// `GET /orgs/{org}`, stored as `org.json`; offline only when the recording has one.
@@ -581,11 +553,7 @@ impl<'a> OrgJob<'a> {
                 }
             })?;
         let sidecar = self.sidecar(&fetched, public.as_bytes(), 0, 0);
-        let (body_key, sidecar_key) = lake::bronze::org_metadata(self.date, org);
-        self.lake.put(&body_key, public.into_bytes()).await?;
-        self.lake
-            .put(&sidecar_key, crate::formats::to_json_bytes(&sidecar))
-            .await?;
+        bronze::write::org_metadata(self.lake, self.date, org, public.into(), &sidecar).await?;
         Ok(Some(metadata))
     }
 
@@ -631,15 +599,7 @@ impl<'a> OrgJob<'a> {
             );
             let progress = format!("page {number}, {} repos", repos + sidecar.repos);
             tracing::Span::current().pb_set_message(&progress);
-            self.lake
-                .put(&lake::bronze::page(self.date, org, number), public.body)
-                .await?;
-            self.lake
-                .put(
-                    &lake::bronze::page_sidecar(self.date, org, number),
-                    crate::formats::to_json_bytes(&sidecar),
-                )
-                .await?;
+            bronze::write::page(self.lake, self.date, org, number, public.body, &sidecar).await?;
             repos += sidecar.repos;
             checksums.push(sidecar.sha256);
             let Some(next) = fetched.link.as_deref().and_then(github::next_link) else {

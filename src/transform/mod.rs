@@ -23,9 +23,7 @@ use futures::{StreamExt, TryStreamExt};
 use polars::prelude::{DataFrame, PolarsError};
 use tracing::{info, warn};
 
-use crate::bronze::{
-    self, EndpointRequests, OrgManifest, PageSidecar, RepoEndpoint, RepoResponses,
-};
+use crate::bronze::{self, EndpointRequests, RepoEndpoint, RepoResponses};
 use crate::config::RunSettings;
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::formats::build::{BuildRecord, OrgBuild};
@@ -63,14 +61,19 @@ pub enum TransformError {
     },
     #[error("transform: {0}")]
     Lake(#[from] LakeError),
+    #[error("transform: {0}")]
+    Bronze(#[from] bronze::read::BronzeError),
 }
 
 impl crate::exit::HasExitCode for TransformError {
     fn exit_code(&self) -> crate::exit::ExitCode {
         use crate::exit::ExitCode::{Data, Usage};
         match self {
-            Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
+            Self::Lake(e) | Self::Bronze(bronze::read::BronzeError::Lake(e)) => {
+                crate::exit::HasExitCode::exit_code(e)
+            }
             Self::Incomplete { .. } => Usage,
+            Self::Bronze(_) => Data,
             Self::Corrupt { .. }
             | Self::InvalidPage { .. }
             | Self::Model { .. }
@@ -400,9 +403,6 @@ async fn read_bronze(
 /// Orgs whose bronze is being read or parsed at once.
 const ORGS_IN_FLIGHT: usize = 8;
 
-/// Pages of one org read from the lake at once.
-const PAGES_IN_FLIGHT: usize = 8;
-
 /// Parses one org's pages, in page order.
 fn parse_pages(
     listing: &ListingOrg,
@@ -488,52 +488,40 @@ async fn put_parquet(
     Ok(sha256)
 }
 
-/// One org's complete bronze: its pages checked against the manifest and parsed off the
-/// async runtime, and its per-repository answers checked against theirs.
+/// One org's complete bronze: its pages (checked against the manifest) parsed off the async
+/// runtime, and its per-repository answers (checked against theirs).
 async fn read_org(
     settings: &RunSettings,
     lake: &Lake,
     date: SnapshotDate,
     org: OrgLogin,
 ) -> Result<OrgBronze, TransformError> {
-    let manifest_key = lake::bronze::org_manifest(date, &org);
-    let manifest: OrgManifest = match lake.get(&manifest_key).await? {
-        Some(bytes) => parse_json(&manifest_key, &bytes)?,
-        None => {
-            return Err(TransformError::Incomplete {
-                date,
-                orgs: vec![org.key()],
-            })
-        }
+    let Some(manifest) = bronze::read::org_manifest(lake, date, &org).await? else {
+        return Err(TransformError::Incomplete {
+            date,
+            orgs: vec![org.key()],
+        });
     };
     // The configured spelling, else the one the org was first extracted with: never the
     // spelling of whichever run extracted it last.
+    let first = bronze::read::member(lake, date, &org).await?;
     let spelled = match settings.configured(&org) {
         Some(configured) => configured.login.clone(),
-        None => first_spelling(lake, date, &org).await?.unwrap_or(org),
+        None => first
+            .and_then(|m| m.org.parse::<OrgLogin>().ok())
+            .filter(|m| *m == org)
+            .unwrap_or(org),
     };
     let listing = ListingOrg {
         login: spelled,
         canonical_login: manifest.canonical_login.clone(),
     };
-    let read: Vec<(Bytes, PageSidecar)> = futures::stream::iter(1..=manifest.pages)
-        .map(|number| read_page(lake, date, &listing.login, number))
-        .buffered(PAGES_IN_FLIGHT)
-        .try_collect()
-        .await?;
+    let read = bronze::read::pages(lake, date, &listing.login, &manifest).await?;
     let mut pages = Vec::new();
-    let mut checksums = Vec::new();
     let mut etags = Vec::new();
     for (number, (body, sidecar)) in (1..).zip(read) {
         pages.push((number, body));
-        checksums.push(sidecar.sha256);
         etags.push(sidecar.etag);
-    }
-    if bronze::org_checksum(checksums.iter().map(String::as_str)) != manifest.sha256 {
-        return Err(TransformError::Corrupt {
-            key: manifest_key,
-            message: "pages do not match the manifest's checksum".into(),
-        });
     }
     let build = OrgBuild {
         org: listing.login.to_string(),
@@ -542,16 +530,12 @@ async fn read_org(
         etags,
         observed_on: manifest.observed_on,
     };
-    let licences =
-        read_repo_responses(lake, date, &listing.login, &manifest, RepoEndpoint::License);
-    let languages = read_repo_responses(
-        lake,
-        date,
-        &listing.login,
-        &manifest,
-        RepoEndpoint::Languages,
+    let answers =
+        |endpoint| bronze::read::repo_responses(lake, date, &listing.login, &manifest, endpoint);
+    let (licences, languages) = (
+        answers(RepoEndpoint::License).await?,
+        answers(RepoEndpoint::Languages).await?,
     );
-    let (licences, languages) = (licences.await?, languages.await?);
     let rename = settings.config.languages.clone();
     let repos = tokio::task::spawn_blocking(move || {
         parse_pages(&listing, &pages, &rename).map(|repos| (listing, repos))
@@ -568,48 +552,6 @@ async fn read_org(
         requests: manifest.requests,
         skipped: manifest.skipped,
     })
-}
-
-/// The login as the run that first extracted `org` into the snapshot gave it (its marker).
-async fn first_spelling(
-    lake: &Lake,
-    date: SnapshotDate,
-    org: &OrgLogin,
-) -> Result<Option<OrgLogin>, TransformError> {
-    let key = lake::bronze::member(date, org);
-    let Some(bytes) = lake.get(&key).await? else {
-        return Ok(None);
-    };
-    let member: bronze::SnapshotMember = parse_json(&key, &bytes)?;
-    Ok(member.org.parse().ok().filter(|m: &OrgLogin| m == org))
-}
-
-/// The org's stored answers of `endpoint`, if its manifest lists them.
-async fn read_repo_responses(
-    lake: &Lake,
-    date: SnapshotDate,
-    org: &OrgLogin,
-    manifest: &OrgManifest,
-    endpoint: RepoEndpoint,
-) -> Result<Option<RepoResponses>, TransformError> {
-    let Some(stored) = manifest.repo_responses(endpoint) else {
-        return Ok(None);
-    };
-    let key = lake::bronze::repo_responses(endpoint, date, org);
-    let bytes = lake
-        .get(&key)
-        .await?
-        .ok_or_else(|| TransformError::Corrupt {
-            key: key.clone(),
-            message: "missing, though the org manifest lists it".into(),
-        })?;
-    if crate::formats::sha256_hex(&bytes) != stored.sha256 {
-        return Err(TransformError::Corrupt {
-            key,
-            message: "bytes do not match the org manifest's checksum".into(),
-        });
-    }
-    parse_json(&key, &bytes).map(Some)
 }
 
 /// Sets the detected licences of `repos` and returns their silver `repo_languages`, from
@@ -643,44 +585,4 @@ fn repo_details(
             Ok(Vec::new())
         }
     }
-}
-
-async fn read_page(
-    lake: &Lake,
-    date: SnapshotDate,
-    org: &OrgLogin,
-    number: u32,
-) -> Result<(Bytes, PageSidecar), TransformError> {
-    let missing = |key: &LakeKey| TransformError::Corrupt {
-        key: key.clone(),
-        message: "missing, though the org manifest lists it".into(),
-    };
-    let sidecar_key = lake::bronze::page_sidecar(date, org, number);
-    let sidecar_bytes = lake
-        .get(&sidecar_key)
-        .await?
-        .ok_or_else(|| missing(&sidecar_key))?;
-    let sidecar: PageSidecar = parse_json(&sidecar_key, &sidecar_bytes)?;
-    let page_key = lake::bronze::page(date, org, number);
-    let body = lake
-        .get(&page_key)
-        .await?
-        .ok_or_else(|| missing(&page_key))?;
-    if crate::formats::sha256_hex(&body) != sidecar.sha256 {
-        return Err(TransformError::Corrupt {
-            key: page_key,
-            message: "bytes do not match the sidecar's checksum".into(),
-        });
-    }
-    Ok((body, sidecar))
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(
-    key: &LakeKey,
-    bytes: &[u8],
-) -> Result<T, TransformError> {
-    serde_json::from_slice(bytes).map_err(|e| TransformError::Corrupt {
-        key: key.clone(),
-        message: format!("invalid JSON: {e}"),
-    })
 }

@@ -259,7 +259,10 @@ mod tests {
         let organisation = gold.column("organisation").unwrap().str().unwrap().get(0);
         assert_eq!(organisation, Some("=HYPERLINK(1)"));
         let csv = String::from_utf8(to_csv(&[row])).unwrap();
-        assert!(csv.contains("'=HYPERLINK(1)") && csv.contains("'+Lang"), "{csv}");
+        assert!(
+            csv.contains("'=HYPERLINK(1)") && csv.contains("'+Lang"),
+            "{csv}"
+        );
     }
 
     #[test]

@@ -1,16 +1,15 @@
-//! The responses of the most recent earlier snapshot, for conditional requests.
+//! The newest earlier snapshot's answers, for conditional requests.
 //!
-//! For each URL the earlier snapshot fetched, its ETag (sent as `If-None-Match`, exactly as
-//! received), its `Link` header and the key of its stored bytes, which a 304 reuses.
+//! For each URL an earlier snapshot fetched: its ETag (sent as `If-None-Match`, exactly as
+//! received), its `Link` header and the key of its stored bytes, which a 304 reuses. Anything
+//! unreadable is skipped: it only costs a full request.
 
 use std::collections::HashMap;
 
-use crate::bronze::{OrgManifest, PageSidecar, RepoEndpoint, RepoResponses};
+use super::read;
+use super::{RepoEndpoint, RepoResponse};
 use crate::domain::{OrgLogin, SnapshotDate};
-use crate::lake::{self, Lake, LakeKey};
-
-use super::details::PreviousAnswer;
-use super::ExtractError;
+use crate::lake::{self, Lake, LakeError, LakeKey};
 
 /// A response stored by an earlier snapshot.
 pub struct PreviousResponse {
@@ -23,13 +22,19 @@ pub struct PreviousResponse {
 /// Earlier responses of one org, by URL.
 pub type PreviousResponses = HashMap<String, PreviousResponse>;
 
+/// An earlier snapshot's answer of a per-repository endpoint.
+pub struct PreviousAnswer {
+    pub date: SnapshotDate,
+    pub response: RepoResponse,
+}
+
 /// The bronze snapshots before the current one, newest first.
 pub struct PreviousSnapshots {
     dates: Vec<SnapshotDate>,
 }
 
 impl PreviousSnapshots {
-    pub async fn list(lake: &Lake, current: SnapshotDate) -> Result<Self, ExtractError> {
+    pub async fn list(lake: &Lake, current: SnapshotDate) -> Result<Self, LakeError> {
         let partitions = lake
             .partitions(&lake::bronze::repos_root(), "snapshot_date")
             .await?;
@@ -47,12 +52,9 @@ impl PreviousSnapshots {
         &self,
         lake: &Lake,
         org: &OrgLogin,
-    ) -> Result<PreviousResponses, ExtractError> {
+    ) -> Result<PreviousResponses, LakeError> {
         for &date in &self.dates {
-            let Some(bytes) = lake.get(&lake::bronze::org_manifest(date, org)).await? else {
-                continue;
-            };
-            let Ok(manifest) = serde_json::from_slice::<OrgManifest>(&bytes) else {
+            let Some(manifest) = readable(read::org_manifest(lake, date, org).await)? else {
                 continue;
             };
             let mut responses = HashMap::new();
@@ -65,11 +67,7 @@ impl PreviousSnapshots {
                 )
             }));
             for (body_key, sidecar_key) in stored {
-                // A missing or unreadable sidecar only costs a full request.
-                let Some(bytes) = lake.get(&sidecar_key).await? else {
-                    continue;
-                };
-                let Ok(sidecar) = serde_json::from_slice::<PageSidecar>(&bytes) else {
+                let Some(sidecar) = read::sidecar(lake, &sidecar_key).await? else {
                     continue;
                 };
                 let response = PreviousResponse {
@@ -86,28 +84,19 @@ impl PreviousSnapshots {
     }
 
     /// The answers of `endpoint` for `org` in the newest earlier snapshot that stored them,
-    /// by URL. An unreadable file only costs full requests.
+    /// by URL.
     pub async fn repo_answers(
         &self,
         lake: &Lake,
         org: &OrgLogin,
         endpoint: RepoEndpoint,
-    ) -> Result<HashMap<String, PreviousAnswer>, ExtractError> {
+    ) -> Result<HashMap<String, PreviousAnswer>, LakeError> {
         for &date in &self.dates {
-            let Some(bytes) = lake.get(&lake::bronze::org_manifest(date, org)).await? else {
+            let Some(manifest) = readable(read::org_manifest(lake, date, org).await)? else {
                 continue;
             };
-            let Ok(manifest) = serde_json::from_slice::<OrgManifest>(&bytes) else {
-                continue;
-            };
-            if manifest.repo_responses(endpoint).is_none() {
-                continue;
-            }
-            let key = lake::bronze::repo_responses(endpoint, date, org);
-            let Some(bytes) = lake.get(&key).await? else {
-                continue;
-            };
-            let Ok(file) = serde_json::from_slice::<RepoResponses>(&bytes) else {
+            let file = read::repo_responses(lake, date, org, &manifest, endpoint).await;
+            let Some(file) = readable(file)? else {
                 continue;
             };
             return Ok(file
@@ -117,5 +106,14 @@ impl PreviousSnapshots {
                 .collect());
         }
         Ok(HashMap::new())
+    }
+}
+
+/// What was read, `None` for what is missing or unreadable; a storage error stays one.
+fn readable<T>(read: Result<Option<T>, read::BronzeError>) -> Result<Option<T>, LakeError> {
+    match read {
+        Ok(value) => Ok(value),
+        Err(read::BronzeError::Lake(e)) => Err(e),
+        Err(read::BronzeError::Missing { .. } | read::BronzeError::Corrupt { .. }) => Ok(None),
     }
 }

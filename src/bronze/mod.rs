@@ -8,6 +8,10 @@
 //! into it, by any run or shard. No run removes one, so a snapshot only grows, and
 //! transform always covers all of them.
 
+pub mod previous;
+pub mod read;
+pub mod write;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
