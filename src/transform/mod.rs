@@ -10,6 +10,7 @@
 
 mod details;
 pub mod gold;
+mod input;
 pub mod licence_text;
 pub mod normalise;
 pub mod repos;
@@ -18,15 +19,13 @@ pub mod site;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
 use polars::prelude::{DataFrame, PolarsError};
 use tracing::{info, warn};
 
-use crate::bronze::{self, EndpointRequests, RepoEndpoint, RepoResponses};
+use crate::bronze::{self, RepoEndpoint, RepoResponses};
 use crate::config::RunSettings;
 use crate::domain::{OrgLogin, SnapshotDate};
-use crate::formats::build::{BuildRecord, OrgBuild};
+use crate::formats::build::BuildRecord;
 use crate::formats::parquet;
 use crate::lake::outputs::{ORG_REPOS_DAILY, SITE_CSV};
 use crate::lake::{self, Lake, LakeError, LakeKey, Output};
@@ -155,8 +154,8 @@ async fn run_snapshot(
     date: SnapshotDate,
     required: &[OrgLogin],
 ) -> Result<TransformSummary, TransformError> {
-    let bronze = read_bronze(settings, lake, date, required).await?;
-    let BronzeSnapshot {
+    let bronze = input::read_bronze(settings, lake, date, required).await?;
+    let input::BronzeSnapshot {
         listings,
         mut repos,
         builds: org_builds,
@@ -300,129 +299,6 @@ async fn run_snapshot(
     Ok(summary)
 }
 
-/// A complete bronze snapshot, parsed.
-struct BronzeSnapshot {
-    /// In the snapshot's org order.
-    listings: Vec<ListingOrg>,
-    /// In org order, then page order.
-    repos: Vec<RepoRecord>,
-    builds: Vec<OrgBuild>,
-    /// Each org's answers of the per-repository endpoints; `None` unless every org has them.
-    licences: Option<Vec<RepoResponses>>,
-    languages: Option<Vec<RepoResponses>>,
-    /// Requests the runs that completed the orgs made, by endpoint.
-    requests: BTreeMap<String, EndpointRequests>,
-    /// Per-repository endpoints some org skipped, with why.
-    skipped: BTreeMap<String, String>,
-}
-
-/// One org's bronze, read and parsed.
-struct OrgBronze {
-    listing: ListingOrg,
-    repos: Vec<RepoRecord>,
-    build: OrgBuild,
-    licences: Option<RepoResponses>,
-    languages: Option<RepoResponses>,
-    requests: BTreeMap<String, EndpointRequests>,
-    skipped: BTreeMap<String, String>,
-}
-
-/// The orgs of snapshot `date` (its members, in login order), once every one of them and of
-/// `required` is complete; otherwise the error names the incomplete ones.
-async fn snapshot_members(
-    lake: &Lake,
-    date: SnapshotDate,
-    required: &[OrgLogin],
-) -> Result<Vec<OrgLogin>, TransformError> {
-    let orgs = bronze::snapshot_orgs(lake, date).await?;
-    let incomplete = orgs.incomplete(bronze::keys(required));
-    if !incomplete.is_empty() {
-        return Err(TransformError::Incomplete {
-            date,
-            orgs: incomplete,
-        });
-    }
-    orgs.members
-        .iter()
-        .map(|key| {
-            key.parse().map_err(|message| TransformError::Corrupt {
-                key: lake::bronze::snapshot(date),
-                message: format!("org folder or marker {key:?}: {message}"),
-            })
-        })
-        .collect()
-}
-
-/// Every org's listing, repositories and per-repository answers in the complete bronze
-/// snapshot `date`.
-///
-/// Orgs are read [`ORGS_IN_FLIGHT`] at a time and parsed on blocking threads, so reading,
-/// checksumming and parsing overlap on all cores; memory holds the bronze bytes of those orgs
-/// only, however large the snapshot.
-async fn read_bronze(
-    settings: &RunSettings,
-    lake: &Lake,
-    date: SnapshotDate,
-    required: &[OrgLogin],
-) -> Result<BronzeSnapshot, TransformError> {
-    let orgs = snapshot_members(lake, date, required).await?;
-    let read = futures::stream::iter(orgs)
-        .map(|org| read_org(settings, lake, date, org))
-        .buffered(ORGS_IN_FLIGHT);
-    let mut read = std::pin::pin!(read);
-    let mut snapshot = BronzeSnapshot {
-        listings: Vec::new(),
-        repos: Vec::new(),
-        builds: Vec::new(),
-        licences: Some(Vec::new()),
-        languages: Some(Vec::new()),
-        requests: BTreeMap::new(),
-        skipped: BTreeMap::new(),
-    };
-    while let Some(org) = read.try_next().await? {
-        snapshot.listings.push(org.listing);
-        snapshot.repos.extend(org.repos);
-        snapshot.builds.push(org.build);
-        snapshot.requests = bronze::sum_requests([&snapshot.requests, &org.requests]);
-        for (endpoint, why) in org.skipped {
-            snapshot.skipped.entry(endpoint).or_insert(why);
-        }
-        for (all, one) in [
-            (&mut snapshot.licences, org.licences),
-            (&mut snapshot.languages, org.languages),
-        ] {
-            match (all.as_mut(), one) {
-                (Some(files), Some(file)) => files.push(file),
-                _ => *all = None,
-            }
-        }
-    }
-    Ok(snapshot)
-}
-
-/// Orgs whose bronze is being read or parsed at once.
-const ORGS_IN_FLIGHT: usize = 8;
-
-/// Parses one org's pages, in page order.
-fn parse_pages(
-    listing: &ListingOrg,
-    pages: &[(u32, Bytes)],
-    languages: &BTreeMap<String, String>,
-) -> Result<Vec<RepoRecord>, TransformError> {
-    let mut repos = Vec::new();
-    for (number, body) in pages {
-        let page = repos::parse_page(listing, body, languages).map_err(|message| {
-            TransformError::InvalidPage {
-                org: listing.login.clone(),
-                page: *number,
-                message,
-            }
-        })?;
-        repos.extend(page);
-    }
-    Ok(repos)
-}
-
 /// `repos` ordered by org login, then repository id. Sorts indices and moves each record
 /// once: the records are large, and a sort would move them many times.
 fn sorted_by_org_and_id(repos: Vec<RepoRecord>) -> Vec<RepoRecord> {
@@ -486,72 +362,6 @@ async fn put_parquet(
     let sha256 = crate::formats::sha256_hex(&bytes);
     lake.put(&key, bytes).await?;
     Ok(sha256)
-}
-
-/// One org's complete bronze: its pages (checked against the manifest) parsed off the async
-/// runtime, and its per-repository answers (checked against theirs).
-async fn read_org(
-    settings: &RunSettings,
-    lake: &Lake,
-    date: SnapshotDate,
-    org: OrgLogin,
-) -> Result<OrgBronze, TransformError> {
-    let Some(manifest) = bronze::read::org_manifest(lake, date, &org).await? else {
-        return Err(TransformError::Incomplete {
-            date,
-            orgs: vec![org.key()],
-        });
-    };
-    // The configured spelling, else the one the org was first extracted with: never the
-    // spelling of whichever run extracted it last.
-    let first = bronze::read::member(lake, date, &org).await?;
-    let spelled = match settings.configured(&org) {
-        Some(configured) => configured.login.clone(),
-        None => first
-            .and_then(|m| m.org.parse::<OrgLogin>().ok())
-            .filter(|m| *m == org)
-            .unwrap_or(org),
-    };
-    let listing = ListingOrg {
-        login: spelled,
-        canonical_login: manifest.canonical_login.clone(),
-    };
-    let read = bronze::read::pages(lake, date, &listing.login, &manifest).await?;
-    let mut pages = Vec::new();
-    let mut etags = Vec::new();
-    for (number, (body, sidecar)) in (1..).zip(read) {
-        pages.push((number, body));
-        etags.push(sidecar.etag);
-    }
-    let build = OrgBuild {
-        org: listing.login.to_string(),
-        pages: manifest.pages,
-        repos: manifest.unique_repos,
-        etags,
-        observed_on: manifest.observed_on,
-    };
-    let answers =
-        |endpoint| bronze::read::repo_responses(lake, date, &listing.login, &manifest, endpoint);
-    let (licences, languages) = (
-        answers(RepoEndpoint::License).await?,
-        answers(RepoEndpoint::Languages).await?,
-    );
-    let rename = settings.config.languages.clone();
-    let repos = tokio::task::spawn_blocking(move || {
-        parse_pages(&listing, &pages, &rename).map(|repos| (listing, repos))
-    })
-    .await
-    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    let (listing, repos) = repos?;
-    Ok(OrgBronze {
-        listing,
-        repos,
-        build,
-        licences,
-        languages,
-        requests: manifest.requests,
-        skipped: manifest.skipped,
-    })
 }
 
 /// Sets the detected licences of `repos` and returns their silver `repo_languages`, from
