@@ -60,6 +60,7 @@ mod tests {
     use crate::config::ConfigError;
     use crate::domain::{OrgLogin, SnapshotDate};
     use crate::extract::ExtractError;
+    use crate::formats::staged::StagedError;
     use crate::lake::LakeError;
     use crate::lease::{LeaseError, LeaseRecord};
     use crate::publish::PublishError;
@@ -185,10 +186,10 @@ mod tests {
             ),
             (ReportError::Lake(io()).into(), Storage),
             (
-                ReportError::NotStaged {
+                ReportError::Staged(StagedError::NotStaged {
                     date,
                     key: key.clone(),
-                }
+                })
                 .into(),
                 Usage,
             ),
@@ -202,10 +203,10 @@ mod tests {
                 Usage,
             ),
             (
-                PublishError::Corrupt {
+                PublishError::Staged(StagedError::Corrupt {
                     key: key.clone(),
                     message: message(),
-                }
+                })
                 .into(),
                 Data,
             ),

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod manifest;
 pub mod parquet;
+pub mod staged;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};

@@ -21,6 +21,7 @@ use tracing::info;
 use crate::domain::SnapshotDate;
 use crate::formats::build::{build_marker, BuildRecord};
 use crate::formats::manifest::{shown_snapshot, PublishManifest, PublishedObject};
+use crate::formats::staged::{self, StagedError};
 use crate::formats::{sha256_hex, to_json_bytes};
 use crate::lake::outputs::INDEX_HTML;
 use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
@@ -28,10 +29,8 @@ use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
 /// Why publish failed. Nothing already published is changed by a failed publish.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
-    #[error("publish: snapshot {date} has no staged {key}: run `ohs transform --snapshot-date {date}` first")]
-    NotStaged { date: SnapshotDate, key: LakeKey },
-    #[error("publish: {key}: {message}")]
-    Corrupt { key: LakeKey, message: String },
+    #[error("publish: {0}")]
+    Staged(#[from] StagedError),
     #[error("publish: snapshot {date}: staged {key} is not of build {build_id}: run `ohs transform --snapshot-date {date}` again")]
     Stale {
         date: SnapshotDate,
@@ -44,11 +43,11 @@ pub enum PublishError {
 
 impl crate::exit::HasExitCode for PublishError {
     fn exit_code(&self) -> crate::exit::ExitCode {
-        use crate::exit::ExitCode::{Data, Usage};
+        use crate::exit::ExitCode::Usage;
         match self {
             Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
-            Self::NotStaged { .. } | Self::Stale { .. } => Usage,
-            Self::Corrupt { .. } => Data,
+            Self::Staged(e) => crate::exit::HasExitCode::exit_code(e),
+            Self::Stale { .. } => Usage,
         }
     }
 }
@@ -79,18 +78,12 @@ pub async fn run(
     date: SnapshotDate,
     run: &RunInfo,
 ) -> Result<PublishSummary, PublishError> {
-    let build = read_build_record(source, date).await?;
+    let build = staged::build_record(source, date).await?;
     let (mut gold_copies, mut site_copies) = (Vec::new(), Vec::new());
     let (mut gold, mut site) = (Vec::new(), Vec::new());
     for output in &outputs::ALL {
         let key = outputs::staged(date, output);
-        let bytes = source
-            .get(&key)
-            .await?
-            .ok_or_else(|| PublishError::NotStaged {
-                date,
-                key: key.clone(),
-            })?;
+        let bytes = staged::get(source, date, &key).await?;
         check_of_build(&build, &key, output, &bytes)?;
         let copy = (
             outputs::build_copy(date, &build.build_id, output),
@@ -259,21 +252,6 @@ fn check_of_build(
         date: build.snapshot_date,
         key: key.clone(),
         build_id: build.build_id.clone(),
-    })
-}
-
-async fn read_build_record(source: &Lake, date: SnapshotDate) -> Result<BuildRecord, PublishError> {
-    let key = outputs::build_record(date);
-    let bytes = source
-        .get(&key)
-        .await?
-        .ok_or_else(|| PublishError::NotStaged {
-            date,
-            key: key.clone(),
-        })?;
-    serde_json::from_slice(&bytes).map_err(|e| PublishError::Corrupt {
-        key,
-        message: e.to_string(),
     })
 }
 

@@ -12,31 +12,30 @@ use polars::prelude::*;
 use tracing::info;
 
 use crate::domain::SnapshotDate;
-use crate::formats::build::{build_marker, BuildRecord};
+use crate::formats::build::build_marker;
 use crate::formats::parquet::from_parquet_bytes;
+use crate::formats::staged::{self, StagedError};
 use crate::lake::outputs::INDEX_HTML;
 use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
 
 /// Why the report could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("report: snapshot {date} has no staged {key}: run `ohs transform --snapshot-date {date}` first")]
-    NotStaged { date: SnapshotDate, key: LakeKey },
+    #[error("report: {0}")]
+    Staged(#[from] StagedError),
     #[error("report: {key}: {source}")]
     Table { key: LakeKey, source: PolarsError },
-    #[error("report: {key}: {message}")]
-    Corrupt { key: LakeKey, message: String },
     #[error("report: {0}")]
     Lake(#[from] LakeError),
 }
 
 impl crate::exit::HasExitCode for ReportError {
     fn exit_code(&self) -> crate::exit::ExitCode {
-        use crate::exit::ExitCode::{Data, Usage};
+        use crate::exit::ExitCode::Data;
         match self {
             Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
-            Self::NotStaged { .. } => Usage,
-            Self::Table { .. } | Self::Corrupt { .. } => Data,
+            Self::Staged(e) => crate::exit::HasExitCode::exit_code(e),
+            Self::Table { .. } => Data,
         }
     }
 }
@@ -109,35 +108,13 @@ pub async fn run(lake: &Lake, date: SnapshotDate, web: &url::Url) -> Result<(), 
     Ok(())
 }
 
-/// The staged build record: which build the tables belong to.
-async fn read_build_record(lake: &Lake, date: SnapshotDate) -> Result<BuildRecord, ReportError> {
-    let key = outputs::build_record(date);
-    let bytes = lake
-        .get(&key)
-        .await?
-        .ok_or_else(|| ReportError::NotStaged {
-            date,
-            key: key.clone(),
-        })?;
-    serde_json::from_slice(&bytes).map_err(|e| ReportError::Corrupt {
-        key,
-        message: e.to_string(),
-    })
-}
-
 async fn table(
     lake: &Lake,
     date: SnapshotDate,
     name: &'static str,
 ) -> Result<DataFrame, ReportError> {
     let key = outputs::staged(date, &Output::GoldTable(name));
-    let bytes = lake
-        .get(&key)
-        .await?
-        .ok_or_else(|| ReportError::NotStaged {
-            date,
-            key: key.clone(),
-        })?;
+    let bytes = staged::get(lake, date, &key).await?;
     from_parquet_bytes(&bytes).map_err(|source| ReportError::Table { key, source })
 }
 
@@ -153,7 +130,7 @@ pub async fn read(
             source,
         }
     };
-    let build = read_build_record(lake, date).await?;
+    let build = staged::build_record(lake, date).await?;
     let latest = table(lake, date, "org_latest").await?;
     let daily = table(lake, date, "org_repos_daily").await?;
     let headline = table(lake, date, "headline").await?;
