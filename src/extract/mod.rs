@@ -16,6 +16,7 @@
 mod details;
 pub mod github;
 pub mod replay;
+mod source;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
@@ -30,17 +31,18 @@ use tracing::{info, info_span, warn, Instrument};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
-use crate::bronze::previous::{self, PreviousResponse, PreviousSnapshots};
+use crate::bronze::previous::{self, PreviousSnapshots};
 use crate::bronze::{
-    self, EndpointRequests, OrgManifest, PageSidecar, RateLimit, RepoEndpoint, RepoResponses,
+    self, EndpointRequests, OrgManifest, PageSidecar, RepoEndpoint, RepoResponses,
     RepoResponsesFile,
 };
 use crate::config::{OrgConfig, RunSettings, Shard};
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::{Lake, LakeError};
 use details::{DetailsPlan, RepoFacts, RepoRef};
-use github::{ApiResponse, GithubClient};
+use github::GithubClient;
 use replay::ReplaySource;
+use source::{Fetched, Source};
 
 /// Why extract failed. Every message names the org and the URL or page.
 #[derive(Debug, thiserror::Error)]
@@ -168,41 +170,6 @@ pub struct ExtractSummary {
     pub skipped: BTreeMap<String, String>,
 }
 
-/// Where responses come from: the API, or a recording of it.
-enum Source {
-    Api(Box<GithubClient>),
-    Replay(ReplaySource),
-}
-
-/// A response ready to be stored.
-struct Fetched {
-    url: Url,
-    status: u16,
-    body: Bytes,
-    etag: Option<String>,
-    link: Option<String>,
-    not_modified_from: Option<SnapshotDate>,
-    replayed_from: Option<String>,
-    rate_limit: Option<RateLimit>,
-    attempts: u32,
-}
-
-impl Fetched {
-    fn replayed(url: &Url, recorded: replay::Recorded) -> Self {
-        Self {
-            url: url.clone(),
-            status: 200,
-            body: recorded.body.into(),
-            etag: None,
-            link: recorded.link,
-            not_modified_from: None,
-            replayed_from: Some(recorded.path.display().to_string()),
-            rate_limit: None,
-            attempts: 1,
-        }
-    }
-}
-
 /// The orgs a run extracts: the run's orgs, or the shard's share of them.
 pub fn selected_orgs(settings: &RunSettings, shard: Option<Shard>) -> Vec<&OrgConfig> {
     settings
@@ -241,10 +208,7 @@ pub async fn run(
         date,
         refetch,
         previous: PreviousSnapshots::list(lake, date).await?,
-        observed_on: match source {
-            Source::Api(_) => Some(Utc::now().date_naive()),
-            Source::Replay(_) => None,
-        },
+        observed_on: source.observed_on(),
     };
     warn_if_reconstructed(date, job.observed_on);
     // Every org runs to its end even when another fails, so a rerun resumes from the orgs
@@ -279,7 +243,7 @@ pub async fn run(
             summary.pages_stored += manifest.pages;
         }
     }
-    if let Source::Api(client) = &source {
+    if let Some(client) = source.client() {
         summary.requests = client.stats.requests.load(Ordering::Relaxed);
         summary.not_modified = client.stats.not_modified.load(Ordering::Relaxed);
         summary.retries = client.stats.retries.load(Ordering::Relaxed);
@@ -409,10 +373,8 @@ impl<'a> OrgJob<'a> {
 
     /// Which per-repository endpoints to ask, given every org's listing.
     fn plan_details(&self, listings: &[OrgListing]) -> DetailsPlan {
-        let unauthenticated_remaining = match self.source {
-            Source::Api(client) if self.settings.token.is_none() => {
-                Some(client.remaining().unwrap_or(0))
-            }
+        let unauthenticated_remaining = match self.source.client() {
+            Some(client) if self.settings.token.is_none() => Some(client.remaining().unwrap_or(0)),
             _ => None,
         };
         let needed = |endpoint| {
@@ -452,7 +414,7 @@ impl<'a> OrgJob<'a> {
             }
             manifest.skipped = plan.skipped.clone();
             manifest.observed_on = self.observed_on;
-            if let Source::Api(client) = self.source {
+            if let Some(client) = self.source.client() {
                 manifest.requests = client.stats.for_org(&org.login);
             }
             bronze::write::complete_org(self.lake, self.date, &org.login, &manifest).await?;
@@ -474,29 +436,12 @@ impl<'a> OrgJob<'a> {
         endpoint: RepoEndpoint,
         kept: &BTreeMap<u64, RepoRef>,
     ) -> Result<RepoResponsesFile, ExtractError> {
-        let mut responses = Vec::new();
-        match self.source {
-            Source::Api(client) => {
-                let previous = self.previous.repo_answers(self.lake, org, endpoint).await?;
-                let api = &self.settings.config.github.api;
-                for (done, repo) in details::asked(endpoint, kept.values()).enumerate() {
-                    let progress = format!("{} of repository {}", endpoint.name(), done + 1);
-                    tracing::Span::current().pb_set_message(&progress);
-                    responses
-                        .push(details::fetch(client, endpoint, api, org, repo, &previous).await?);
-                }
-            }
-            Source::Replay(replay) => {
-                let api = &self.settings.config.github.api;
-                for repo in details::asked(endpoint, kept.values()) {
-                    let url = github::repo_url(api, &repo.full_name, endpoint.name());
-                    let Some(url) = url else { continue };
-                    if let Some(response) = replay.repo(org, endpoint, repo, &url).await? {
-                        responses.push(response);
-                    }
-                }
-            }
-        }
+        let api = &self.settings.config.github.api;
+        let asked = details::asked(endpoint, kept.values());
+        let responses = self
+            .source
+            .repo_answers(self.lake, &self.previous, api, org, endpoint, asked)
+            .await?;
         let file = RepoResponses {
             org: org.to_string(),
             snapshot_date: self.date,
@@ -523,16 +468,7 @@ impl<'a> OrgJob<'a> {
         previous: &previous::PreviousResponses,
     ) -> Result<Option<OrgMetadata>, ExtractError> {
         let url = github::org_url(&self.settings.config.github.api, org);
-        let fetched = match self.source {
-            Source::Api(client) => Some(
-                self.fetch_api(client, "orgs", org, &url, previous.get(url.as_str()))
-                    .await?,
-            ),
-            Source::Replay(replay) => replay
-                .org(org)
-                .await?
-                .map(|recorded| Fetched::replayed(&url, recorded)),
-        };
+        let fetched = self.source.org(self.lake, org, &url, previous).await?;
         let Some(fetched) = fetched else {
             return Ok(None);
         };
@@ -575,13 +511,7 @@ impl<'a> OrgJob<'a> {
         loop {
             number += 1;
             seen_urls.insert(url.clone());
-            let fetched = match self.source {
-                Source::Api(client) => {
-                    self.fetch_api(client, "repos", org, &url, previous.get(url.as_str()))
-                        .await?
-                }
-                Source::Replay(replay) => Fetched::replayed(&url, replay.page(org, &url).await?),
-            };
+            let fetched = self.source.page(self.lake, org, &url, previous).await?;
             let invalid = |message: String| ExtractError::InvalidPage {
                 org: org.clone(),
                 page: number,
@@ -625,79 +555,6 @@ impl<'a> OrgJob<'a> {
             if seen_urls.contains(&url) {
                 return Err(invalid(format!("Link rel=\"next\" loops back to {url}")));
             }
-        }
-    }
-
-    /// One API response; a 304 becomes a copy of the earlier snapshot's stored response.
-    async fn fetch_api(
-        &self,
-        client: &GithubClient,
-        endpoint: &'static str,
-        org: &OrgLogin,
-        url: &Url,
-        previous: Option<&PreviousResponse>,
-    ) -> Result<Fetched, ExtractError> {
-        let etag = previous.and_then(|p| p.etag.as_deref());
-        match client.get(endpoint, org, url, etag).await? {
-            ApiResponse::Page {
-                body,
-                etag,
-                link,
-                rate_limit,
-                attempts,
-            } => Ok(Fetched {
-                url: url.clone(),
-                status: 200,
-                body,
-                etag,
-                link,
-                not_modified_from: None,
-                replayed_from: None,
-                rate_limit,
-                attempts,
-            }),
-            ApiResponse::NotModified {
-                etag,
-                rate_limit,
-                attempts,
-            } => {
-                // A 304 only answers an If-None-Match we sent, so `previous` exists.
-                let Some(previous) = previous else {
-                    return Err(ExtractError::Unexpected {
-                        org: org.clone(),
-                        url: crate::redact::url(url.as_str()),
-                        message: "304 Not Modified to a request without If-None-Match".into(),
-                    });
-                };
-                let body = self.lake.get(&previous.body_key).await?.ok_or_else(|| {
-                    ExtractError::Unexpected {
-                        org: org.clone(),
-                        url: crate::redact::url(url.as_str()),
-                        message: format!("304, but {} is gone from the lake", previous.body_key),
-                    }
-                })?;
-                Ok(Fetched {
-                    url: url.clone(),
-                    status: 304,
-                    body,
-                    etag: etag.or_else(|| previous.etag.clone()),
-                    link: previous.link.clone(),
-                    not_modified_from: Some(previous.date),
-                    replayed_from: None,
-                    rate_limit,
-                    attempts,
-                })
-            }
-            ApiResponse::Missing { status: 404, .. } => Err(ExtractError::OrgNotFound {
-                org: org.clone(),
-                url: crate::redact::url(url.as_str()),
-            }),
-            ApiResponse::Missing { status, .. } => Err(ExtractError::Status {
-                org: org.clone(),
-                url: crate::redact::url(url.as_str()),
-                status,
-                message: "unavailable".into(),
-            }),
         }
     }
 
