@@ -63,8 +63,7 @@ pub fn repo_languages(
             if !in_silver.contains(&response.repo_id) || !seen.insert(response.repo_id) {
                 continue;
             }
-            let bytes: BTreeMap<String, u64> = serde_json::from_str(body.get()).map_err(|e| {
-                let message = format!("not an object of language byte counts: {e}");
+            let invalid = |message| {
                 corrupt(
                     RepoEndpoint::Languages,
                     date,
@@ -72,19 +71,12 @@ pub fn repo_languages(
                     &response.full_name,
                     message,
                 )
-            })?;
+            };
+            let bytes: BTreeMap<String, u64> = serde_json::from_str(body.get())
+                .map_err(|e| invalid(format!("not an object of language byte counts: {e}")))?;
             for (language, count) in bytes {
-                let fits = |field, value| {
-                    super::repos::fits_signed_column(field, value).map_err(|message| {
-                        corrupt(
-                            RepoEndpoint::Languages,
-                            date,
-                            file,
-                            &response.full_name,
-                            message,
-                        )
-                    })
-                };
+                let fits =
+                    |field, value| super::repos::fits_signed_column(field, value).map_err(invalid);
                 rows.push(RepoLanguage {
                     repo_id: fits("repo_id", response.repo_id)?,
                     bytes: fits("bytes", count)?,

@@ -26,6 +26,15 @@ fn expected_sample_csv() -> String {
     .unwrap()
 }
 
+/// One org, `alpha`, with one repository, recorded and configured in `work`.
+fn record_alpha(work: &Workdir) {
+    work.record_pages(
+        "alpha",
+        &[vec![RepoJson::new(1, "alpha", "2020-01-01T00:00:00Z")]],
+    );
+    work.config(&["alpha"]);
+}
+
 fn read_json(path: &Path) -> Value {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_slice(&bytes).unwrap()
@@ -361,11 +370,7 @@ fn a_run_waits_for_a_held_lease_when_told_to() {
 fn transform_waits_for_no_extract_of_the_snapshot() {
     let work = Workdir::new();
     let lake = work.lake();
-    work.record_pages(
-        "alpha",
-        &[vec![RepoJson::new(1, "alpha", "2020-01-01T00:00:00Z")]],
-    );
-    work.config(&["alpha"]);
+    record_alpha(&work);
     let pages = work.pages_dir();
     assert_success(&ohs_on_lake(
         &work,
@@ -408,11 +413,7 @@ fn foreign_lease(lake: &Path, folder: &str, expires: &str, released: bool) {
 fn a_live_lease_of_another_host_refuses_and_an_expired_or_released_one_is_taken_over() {
     let work = Workdir::new();
     let lake = work.lake();
-    work.record_pages(
-        "alpha",
-        &[vec![RepoJson::new(1, "alpha", "2020-01-01T00:00:00Z")]],
-    );
-    work.config(&["alpha"]);
+    record_alpha(&work);
     let pages = work.pages_dir();
     let run = ["run", "--offline", pages.to_str().unwrap()];
 
@@ -660,11 +661,7 @@ async fn a_back_dated_run_counts_only_what_existed_on_its_day_and_says_so() {
 #[test]
 fn publish_refuses_staged_outputs_of_another_build() {
     let work = Workdir::new();
-    work.record_pages(
-        "alpha",
-        &[vec![RepoJson::new(1, "alpha", "2020-01-01T00:00:00Z")]],
-    );
-    work.config(&["alpha"]);
+    record_alpha(&work);
     let pages = work.pages_dir();
     assert_success(&ohs_on_lake(
         &work,
