@@ -164,6 +164,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_kept_rule_is_public_and_not_a_fork() {
+        let cases = [
+            ((false, None, false), true),
+            ((false, Some("public"), false), true),
+            ((false, Some("public"), true), false),
+            ((true, None, false), false),
+            ((false, Some("internal"), false), false),
+            ((false, Some("private"), false), false),
+        ];
+        for ((private, visibility, fork), kept) in cases {
+            assert_eq!(
+                is_kept_repo(private, visibility, fork),
+                kept,
+                "{private} {visibility:?} {fork}"
+            );
+        }
+    }
+
+    #[test]
     fn snapshot_date_is_strict_yyyy_mm_dd() {
         assert_eq!(
             "2021-03-04".parse::<SnapshotDate>().unwrap().to_string(),
