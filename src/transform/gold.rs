@@ -250,6 +250,40 @@ mod tests {
         assert_eq!(built, GOLD_TABLES);
     }
 
+    /// Each gold schema is declared in Rust (the types the table is written with); the SQL
+    /// model must select exactly those columns, in that order, so the two cannot drift.
+    #[test]
+    fn each_models_sql_selects_exactly_its_declared_columns() {
+        use crate::transform::silver;
+        let date = "2021-03-04".parse().unwrap();
+        let repos = silver::repos_frame(&[], date).unwrap();
+        let orgs = silver::orgs_frame(&[], date).unwrap();
+        let languages = silver::repo_languages_frame(&[], date).unwrap();
+        let topics = silver::repo_topics_frame(&[], date).unwrap();
+        let mut ctx = silver_context(&SilverFrames {
+            repos: &repos,
+            orgs: &orgs,
+            repo_languages: &languages,
+            repo_topics: &topics,
+        })
+        .unwrap();
+        for model in &MODELS {
+            let selected: Vec<String> = ctx
+                .execute(model.sql)
+                .unwrap()
+                .collect_schema()
+                .unwrap()
+                .iter_names()
+                .map(|n| n.to_string())
+                .collect();
+            let declared: Vec<String> = (model.schema)()
+                .iter_names()
+                .map(|n| n.to_string())
+                .collect();
+            assert_eq!(selected, declared, "{}", model.file);
+        }
+    }
+
     #[test]
     fn duckdb_defines_each_intermediate_model_as_its_file_does() {
         let views = include_str!("../../sql/duckdb/views.sql");
