@@ -27,7 +27,7 @@ Exit codes:
   6  another run holds a lease on what this run would write: nothing was written; retry later";
 
 /// Measures the use of open-source code in NHS and healthcare GitHub organisations.
-#[derive(Debug, Parser)]
+#[derive(Parser)]
 #[command(name = "ohs", version, after_help = EXIT_CODES)]
 pub struct Cli {
     #[command(flatten)]
@@ -36,8 +36,9 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Settings every subcommand takes; each flag also reads an `OHS_*` variable.
-#[derive(Debug, Args)]
+/// Settings every subcommand takes; each flag also reads an `OHS_*` variable. No `Debug`:
+/// `--lake` and `--publish-target` may carry a secret.
+#[derive(Args)]
 pub struct GlobalArgs {
     /// The pipeline configuration file.
     #[arg(
@@ -225,6 +226,15 @@ async fn dispatch(
             }
             let span = info_span!("stage", stage = "transform", snapshots = "all");
             let built = transform::run_all(settings, lake).instrument(span).await?;
+            // Each rebuilt snapshot's page, from its own new tables.
+            let web = &settings.config.github.web;
+            for summary in &built {
+                let span =
+                    info_span!("stage", stage = "report", snapshot_date = %summary.snapshot_date);
+                report::run(lake, summary.snapshot_date, web)
+                    .instrument(span)
+                    .await?;
+            }
             info!(snapshots = built.len(), "rebuilt every complete snapshot");
         }
         Command::Publish => {

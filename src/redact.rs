@@ -99,8 +99,17 @@ pub fn text<'a>(message: &str, known: impl IntoIterator<Item = &'a str>) -> Stri
         if i > 0 {
             out.push(' ');
         }
-        if word.contains("://") {
-            out.push_str(&url(word));
+        // A URL may sit in quotes, brackets or before a colon: redact what is inside.
+        let start = word.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(0);
+        let end = word
+            .rfind(|c: char| !matches!(c, '"' | '\'' | ')' | ']' | '>' | ',' | ';' | ':' | '.'))
+            .map_or(word.len(), |i| {
+                i + word[i..].chars().next().map_or(1, char::len_utf8)
+            });
+        if word.contains("://") && start < end {
+            out.push_str(&word[..start]);
+            out.push_str(&url(&word[start..end]));
+            out.push_str(&word[end..]);
         } else {
             out.push_str(word);
         }
@@ -118,6 +127,13 @@ pub fn secrets_of<'a>(
     if let Ok(parsed) = Url::parse(root) {
         found.extend(parsed.password().map(str::to_string));
         found.extend(parsed.query_pairs().map(|(_, v)| v.into_owned()));
+        // As written too, since a message may echo the encoded form.
+        let raw = parsed.query().unwrap_or_default();
+        found.extend(
+            raw.split('&')
+                .filter_map(|p| p.split_once('='))
+                .map(|(_, v)| v.to_string()),
+        );
     }
     found
 }
@@ -160,6 +176,16 @@ mod tests {
         assert_eq!(
             text(message, []),
             "Error performing PUT http://h:1/c/k?sv=***&sig=*** in 3ms"
+        );
+        let quoted = "invalid URL \"https://a.example/c?sig=abcdefghij\": bad";
+        assert_eq!(
+            text(quoted, []),
+            "invalid URL \"https://a.example/c?sig=***\": bad"
+        );
+        let encoded = secrets_of("az://c/p?sig=ab%2Bcdefghij%3D", []);
+        assert!(
+            encoded.contains(&"ab%2Bcdefghij%3D".to_string()),
+            "{encoded:?}"
         );
     }
 

@@ -77,7 +77,7 @@ async fn snapshot(
         .await?;
     let mut all = orgs.members.clone();
     all.extend(started);
-    let mut repos = 0;
+    let mut repos: usize = 0;
     let mut observed = None;
     for login in &orgs.complete {
         let Ok(org) = login.parse() else { continue };
@@ -87,7 +87,7 @@ async fn snapshot(
             read => read.ok().flatten(),
         };
         if let Some(m) = manifest {
-            repos += m.unique_repos;
+            repos = repos.saturating_add(m.unique_repos);
             observed = observed.max(m.observed_on);
         }
     }

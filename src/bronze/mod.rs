@@ -173,8 +173,8 @@ pub struct RepoResponse {
     pub full_name: String,
     pub url: String,
     /// 200; 304 when `body` is a copy of an earlier snapshot's; 404 when there is nothing
-    /// (no licence file, or the repository went away after the listing); 451 when GitHub
-    /// blocks it for legal reasons.
+    /// (no licence file, or the repository went away after the listing); 403 when GitHub
+    /// blocks access to the repository; 451 when it blocks it for legal reasons.
     pub status: u16,
     pub etag: Option<String>,
     #[serde(default)]
@@ -271,8 +271,8 @@ pub fn sum_requests<'a>(
     for counts in all {
         for (endpoint, c) in counts {
             let sum = total.entry(endpoint.clone()).or_default();
-            sum.requests += c.requests;
-            sum.not_modified += c.not_modified;
+            sum.requests = sum.requests.saturating_add(c.requests);
+            sum.not_modified = sum.not_modified.saturating_add(c.not_modified);
         }
     }
     total

@@ -17,6 +17,8 @@ pub struct PreviousResponse {
     pub body_key: LakeKey,
     pub etag: Option<String>,
     pub link: Option<String>,
+    /// SHA-256 of the stored bytes, as the sidecar records it.
+    pub sha256: String,
 }
 
 /// Earlier responses of one org, by URL.
@@ -75,6 +77,7 @@ impl PreviousSnapshots {
                     body_key,
                     etag: sidecar.etag,
                     link: sidecar.link,
+                    sha256: sidecar.sha256,
                 };
                 responses.insert(sidecar.url, response);
             }

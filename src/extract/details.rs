@@ -246,7 +246,15 @@ pub async fn fetch(
     let earlier = previous.get(url.as_str());
     let etag = earlier.and_then(|p| p.response.etag.as_deref());
     let mut response = repo.answer(&url);
-    match client.get(endpoint.name(), org, &url, etag).await? {
+    let answer = match client.get(endpoint.name(), org, &url, etag).await {
+        // One repository GitHub blocks (disabled, say) is an answer, not a failed org.
+        Err(ExtractError::Forbidden { .. }) => {
+            response.status = 403;
+            return Ok(response);
+        }
+        answer => answer?,
+    };
+    match answer {
         ApiResponse::Page {
             body,
             etag,

@@ -136,13 +136,16 @@ impl GithubClient {
             HeaderValue::from_static("application/vnd.github+json"),
         );
         let version = HeaderValue::from_str(&config.api_version).map_err(|_| {
-            ExtractError::Client(format!("invalid api_version {:?}", config.api_version))
+            ExtractError::Setup(format!(
+                "github.api_version {:?} is not a valid header value",
+                config.api_version
+            ))
         })?;
         headers.insert("x-github-api-version", version);
         if let Some(token) = token {
             let mut value =
                 HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    ExtractError::Client("GITHUB_TOKEN is not a valid header value".into())
+                    ExtractError::Setup("GITHUB_TOKEN is not a valid header value".into())
                 })?;
             // Keeps the token out of any debug output of the header map.
             value.set_sensitive(true);
@@ -212,6 +215,13 @@ impl GithubClient {
                     with_token: self.has_token,
                 })
             }
+            // GitHub Enterprise Server with rate limiting off has no such endpoint.
+            StatusCode::NOT_FOUND => return Ok((None, None)),
+            StatusCode::FORBIDDEN => {
+                return Err(ExtractError::Setup(format!(
+                    "GET {shown}: 403 Forbidden: the token is blocked or lacks access"
+                )))
+            }
             status => return Err(failed(format!("HTTP {status}"))),
         }
         let body = response.bytes().await.map_err(|e| failed(describe(&e)))?;
@@ -278,7 +288,7 @@ impl GithubClient {
                 self.stats.retries.fetch_add(1, Ordering::Relaxed);
                 if let Failure::Retry { reason, kind, .. } = f {
                     after_retry_after.store(*kind == RetryKind::RetryAfter, Ordering::Relaxed);
-                    warn!(org = %org, url = %url, wait_secs = wait.as_secs_f64(), reason = %reason, "retrying after a wait");
+                    warn!(org = %org, url = %crate::redact::url(url.as_str()), wait_secs = wait.as_secs_f64(), reason = %reason, "retrying after a wait");
                     let progress = format!("waiting {:.0}s to retry: {reason}", wait.as_secs_f64());
                     tracing::Span::current().pb_set_message(&progress);
                 }
@@ -348,7 +358,8 @@ impl GithubClient {
         }
         self.pacing.until_ready().await;
         let mut request = self.http.get(url.clone());
-        if let Some(etag) = etag {
+        // An ETag no header can carry (a tampered sidecar) only costs a full request.
+        if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
             request = request.header(IF_NONE_MATCH, etag);
         }
         let response = request.send().await.map_err(|e| {
@@ -370,7 +381,7 @@ impl GithubClient {
         {
             self.record_budget(rate_limit.as_ref());
         }
-        debug!(org = %org, url = %url, status = status.as_u16(), attempt, "response");
+        debug!(org = %org, url = %crate::redact::url(url.as_str()), status = status.as_u16(), attempt, "response");
         let header = |name| {
             response
                 .headers()

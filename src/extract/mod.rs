@@ -49,6 +49,8 @@ use source::{Fetched, Source};
 pub enum ExtractError {
     #[error("extract: http client: {0}")]
     Client(String),
+    #[error("extract: {0}")]
+    Setup(String),
     #[error("extract: org {org}: GET {url}: {reason} after {attempts} attempts")]
     Exhausted {
         org: OrgLogin,
@@ -140,7 +142,8 @@ impl crate::exit::HasExitCode for ExtractError {
             | Self::ReplayMissing { .. }
             | Self::Unauthorized { .. }
             | Self::OrgNotFound { .. }
-            | Self::Forbidden { .. } => Usage,
+            | Self::Forbidden { .. }
+            | Self::Setup(_) => Usage,
             Self::Client(_)
             | Self::Exhausted { .. }
             | Self::ForeignOrigin { .. }
@@ -236,11 +239,11 @@ pub async fn run(
         ..ExtractSummary::default()
     };
     for (manifest, reused) in &results {
-        summary.repos += manifest.unique_repos;
+        summary.repos = summary.repos.saturating_add(manifest.unique_repos);
         if *reused {
             summary.orgs_reused += 1;
         } else {
-            summary.pages_stored += manifest.pages;
+            summary.pages_stored = summary.pages_stored.saturating_add(manifest.pages);
         }
     }
     if let Some(client) = source.client() {
@@ -550,9 +553,12 @@ impl<'a> OrgJob<'a> {
                 };
                 return Ok((manifest, kept));
             };
-            url = Url::parse(next)
-                .map_err(|e| invalid(format!("Link rel=\"next\" {next:?} is not a URL: {e}")))?;
+            url = Url::parse(next).map_err(|e| {
+                let next = crate::redact::url(next);
+                invalid(format!("Link rel=\"next\" {next:?} is not a URL: {e}"))
+            })?;
             if seen_urls.contains(&url) {
+                let url = crate::redact::url(url.as_str());
                 return Err(invalid(format!("Link rel=\"next\" loops back to {url}")));
             }
         }

@@ -13,6 +13,7 @@ use super::ExtractError;
 use crate::bronze::previous::{PreviousResponse, PreviousResponses, PreviousSnapshots};
 use crate::bronze::{RateLimit, RepoEndpoint, RepoResponse};
 use crate::domain::{OrgLogin, SnapshotDate};
+use crate::formats::sha256_hex;
 use crate::lake::Lake;
 
 /// Where responses come from: the API, or a recording of it.
@@ -186,14 +187,13 @@ async fn live(
                     message: "304 Not Modified to a request without If-None-Match".into(),
                 });
             };
-            let body =
-                lake.get(&previous.body_key)
-                    .await?
-                    .ok_or_else(|| ExtractError::Unexpected {
-                        org: org.clone(),
-                        url: crate::redact::url(url.as_str()),
-                        message: format!("304, but {} is gone from the lake", previous.body_key),
-                    })?;
+            // The stored copy must be what its sidecar vouches for; if it is gone or
+            // altered, ask again without the ETag.
+            let stored = lake.get(&previous.body_key).await?;
+            let Some(body) = stored.filter(|b| sha256_hex(b) == previous.sha256) else {
+                tracing::warn!(org = %org, key = %previous.body_key, "the earlier copy a 304 points at is missing or altered: asking again in full");
+                return Box::pin(live(client, lake, endpoint, org, url, None)).await;
+            };
             Ok(Fetched {
                 url: url.clone(),
                 status: 304,

@@ -244,6 +244,11 @@ impl Lake {
                 object_store::Error::AlreadyExists { .. }
                 | object_store::Error::Precondition { .. },
             ) => Ok(false),
+            Err(object_store::Error::NotImplemented { .. }) => {
+                Err(LakeError::NoConditionalCreate {
+                    root: self.root.clone(),
+                })
+            }
             Err(e) => Err(self.io_err("create", key)(e)),
         }
     }

@@ -545,3 +545,34 @@ fn hostile_owner_urls_never_become_links_in_the_page() {
         "the name still shows, as text"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_304_never_copies_bytes_its_sidecar_does_not_vouch_for() {
+    let github = MockGithub::start().await;
+    let org = OrgListing::with_repos("nhsx", 1, 3);
+    github.mount(&org).await;
+    let work = Workdir::new();
+    mock_config(&work, &github.uri(), &["nhsx"], 0);
+    assert_success(&run_online(&work, DAY1, &[("GITHUB_TOKEN", TOKEN)]).await);
+    // The earlier copy is altered after it was stored.
+    let day1 = work
+        .lake()
+        .join(format!("bronze/github/repos/snapshot_date={DAY1}/org=nhsx"));
+    std::fs::write(day1.join("page-0001.json"), b"[]").unwrap();
+
+    let out = run_online(&work, DAY2, &[("GITHUB_TOKEN", TOKEN)]).await;
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("missing or altered"),
+        "{}",
+        stderr(&out)
+    );
+    let day2 = work
+        .lake()
+        .join(format!("bronze/github/repos/snapshot_date={DAY2}/org=nhsx"));
+    assert_eq!(
+        std::fs::read(day2.join("page-0001.json")).unwrap(),
+        org.page_body(0)
+    );
+    assert_eq!(read_json(&day2.join("page-0001.meta.json"))["status"], 200);
+}
