@@ -8,6 +8,7 @@
 //! into it, by any run or shard. No run removes one, so a snapshot only grows, and
 //! transform always covers all of them.
 
+pub mod github;
 pub mod previous;
 pub mod read;
 pub mod write;

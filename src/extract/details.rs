@@ -8,26 +8,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use tracing::warn;
 
 use super::github::{self, ApiResponse, GithubClient};
 use super::ExtractError;
+use crate::bronze::github::RepoFacts;
 use crate::bronze::previous::PreviousAnswer;
 use crate::bronze::{RepoEndpoint, RepoResponse};
 use crate::config::ExtractConfig;
-use crate::domain::{is_kept_repo, is_public_repo, OrgLogin};
-
-/// Fields of a repository object that GitHub adds for an authenticated caller and that
-/// describe the token's holder (its rights on the repository, an admin's security settings,
-/// a clone token), not the public repository: never stored.
-pub const HOLDER_FIELDS: [&str; 4] = [
-    "permissions",
-    "role_name",
-    "security_and_analysis",
-    "temp_clone_token",
-];
+use crate::domain::OrgLogin;
 
 /// The fields of `GET /orgs/{org}` that are stored in `org.json`: the organisation's public
 /// profile. Everything else (`billing_email`, `plan`, private repository counts, member
@@ -102,66 +92,16 @@ impl RepoRef {
     }
 }
 
-/// The fields of a repository object that decide what is kept and asked.
-#[derive(Deserialize)]
-pub struct RepoFacts {
-    pub id: u64,
-    #[serde(default)]
-    private: bool,
-    #[serde(default)]
-    visibility: Option<String>,
-    #[serde(default)]
-    fork: bool,
-    #[serde(default)]
-    full_name: Option<String>,
-    #[serde(default)]
-    license: Option<LicenceSummary>,
-    // Present only for an authenticated caller: they describe the token's holder.
-    #[serde(default)]
-    permissions: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    role_name: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    security_and_analysis: Option<serde::de::IgnoredAny>,
-    #[serde(default)]
-    temp_clone_token: Option<serde::de::IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct LicenceSummary {
-    #[serde(default)]
-    spdx_id: Option<String>,
-}
-
-impl RepoFacts {
-    pub fn is_public(&self) -> bool {
-        is_public_repo(self.private, self.visibility.as_deref())
+/// The repository as the per-repository endpoints see it, if it is kept.
+pub fn kept(repo: &RepoFacts) -> Option<RepoRef> {
+    if !repo.is_kept() {
+        return None;
     }
-
-    /// Whether the object holds fields that describe the token's holder rather than the
-    /// public repository ([`HOLDER_FIELDS`]), which are removed before storing.
-    pub fn has_holder_fields(&self) -> bool {
-        self.permissions.is_some()
-            || self.role_name.is_some()
-            || self.security_and_analysis.is_some()
-            || self.temp_clone_token.is_some()
-    }
-
-    /// The repository as the per-repository endpoints see it, if it is kept.
-    pub fn kept(&self) -> Option<RepoRef> {
-        if !is_kept_repo(self.private, self.visibility.as_deref(), self.fork) {
-            return None;
-        }
-        Some(RepoRef {
-            id: self.id,
-            full_name: self.full_name.clone()?,
-            unnamed_licence: self
-                .license
-                .as_ref()
-                .and_then(|l| l.spdx_id.as_deref())
-                .is_some_and(|id| id == "NOASSERTION"),
-        })
-    }
+    Some(RepoRef {
+        id: repo.id.0,
+        full_name: repo.full_name.clone()?,
+        unnamed_licence: repo.licence_unnamed(),
+    })
 }
 
 /// The repositories one endpoint asks about, out of an org's kept ones.
@@ -343,7 +283,7 @@ mod tests {
 
     #[test]
     fn only_kept_repositories_are_asked_and_licences_only_when_unnamed() {
-        let facts = |json: &str| serde_json::from_str::<RepoFacts>(json).unwrap().kept();
+        let facts = |json: &str| kept(&serde_json::from_str::<RepoFacts>(json).unwrap());
         let other = r#"{"id": 1, "full_name": "o/a", "license": {"spdx_id": "NOASSERTION"}}"#;
         let mit = r#"{"id": 2, "full_name": "o/b", "license": {"spdx_id": "MIT"}}"#;
         let kept: Vec<RepoRef> = [other, mit].iter().filter_map(|j| facts(j)).collect();

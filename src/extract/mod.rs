@@ -31,6 +31,7 @@ use tracing::{info, info_span, warn, Instrument};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
+use crate::bronze::github::{RepoFacts, HOLDER_FIELDS};
 use crate::bronze::previous::{self, PreviousSnapshots};
 use crate::bronze::{
     self, EndpointRequests, OrgManifest, PageSidecar, RepoEndpoint, RepoResponses,
@@ -39,7 +40,7 @@ use crate::bronze::{
 use crate::config::{OrgConfig, RunSettings, Shard};
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::{Lake, LakeError};
-use details::{DetailsPlan, RepoFacts, RepoRef};
+use details::{DetailsPlan, RepoRef};
 use github::GithubClient;
 use replay::ReplaySource;
 use source::{Fetched, Source};
@@ -642,7 +643,7 @@ struct PublicPage {
 
 /// Checks that a page is a JSON array of repository objects, removes any repository that
 /// is private or not `public`, and removes from the others the fields that describe the
-/// token's holder ([`details::HOLDER_FIELDS`]). The bytes are kept as received unless
+/// token's holder ([`HOLDER_FIELDS`]). The bytes are kept as received unless
 /// something was removed; then the untouched objects are re-joined byte for byte.
 fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
     let items: Vec<&RawValue> = serde_json::from_slice(body)
@@ -661,15 +662,15 @@ fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
             continue;
         }
         if repo.has_holder_fields() {
-            let filtered = details::filter_object(item.get(), None, &details::HOLDER_FIELDS)
+            let filtered = details::filter_object(item.get(), None, &HOLDER_FIELDS)
                 .map_err(|e| format!("repo #{}: {e}", index + 1))?;
             kept.push(filtered.into());
             rewritten = true;
         } else {
             kept.push(item.get().into());
         }
-        ids.push(repo.id);
-        kept_repos.extend(repo.kept());
+        ids.push(repo.id.0);
+        kept_repos.extend(details::kept(&repo));
     }
     let dropped = items.len() - kept.len();
     let body = if dropped == 0 && !rewritten {

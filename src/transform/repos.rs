@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::normalise::{language_type, licence_facts, LicenceFacts};
+use crate::bronze::github::GithubRepo;
 use crate::domain::{is_kept_repo, is_public_repo, OrgLogin, RepoId, SnapshotDate};
 
 /// The org whose bronze listing is being read: its configured login and, when extract asked
@@ -95,47 +96,6 @@ impl RepoRecord {
     pub fn created_after(&self, snapshot: SnapshotDate) -> bool {
         self.created_at.date_naive() > snapshot.date()
     }
-}
-
-#[derive(Deserialize)]
-struct GithubRepo {
-    id: u64,
-    name: String,
-    full_name: String,
-    html_url: String,
-    owner: GithubOwner,
-    fork: bool,
-    private: bool,
-    #[serde(default)]
-    visibility: Option<String>,
-    #[serde(default)]
-    archived: bool,
-    created_at: DateTime<Utc>,
-    #[serde(default)]
-    pushed_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    language: Option<String>,
-    #[serde(default)]
-    license: Option<GithubLicense>,
-    stargazers_count: u64,
-    forks_count: u64,
-    open_issues_count: u64,
-    #[serde(default)]
-    topics: Option<Vec<String>>,
-}
-
-#[derive(Deserialize)]
-struct GithubOwner {
-    login: String,
-    html_url: String,
-}
-
-#[derive(Deserialize)]
-struct GithubLicense {
-    key: String,
-    name: String,
-    #[serde(default)]
-    spdx_id: Option<String>,
 }
 
 /// Just enough of a repository to name it in an error.
@@ -231,7 +191,7 @@ fn to_record(
     };
     let language_type = repo.language.as_deref().and_then(language_type);
     for (field, value) in [
-        ("id", repo.id),
+        ("id", repo.id.0),
         ("stargazers_count", repo.stargazers_count),
         ("forks_count", repo.forks_count),
         ("open_issues_count", repo.open_issues_count),
@@ -240,7 +200,7 @@ fn to_record(
     }
     Ok(RepoRecord {
         org_login: org.login.to_string(),
-        repo_id: RepoId(repo.id),
+        repo_id: repo.id,
         name: repo.name,
         full_name: repo.full_name,
         html_url: repo.html_url,

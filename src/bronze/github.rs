@@ -1,0 +1,123 @@
+//! GitHub's wire model of a repository in an org's listing (`GET /orgs/{org}/repos`), as
+//! bronze stores it, in one place, with its IDs typed.
+//!
+//! Two views of the one object: [`GithubRepo`], every field transform builds records from,
+//! parsed strictly when transform reads a page; and [`RepoFacts`], the few fields extract
+//! needs to decide what is public, kept and asked, parsed leniently so that a malformed
+//! field is reported by transform (naming org, page, repository and field) rather than
+//! keeping a page out of bronze.
+
+use chrono::{DateTime, Utc};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+use crate::domain::{is_kept_repo, is_public_repo, RepoId};
+
+/// Fields of a repository object that GitHub adds for an authenticated caller and that
+/// describe the token's holder (its rights on the repository, an admin's security settings,
+/// a clone token), not the public repository: never stored.
+pub const HOLDER_FIELDS: [&str; 4] = [
+    "permissions",
+    "role_name",
+    "security_and_analysis",
+    "temp_clone_token",
+];
+
+/// A repository as transform reads it.
+#[derive(Deserialize)]
+pub struct GithubRepo {
+    pub id: RepoId,
+    pub name: String,
+    pub full_name: String,
+    pub html_url: String,
+    pub owner: GithubOwner,
+    pub fork: bool,
+    pub private: bool,
+    #[serde(default)]
+    pub visibility: Option<String>,
+    #[serde(default)]
+    pub archived: bool,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub pushed_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub license: Option<GithubLicense>,
+    pub stargazers_count: u64,
+    pub forks_count: u64,
+    pub open_issues_count: u64,
+    #[serde(default)]
+    pub topics: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+pub struct GithubOwner {
+    pub login: String,
+    pub html_url: String,
+}
+
+#[derive(Deserialize)]
+pub struct GithubLicense {
+    pub key: String,
+    pub name: String,
+    #[serde(default)]
+    pub spdx_id: Option<String>,
+}
+
+/// The fields of a repository object that decide what extract keeps and asks.
+#[derive(Deserialize)]
+pub struct RepoFacts {
+    pub id: RepoId,
+    #[serde(default)]
+    private: bool,
+    #[serde(default)]
+    visibility: Option<String>,
+    #[serde(default)]
+    fork: bool,
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    license: Option<LicenceSummary>,
+    // Present only for an authenticated caller ([`HOLDER_FIELDS`]).
+    #[serde(default)]
+    permissions: Option<IgnoredAny>,
+    #[serde(default)]
+    role_name: Option<IgnoredAny>,
+    #[serde(default)]
+    security_and_analysis: Option<IgnoredAny>,
+    #[serde(default)]
+    temp_clone_token: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct LicenceSummary {
+    #[serde(default)]
+    spdx_id: Option<String>,
+}
+
+impl RepoFacts {
+    /// Public as far as both the old `private` flag and the newer `visibility` tell.
+    pub fn is_public(&self) -> bool {
+        is_public_repo(self.private, self.visibility.as_deref())
+    }
+
+    /// Counted: public and not a fork ([`is_kept_repo`]).
+    pub fn is_kept(&self) -> bool {
+        is_kept_repo(self.private, self.visibility.as_deref(), self.fork)
+    }
+
+    /// Whether the object holds [`HOLDER_FIELDS`], which are removed before storing.
+    pub fn has_holder_fields(&self) -> bool {
+        self.permissions.is_some()
+            || self.role_name.is_some()
+            || self.security_and_analysis.is_some()
+            || self.temp_clone_token.is_some()
+    }
+
+    /// GitHub found a licence file but could not name it (`spdx_id` "NOASSERTION").
+    pub fn licence_unnamed(&self) -> bool {
+        let spdx_id = self.license.as_ref().and_then(|l| l.spdx_id.as_deref());
+        spdx_id == Some("NOASSERTION")
+    }
+}
