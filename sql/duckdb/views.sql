@@ -24,7 +24,7 @@ select distinct snapshot_date, org_login, repo_id, unnest(topics) as topic
 from silver_repos;
 
 -- intermediate models, as sql/gold/int_*.sql define them (a test keeps the two the same):
--- the repositories every gold model counts
+-- the repositories every gold model counts, and the denominators of their shares
 create or replace view int_snapshot_repos as
 select * from silver_repos
 where not is_private and not created_after_snapshot;
@@ -32,6 +32,21 @@ where not is_private and not created_after_snapshot;
 create or replace view int_kept_repos as
 select * from int_snapshot_repos
 where not is_fork;
+
+create or replace view int_kept_org_totals as
+select
+    snapshot_date,
+    org_login,
+    count(*) as total_repositories
+from int_kept_repos
+group by snapshot_date, org_login;
+
+create or replace view int_kept_totals as
+select
+    snapshot_date,
+    count(*) as total_repositories
+from int_kept_repos
+group by snapshot_date;
 
 -- gold: the published tables
 create or replace view org_repos_daily as

@@ -20,12 +20,7 @@ org_language_counts as (
 ),
 
 org_totals as (
-    select
-        snapshot_date,
-        org_login,
-        count(*) as total_repositories
-    from kept_repos
-    group by snapshot_date, org_login
+    select * from int_kept_org_totals
 ),
 
 all_language_counts as (
@@ -38,11 +33,7 @@ all_language_counts as (
 ),
 
 all_totals as (
-    select
-        snapshot_date,
-        count(*) as total_repositories
-    from kept_repos
-    group by snapshot_date
+    select * from int_kept_totals
 ),
 
 org_shares as (

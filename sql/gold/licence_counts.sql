@@ -46,12 +46,7 @@ org_licence_counts as (
 ),
 
 org_totals as (
-    select
-        snapshot_date,
-        org_login,
-        count(*) as total_repositories
-    from kept_repos
-    group by snapshot_date, org_login
+    select * from int_kept_org_totals
 ),
 
 all_licence_counts as (
@@ -80,11 +75,7 @@ all_licence_counts as (
 ),
 
 all_totals as (
-    select
-        snapshot_date,
-        count(*) as total_repositories
-    from kept_repos
-    group by snapshot_date
+    select * from int_kept_totals
 ),
 
 org_shares as (

@@ -105,8 +105,9 @@ pub struct SilverFrames<'a> {
 }
 
 /// The intermediate models every gold model reads, in the order they build on each other:
-/// the kept-repository rule is written once, in `sql/gold/int_kept_repos.sql`.
-pub const INTERMEDIATE: [(&str, &str); 2] = [
+/// the kept-repository rule is written once, in `sql/gold/int_kept_repos.sql`, and the
+/// denominators of the shares once, in `int_kept_org_totals.sql` and `int_kept_totals.sql`.
+pub const INTERMEDIATE: [(&str, &str); 4] = [
     (
         "int_snapshot_repos",
         include_str!("../../sql/gold/int_snapshot_repos.sql"),
@@ -114,6 +115,14 @@ pub const INTERMEDIATE: [(&str, &str); 2] = [
     (
         "int_kept_repos",
         include_str!("../../sql/gold/int_kept_repos.sql"),
+    ),
+    (
+        "int_kept_org_totals",
+        include_str!("../../sql/gold/int_kept_org_totals.sql"),
+    ),
+    (
+        "int_kept_totals",
+        include_str!("../../sql/gold/int_kept_totals.sql"),
     ),
 ];
 
