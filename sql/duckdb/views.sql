@@ -33,20 +33,24 @@ create or replace view int_kept_repos as
 select * from int_snapshot_repos
 where not is_fork;
 
-create or replace view int_kept_org_totals as
+create or replace view int_kept_repos_by_scope as
 select
-    snapshot_date,
-    org_login,
-    count(*) as total_repositories
+    *,
+    org_login as scope
 from int_kept_repos
-group by snapshot_date, org_login;
+union all
+select
+    *,
+    '' as scope
+from int_kept_repos;
 
-create or replace view int_kept_totals as
+create or replace view int_kept_scope_totals as
 select
     snapshot_date,
+    scope,
     count(*) as total_repositories
-from int_kept_repos
-group by snapshot_date;
+from int_kept_repos_by_scope
+group by snapshot_date, scope;
 
 -- gold: the published tables
 create or replace view org_repos_daily as

@@ -5,69 +5,37 @@
 
 with
 
-kept_repos as (
-    select * from int_kept_repos
+scoped_repos as (
+    select * from int_kept_repos_by_scope
 ),
 
-org_language_counts as (
+scope_totals as (
+    select * from int_kept_scope_totals
+),
+
+language_counts as (
     select
         snapshot_date,
-        org_login,
+        scope,
         language_normalised as language,
         count(*) as repositories
-    from kept_repos
-    group by snapshot_date, org_login, language_normalised
-),
-
-org_totals as (
-    select * from int_kept_org_totals
-),
-
-all_language_counts as (
-    select
-        snapshot_date,
-        language_normalised as language,
-        count(*) as repositories
-    from kept_repos
-    group by snapshot_date, language_normalised
-),
-
-all_totals as (
-    select * from int_kept_totals
-),
-
-org_shares as (
-    select
-        org_language_counts.snapshot_date as snapshot_date,
-        org_language_counts.org_login as org_login,
-        org_language_counts.language as language,
-        org_language_counts.repositories as repositories,
-        cast(org_language_counts.repositories as double)
-        / org_totals.total_repositories as share
-    from org_language_counts
-    inner join org_totals
-        on
-            org_totals.snapshot_date = org_language_counts.snapshot_date
-            and org_totals.org_login = org_language_counts.org_login
-),
-
-all_shares as (
-    select
-        all_language_counts.snapshot_date as snapshot_date,
-        cast(null as varchar) as org_login,
-        all_language_counts.language as language,
-        all_language_counts.repositories as repositories,
-        cast(all_language_counts.repositories as double)
-        / all_totals.total_repositories as share
-    from all_language_counts
-    inner join all_totals
-        on all_totals.snapshot_date = all_language_counts.snapshot_date
+    from scoped_repos
+    group by snapshot_date, scope, language_normalised
 ),
 
 final as (
-    select * from org_shares
-    union all
-    select * from all_shares
+    select
+        language_counts.snapshot_date as snapshot_date,
+        nullif(language_counts.scope, '') as org_login,
+        language_counts.language as language,
+        language_counts.repositories as repositories,
+        cast(language_counts.repositories as double)
+        / scope_totals.total_repositories as share
+    from language_counts
+    inner join scope_totals
+        on
+            scope_totals.snapshot_date = language_counts.snapshot_date
+            and scope_totals.scope = language_counts.scope
 )
 
 select * from final

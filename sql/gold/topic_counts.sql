@@ -7,85 +7,53 @@
 
 with
 
-kept_repos as (
-    select snapshot_date, org_login, repo_id from int_kept_repos
+scoped_repos as (
+    select snapshot_date, scope, repo_id from int_kept_repos_by_scope
+),
+
+scope_totals as (
+    select * from int_kept_scope_totals
 ),
 
 repo_topics as (
     select * from silver_repo_topics
 ),
 
-kept_topics as (
+scoped_topics as (
     select
-        kept_repos.snapshot_date as snapshot_date,
-        kept_repos.org_login as org_login,
+        scoped_repos.snapshot_date as snapshot_date,
+        scoped_repos.scope as scope,
         repo_topics.topic as topic
     from repo_topics
-    inner join kept_repos
+    inner join scoped_repos
         on
-            kept_repos.snapshot_date = repo_topics.snapshot_date
-            and kept_repos.repo_id = repo_topics.repo_id
+            scoped_repos.snapshot_date = repo_topics.snapshot_date
+            and scoped_repos.repo_id = repo_topics.repo_id
 ),
 
-org_topic_counts as (
+topic_counts as (
     select
         snapshot_date,
-        org_login,
+        scope,
         topic,
         count(*) as repositories
-    from kept_topics
-    group by snapshot_date, org_login, topic
-),
-
-org_totals as (
-    select * from int_kept_org_totals
-),
-
-all_topic_counts as (
-    select
-        snapshot_date,
-        topic,
-        count(*) as repositories
-    from kept_topics
-    group by snapshot_date, topic
-),
-
-all_totals as (
-    select * from int_kept_totals
-),
-
-org_shares as (
-    select
-        org_topic_counts.snapshot_date as snapshot_date,
-        org_topic_counts.org_login as org_login,
-        org_topic_counts.topic as topic,
-        org_topic_counts.repositories as repositories,
-        cast(org_topic_counts.repositories as double)
-        / org_totals.total_repositories as share
-    from org_topic_counts
-    inner join org_totals
-        on
-            org_totals.snapshot_date = org_topic_counts.snapshot_date
-            and org_totals.org_login = org_topic_counts.org_login
-),
-
-all_shares as (
-    select
-        all_topic_counts.snapshot_date as snapshot_date,
-        cast(null as varchar) as org_login,
-        all_topic_counts.topic as topic,
-        all_topic_counts.repositories as repositories,
-        cast(all_topic_counts.repositories as double)
-        / all_totals.total_repositories as share
-    from all_topic_counts
-    inner join all_totals
-        on all_totals.snapshot_date = all_topic_counts.snapshot_date
+    from scoped_topics
+    group by snapshot_date, scope, topic
 ),
 
 final as (
-    select * from org_shares
-    union all
-    select * from all_shares
+    select
+        topic_counts.snapshot_date as snapshot_date,
+        nullif(topic_counts.scope, '') as org_login,
+        topic_counts.topic as topic,
+        topic_counts.repositories as repositories,
+        cast(topic_counts.repositories as double)
+        / scope_totals.total_repositories as share
+    from topic_counts
+    inner join scope_totals
+        on
+            scope_totals.snapshot_date = topic_counts.snapshot_date
+            and scope_totals.scope = topic_counts.scope
 )
 
 select * from final

@@ -106,7 +106,8 @@ pub struct SilverFrames<'a> {
 
 /// The intermediate models every gold model reads, in the order they build on each other:
 /// the kept-repository rule is written once, in `sql/gold/int_kept_repos.sql`, and the
-/// denominators of the shares once, in `int_kept_org_totals.sql` and `int_kept_totals.sql`.
+/// per-organisation and all-organisation rows of the shares from one aggregation by scope
+/// (`int_kept_repos_by_scope.sql`, `int_kept_scope_totals.sql`).
 pub const INTERMEDIATE: [(&str, &str); 4] = [
     (
         "int_snapshot_repos",
@@ -117,12 +118,12 @@ pub const INTERMEDIATE: [(&str, &str); 4] = [
         include_str!("../../sql/gold/int_kept_repos.sql"),
     ),
     (
-        "int_kept_org_totals",
-        include_str!("../../sql/gold/int_kept_org_totals.sql"),
+        "int_kept_repos_by_scope",
+        include_str!("../../sql/gold/int_kept_repos_by_scope.sql"),
     ),
     (
-        "int_kept_totals",
-        include_str!("../../sql/gold/int_kept_totals.sql"),
+        "int_kept_scope_totals",
+        include_str!("../../sql/gold/int_kept_scope_totals.sql"),
     ),
 ];
 
