@@ -51,6 +51,29 @@ select
     count(*) as total_repositories
 from int_kept_repos_by_scope
 group by snapshot_date, scope;
+create or replace view int_language_ranks as
+with
+
+language_totals as (
+    select
+        snapshot_date,
+        scope,
+        language_normalised as language,
+        count(*) as repositories
+    from int_kept_repos_by_scope
+    where language_normalised is not null
+    group by snapshot_date, scope, language_normalised
+)
+
+select
+    snapshot_date,
+    scope,
+    language,
+    row_number() over (
+        partition by snapshot_date, scope
+        order by repositories desc, language desc
+    ) as language_rank
+from language_totals;
 
 -- gold: the published tables
 create or replace view org_repos_daily as

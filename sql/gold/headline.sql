@@ -51,26 +51,13 @@ first_repos as (
     where age_rank = 1
 ),
 
--- top-N: most repositories first; a tie goes to the name last in code-point order
-language_totals as (
-    select
-        snapshot_date,
-        language_normalised as language,
-        count(*) as repositories
-    from kept_repos
-    where language_normalised is not null
-    group by snapshot_date, language_normalised
-),
-
 languages_ranked as (
     select
         snapshot_date,
         language,
-        row_number() over (
-            partition by snapshot_date
-            order by repositories desc, language desc
-        ) as language_rank
-    from language_totals
+        language_rank
+    from int_language_ranks
+    where scope = ''
 ),
 
 top_languages as (

@@ -44,39 +44,16 @@ fork_totals as (
     group by snapshot_date, org_login
 ),
 
--- top-N: most repositories first; a tie goes to the name last in code-point order
-language_totals as (
-    select
-        snapshot_date,
-        org_login,
-        language_normalised as language,
-        count(*) as repositories
-    from kept_repos
-    where language_normalised is not null
-    group by snapshot_date, org_login, language_normalised
-),
-
-languages_ranked as (
-    select
-        snapshot_date,
-        org_login,
-        language,
-        row_number() over (
-            partition by snapshot_date, org_login
-            order by repositories desc, language desc
-        ) as language_rank
-    from language_totals
-),
-
 top_languages as (
     select
         snapshot_date,
-        org_login,
+        scope as org_login,
         language as top_language
-    from languages_ranked
-    where language_rank = 1
+    from int_language_ranks
+    where language_rank = 1 and scope <> ''
 ),
 
+-- top licence: most repositories first; a tie goes to the name last in code-point order
 licence_totals as (
     select
         snapshot_date,

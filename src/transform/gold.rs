@@ -108,7 +108,7 @@ pub struct SilverFrames<'a> {
 /// the kept-repository rule is written once, in `sql/gold/int_kept_repos.sql`, and the
 /// per-organisation and all-organisation rows of the shares from one aggregation by scope
 /// (`int_kept_repos_by_scope.sql`, `int_kept_scope_totals.sql`).
-pub const INTERMEDIATE: [(&str, &str); 4] = [
+pub const INTERMEDIATE: [(&str, &str); 5] = [
     (
         "int_snapshot_repos",
         include_str!("../../sql/gold/int_snapshot_repos.sql"),
@@ -124,6 +124,10 @@ pub const INTERMEDIATE: [(&str, &str); 4] = [
     (
         "int_kept_scope_totals",
         include_str!("../../sql/gold/int_kept_scope_totals.sql"),
+    ),
+    (
+        "int_language_ranks",
+        include_str!("../../sql/gold/int_language_ranks.sql"),
     ),
 ];
 
