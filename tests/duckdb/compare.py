@@ -13,11 +13,10 @@ import sys
 
 import duckdb
 
-MODELS = [
-    "org_latest", "org_snapshot_counts", "language_counts", "licence_counts", "headline",
-    "language_bytes", "topic_counts",
-]
-TABLES = ["org_repos_daily"] + MODELS
+def gold_models(repo_root):
+    """Every gold model in sql/gold/ (int_* files are intermediate models, not tables)."""
+    names = os.listdir(os.path.join(repo_root, "sql/gold"))
+    return sorted(n[:-4] for n in names if n.endswith(".sql") and not n.startswith("int_"))
 
 
 def normalise(value):
@@ -37,18 +36,20 @@ def rows_of(con, query):
 
 
 def main(workdir, repo_root):
+    models = gold_models(repo_root)
+    tables = ["org_repos_daily"] + models
     os.chdir(workdir)
     con = duckdb.connect()
     with open(os.path.join(repo_root, "sql/duckdb/views.sql"), encoding="utf-8") as f:
         con.execute(f.read())
     report = {}
-    for table in TABLES:
+    for table in tables:
         described = con.sql(f"describe {table}").fetchall()
         columns = [[name, dtype] for name, dtype, *_ in described]
         names = ", ".join(name for name, _ in columns)
         published = rows_of(con, f"select {names} from {table}")
         entry = {"columns": columns, "rows": len(published)}
-        if table in MODELS:
+        if table in models:
             with open(os.path.join(repo_root, f"sql/gold/{table}.sql"), encoding="utf-8") as f:
                 model = f.read()
             rebuilt = rows_of(con, f"select {names} from ({model})")
