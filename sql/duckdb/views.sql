@@ -1,5 +1,5 @@
 -- Views over the lake for DuckDB, so the models in sql/gold/ run unchanged and the
--- published tables can be queried by name. Run from the directory that holds lake/:
+-- published tables can be queried by name. Run from the directory that holds lake/ and sql/:
 --
 --     duckdb -c ".read sql/duckdb/views.sql" -c "select * from org_latest"
 --
@@ -23,57 +23,23 @@ create or replace view silver_repo_topics as
 select distinct snapshot_date, org_login, repo_id, unnest(topics) as topic
 from silver_repos;
 
--- intermediate models, as sql/gold/int_*.sql define them (a test keeps the two the same):
--- the repositories every gold model counts, and the denominators of their shares
-create or replace view int_snapshot_repos as
-select * from silver_repos
-where not is_private and not created_after_snapshot;
+-- intermediate models: the repositories every gold model counts, their totals and the
+-- language ranking. Each view runs its file in sql/gold/ as ohs does (read as text, so
+-- there is one copy of each model); a variable per view holds that file's query.
+set variable int_snapshot_repos = (select content from read_text('sql/gold/int_snapshot_repos.sql'));
+create or replace view int_snapshot_repos as from query(getvariable('int_snapshot_repos'));
 
-create or replace view int_kept_repos as
-select * from int_snapshot_repos
-where not is_fork;
+set variable int_kept_repos = (select content from read_text('sql/gold/int_kept_repos.sql'));
+create or replace view int_kept_repos as from query(getvariable('int_kept_repos'));
 
-create or replace view int_kept_repos_by_scope as
-select
-    *,
-    org_login as scope
-from int_kept_repos
-union all
-select
-    *,
-    '' as scope
-from int_kept_repos;
+set variable int_kept_repos_by_scope = (select content from read_text('sql/gold/int_kept_repos_by_scope.sql'));
+create or replace view int_kept_repos_by_scope as from query(getvariable('int_kept_repos_by_scope'));
 
-create or replace view int_kept_scope_totals as
-select
-    snapshot_date,
-    scope,
-    count(*) as total_repositories
-from int_kept_repos_by_scope
-group by snapshot_date, scope;
-create or replace view int_language_ranks as
-with
+set variable int_kept_scope_totals = (select content from read_text('sql/gold/int_kept_scope_totals.sql'));
+create or replace view int_kept_scope_totals as from query(getvariable('int_kept_scope_totals'));
 
-language_totals as (
-    select
-        snapshot_date,
-        scope,
-        language_normalised as language,
-        count(*) as repositories
-    from int_kept_repos_by_scope
-    where language_normalised is not null
-    group by snapshot_date, scope, language_normalised
-)
-
-select
-    snapshot_date,
-    scope,
-    language,
-    row_number() over (
-        partition by snapshot_date, scope
-        order by repositories desc, language desc
-    ) as language_rank
-from language_totals;
+set variable int_language_ranks = (select content from read_text('sql/gold/int_language_ranks.sql'));
+create or replace view int_language_ranks as from query(getvariable('int_language_ranks'));
 
 -- gold: the published tables
 create or replace view org_repos_daily as

@@ -36,17 +36,7 @@ licence_counts as (
         license_resolved_spdx_id,
         count(*) as repositories
     from scoped_repos
-    group by
-        snapshot_date,
-        scope,
-        license_key,
-        license_name,
-        license_spdx_id,
-        license_spdx_current,
-        license_family,
-        license_osi_approved,
-        license_detected_spdx_id,
-        license_resolved_spdx_id
+    group by all
 ),
 
 final as (

@@ -114,22 +114,10 @@ final as (
         repo_totals.first_repo_created_at as first_repo_created_at,
         repo_totals.latest_repo_created_at as latest_repo_created_at
     from orgs
-    left join repo_totals
-        on
-            repo_totals.snapshot_date = orgs.snapshot_date
-            and repo_totals.org_login = orgs.org_login
-    left join fork_totals
-        on
-            fork_totals.snapshot_date = orgs.snapshot_date
-            and fork_totals.org_login = orgs.org_login
-    left join top_languages
-        on
-            top_languages.snapshot_date = orgs.snapshot_date
-            and top_languages.org_login = orgs.org_login
-    left join top_licences
-        on
-            top_licences.snapshot_date = orgs.snapshot_date
-            and top_licences.org_login = orgs.org_login
+    left join repo_totals using (snapshot_date, org_login)
+    left join fork_totals using (snapshot_date, org_login)
+    left join top_languages using (snapshot_date, org_login)
+    left join top_licences using (snapshot_date, org_login)
 )
 
 select * from final

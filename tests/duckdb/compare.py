@@ -41,7 +41,8 @@ def main(workdir, repo_root):
     os.chdir(workdir)
     con = duckdb.connect()
     with open(os.path.join(repo_root, "sql/duckdb/views.sql"), encoding="utf-8") as f:
-        con.execute(f.read())
+        # The views read the intermediate models from sql/, relative to the repository.
+        con.execute(f.read().replace("'sql/", f"'{repo_root}/sql/"))
     report = {}
     for table in tables:
         described = con.sql(f"describe {table}").fetchall()
