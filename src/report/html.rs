@@ -1,7 +1,11 @@
-//! The page's HTML. Every value from the data goes through [`escape`] (or, inside the
-//! embedded JSON, through [`json_for_script`]), so a name like `<script>` shows as text.
+//! The page's HTML, from the templates in `src/report/templates/` (askama): the page copy
+//! lives there, and this module prepares the values it shows. askama escapes every value
+//! it inserts through [`NamedEntities`], and the embedded JSON goes through
+//! [`json_for_script`], so a name like `<script>` shows as text.
 
-use std::fmt::Write;
+use std::fmt;
+
+use askama::Template;
 
 use super::{OrgLine, ReportData};
 use crate::lake::{outputs, Output};
@@ -32,15 +36,22 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// `text` linked to `url` when `url` is `https://` on `origin` (GitHub's web origin);
-/// otherwise the text alone, so `javascript:`, `data:` or another site never becomes a link.
-pub fn link(url: &str, text: &str, origin: &url::Origin) -> String {
-    let safe = url::Url::parse(url).is_ok_and(|u| u.scheme() == "https" && u.origin() == *origin);
-    if safe {
-        format!("<a href=\"{}\">{}</a>", escape(url), escape(text))
-    } else {
-        escape(text)
+/// Askama's escaper for the page: the entities [`escape`] writes (askama's own writes
+/// numeric ones), so the page reads the same whichever way a value reaches it.
+#[derive(Clone, Copy)]
+pub struct NamedEntities;
+
+impl askama::filters::Escaper for NamedEntities {
+    fn write_escaped_str<W: fmt::Write>(&self, mut dest: W, text: &str) -> fmt::Result {
+        dest.write_str(&escape(text))
     }
+}
+
+/// `url` when it may be a link: `https://` on `origin` (GitHub's web origin), so
+/// `javascript:`, `data:` or another site never becomes one.
+pub fn safe_href<'a>(url: &'a str, origin: &url::Origin) -> Option<&'a str> {
+    let parsed = url::Url::parse(url).ok()?;
+    (parsed.scheme() == "https" && parsed.origin() == *origin).then_some(url)
 }
 
 /// JSON that cannot close its `<script>` element or open a comment.
@@ -52,97 +63,121 @@ fn json_for_script(value: &serde_json::Value) -> String {
         .replace('&', "\\u0026")
 }
 
+/// What `templates/index.html` shows: the report's data and the values derived for display.
+#[derive(Template)]
+#[template(path = "index.html")]
+struct Page<'a> {
+    data: &'a ReportData,
+    date: String,
+    build_marker: String,
+    css: &'static str,
+    script: &'static str,
+    version: &'static str,
+    legend: Vec<LegendLine<'a>>,
+    series_json: String,
+    table_1: Vec<OrgRow<'a>>,
+    languages: ShareChart<'a>,
+    language_bytes: Option<ShareChart<'a>>,
+    licences: ShareChart<'a>,
+    licences_resolved: ShareChart<'a>,
+    tables_key: crate::lake::LakeKey,
+}
+
+/// An organisation's button under the growth chart.
+struct LegendLine<'a> {
+    organisation: &'a str,
+    colour: &'static str,
+}
+
+/// A row of Table 1: the organisation, linked when its URL is safe.
+struct OrgRow<'a> {
+    org: &'a OrgLine,
+    href: Option<&'a str>,
+}
+
+/// A horizontal bar chart of the ten largest shares, the rest summed as "Others".
+struct ShareChart<'a> {
+    id: &'a str,
+    title: &'a str,
+    bars: Vec<Bar>,
+}
+
+struct Bar {
+    name: String,
+    /// The count as the chart writes it (a number, or bytes as "1.2 MB").
+    count: String,
+    share: f64,
+    /// The bar's top edge.
+    y: usize,
+}
+
 /// The whole page. The same data always gives the same bytes.
 pub fn render(data: &ReportData) -> String {
-    let date = data.snapshot_date.to_string();
-    let mut page = String::new();
-    let _ = write!(
-        page,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         {build}\n<title>Open-source healthcare statistics: data as of {date}</title>\n\
-         <style>\n{CSS}</style>\n</head>\n<body>\n<header>\n\
-         <h1>Open-source healthcare statistics</h1>\n\
-         <p class=\"as-of\">Data as of <time datetime=\"{date}\" id=\"snapshot-date\">{date}</time>: \
-         public GitHub repositories of {orgs} organisations.</p>\n</header>\n<main>\n",
-        orgs = data.orgs.len(),
-        build = super::build_marker(&data.build_id),
-    );
-    page.push_str(&facts(data));
-    page.push_str(&growth_chart(data));
-    page.push_str(&table_1(&data.orgs, &data.link_origin));
-    page.push_str("<div class=\"two-up\">\n");
-    page.push_str(&share_chart(
-        "languages",
-        "Primary languages",
-        &data.languages,
-        repositories,
-    ));
-    page.push_str(&language_bytes(&data.language_bytes));
-    page.push_str(&share_chart(
-        "licences",
-        "Licences as GitHub reports them",
-        &data.licences,
-        repositories,
-    ));
-    page.push_str(&share_chart(
-        "licences-resolved",
-        "Licences, \u{201c}Other\u{201d} identified from its text",
-        &data.licences_resolved,
-        repositories,
-    ));
-    page.push_str("</div>\n");
-    page.push_str(&top_topics(&data.topics));
-    let _ = write!(
-        page,
-        "<h2>Data</h2>\n<p>Download the <a href=\"org_repos_agg.csv\">site CSV</a> \
-         (one row per organisation per day), or query the \
-         <a href=\"../{tables}\">Parquet tables</a> \
-         under <code>gold/</code> with DuckDB.</p>\n</main>\n\
-         <footer><p>Built by open-health-stats {version} from the snapshot of {date}. \
-         Kept repositories are public and not forks; archived ones count.</p></footer>\n\
-         <script>\n{SCRIPT}</script>\n</body>\n</html>\n",
-        version = env!("CARGO_PKG_VERSION"),
-        tables = outputs::published(data.snapshot_date, &Output::GoldTable("org_latest")),
-    );
-    page
+    let colours = colour_largest(data);
+    let chart = |id, title, rows, show| ShareChart::new(id, title, rows, show);
+    let page = Page {
+        data,
+        date: data.snapshot_date.to_string(),
+        build_marker: super::build_marker(&data.build_id),
+        css: CSS,
+        script: SCRIPT,
+        version: env!("CARGO_PKG_VERSION"),
+        legend: legend(data, &colours),
+        series_json: series_json(data, &colours),
+        table_1: data
+            .orgs
+            .iter()
+            .map(|org| OrgRow {
+                org,
+                href: safe_href(&org.url, &data.link_origin),
+            })
+            .collect(),
+        languages: chart(
+            "languages",
+            "Primary languages",
+            &data.languages,
+            repositories,
+        ),
+        language_bytes: (!data.language_bytes.is_empty()).then(|| {
+            let title = "Languages by bytes of code";
+            chart("language-bytes", title, &data.language_bytes, human_bytes)
+        }),
+        licences: chart(
+            "licences",
+            "Licences as GitHub reports them",
+            &data.licences,
+            repositories,
+        ),
+        licences_resolved: chart(
+            "licences-resolved",
+            "Licences, \u{201c}Other\u{201d} identified from its text",
+            &data.licences_resolved,
+            repositories,
+        ),
+        tables_key: outputs::published(data.snapshot_date, &Output::GoldTable("org_latest")),
+    };
+    // Askama writes to a String, and every value shown displays without failing.
+    page.render().expect("the page renders")
 }
 
-fn facts(data: &ReportData) -> String {
-    let h = &data.headline;
-    let mut out = String::from("<h2>Headline facts</h2>\n<ul class=\"facts\" id=\"facts\">\n");
-    let _ = writeln!(
-        out,
-        "<li><strong>{}</strong> open repositories</li>\n<li><strong>{}</strong> organisations</li>",
-        h.open_repositories, h.organisations
-    );
-    if let Some((org, name, year)) = &h.first_repo {
-        let _ = writeln!(
-            out,
-            "<li><strong>{year}</strong> first repository: {}/{}</li>",
-            escape(org),
-            escape(name)
-        );
-    }
-    if !h.top_languages.is_empty() {
-        let names: Vec<String> = h.top_languages.iter().map(|l| escape(l)).collect();
-        let _ = writeln!(
-            out,
-            "<li><strong>{}</strong> most used languages: {}</li>",
-            names[0],
-            names.join(", ")
-        );
-    }
-    out.push_str("</ul>\n");
-    out
+/// The buttons under the growth chart: the ten largest organisations in colour, the rest grey.
+fn legend<'a>(data: &'a ReportData, colours: &[Option<&'static str>]) -> Vec<LegendLine<'a>> {
+    data.series
+        .iter()
+        .zip(colours)
+        .map(|(s, colour)| LegendLine {
+            organisation: &s.organisation,
+            colour: colour.unwrap_or("#aeb7bd"),
+        })
+        .collect()
 }
 
-fn growth_chart(data: &ReportData) -> String {
-    let colours: Vec<Option<&str>> = colour_largest(data);
+/// The growth chart's data for the page's script: each organisation's points and colour.
+fn series_json(data: &ReportData, colours: &[Option<&str>]) -> String {
     let series: Vec<serde_json::Value> = data
         .series
         .iter()
-        .zip(&colours)
+        .zip(colours)
         .map(|(s, colour)| {
             serde_json::json!({
                 "organisation": s.organisation,
@@ -153,48 +188,7 @@ fn growth_chart(data: &ReportData) -> String {
         .collect();
     let json =
         serde_json::json!({"snapshot_date": data.snapshot_date.to_string(), "series": series});
-    let largest = data.orgs.first().map_or_else(String::new, |o| {
-        format!(
-            " The largest is {} with {} open repositories.",
-            escape(&o.display_name),
-            o.open_repositories
-        )
-    });
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<h2 id=\"growth-heading\">Open repositories over time</h2>\n\
-         <div class=\"controls\">\n<label>Time window <select id=\"window\">\
-         <option value=\"6\">6 months</option><option value=\"12\">1 year</option>\
-         <option value=\"0\" selected>All</option></select></label>\n\
-         <label><input type=\"checkbox\" id=\"log-scale\"> Logarithmic scale</label>\n</div>\n\
-         <figure>\n<svg id=\"growth-chart\" viewBox=\"0 0 960 420\" role=\"img\" \
-         aria-labelledby=\"growth-title growth-desc\">\n\
-         <title id=\"growth-title\">Open repositories per organisation over time</title>\n\
-         <desc id=\"growth-desc\">One line per organisation: the number of its public, non-fork \
-         repositories created on or before each date, for {count} organisations.{largest} \
-         Table 1 below gives every organisation's latest numbers.</desc>\n</svg>\n\
-         <figcaption>Hover over a line for its organisation, date and count; the ten largest \
-         organisations are coloured. Select a name to highlight its line.</figcaption>\n\
-         </figure>\n<div class=\"tooltip\" id=\"chart-tooltip\" role=\"status\" hidden></div>\n\
-         <ul class=\"legend\" id=\"legend\">\n",
-        count = data.series.len(),
-    );
-    for (s, colour) in data.series.iter().zip(&colours) {
-        let swatch = colour.unwrap_or("#aeb7bd");
-        let _ = writeln!(
-            out,
-            "<li><button type=\"button\" data-org=\"{org}\" aria-pressed=\"false\">\
-             <span class=\"swatch\" style=\"background:{swatch}\"></span>{org}</button></li>",
-            org = escape(&s.organisation),
-        );
-    }
-    let _ = write!(
-        out,
-        "</ul>\n<script type=\"application/json\" id=\"series-data\">{}</script>\n",
-        json_for_script(&json)
-    );
-    out
+    json_for_script(&json)
 }
 
 /// A colour for each of the ten organisations with the most open repositories.
@@ -211,95 +205,68 @@ fn colour_largest(data: &ReportData) -> Vec<Option<&'static str>> {
         .collect()
 }
 
-fn table_1(orgs: &[OrgLine], link_origin: &url::Origin) -> String {
-    let mut out = String::from(
-        "<h2 id=\"table-1-heading\">Table 1: organisations by open repositories</h2>\n\
-         <table id=\"table-1\" aria-labelledby=\"table-1-heading\">\n<thead>\n<tr>",
-    );
-    for (header, numeric) in [
-        ("Organisation", false),
-        ("Open Repositories", true),
-        ("Top Language", false),
-        ("Top License", false),
-        ("Stars", true),
-        ("Forks", true),
-        ("Open Issues", true),
-        ("% licensed", true),
-    ] {
-        let class = if numeric { " class=\"number\"" } else { "" };
-        let sort = if header == "Open Repositories" {
-            " aria-sort=\"descending\""
-        } else {
-            ""
-        };
-        let _ = write!(
-            out,
-            "<th scope=\"col\"{class}{sort}><button type=\"button\">{header}</button></th>"
-        );
+impl<'a> ShareChart<'a> {
+    /// The ten largest of `rows` (name, count, share), the rest summed as "Others"; `show`
+    /// writes a count.
+    fn new(
+        id: &'a str,
+        title: &'a str,
+        rows: &[(String, i64, f64)],
+        show: fn(i64) -> String,
+    ) -> Self {
+        let mut shown: Vec<(String, i64, f64)> = rows.iter().take(10).cloned().collect();
+        if rows.len() > 10 {
+            let rest = &rows[10..];
+            shown.push((
+                "Others".to_string(),
+                rest.iter().map(|r| r.1).sum(),
+                rest.iter().map(|r| r.2).sum(),
+            ));
+        }
+        let bars = shown
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, count, share))| Bar {
+                name,
+                count: show(count),
+                share,
+                y: 4 + 24 * i,
+            })
+            .collect();
+        ShareChart { id, title, bars }
     }
-    out.push_str("</tr>\n</thead>\n<tbody>\n");
-    for org in orgs {
-        let text = |v: &Option<String>| v.as_deref().map(escape).unwrap_or_default();
-        let pct = org
-            .pct_licensed
-            .map_or(String::new(), |p| format!("{p:.1}"));
-        let _ = writeln!(
-            out,
-            "<tr><th scope=\"row\" data-sort=\"{sort_name}\">{name}</th>\
-             <td class=\"number\" data-sort=\"{open}\">{open}</td>\
-             <td data-sort=\"{language}\">{language}</td><td data-sort=\"{license}\">{license}</td>\
-             <td class=\"number\" data-sort=\"{stars}\">{stars}</td>\
-             <td class=\"number\" data-sort=\"{forks}\">{forks}</td>\
-             <td class=\"number\" data-sort=\"{issues}\">{issues}</td>\
-             <td class=\"number\" data-sort=\"{pct_sort}\">{pct}</td></tr>",
-            sort_name = escape(&org.display_name),
-            name = link(&org.url, &org.display_name, link_origin),
-            open = org.open_repositories,
-            language = text(&org.top_language),
-            license = text(&org.top_license),
-            stars = org.stars,
-            forks = org.forks,
-            issues = org.open_issues,
-            pct_sort = org.pct_licensed.map_or(-1.0, |p| p),
-        );
+
+    fn height(&self) -> usize {
+        24 * self.bars.len() + 8
     }
-    out.push_str("</tbody>\n</table>\n");
-    out
+
+    /// The three largest, for the chart's text alternative.
+    fn summary(&self) -> String {
+        let largest: Vec<String> = self
+            .bars
+            .iter()
+            .take(3)
+            .map(|bar| format!("{} {} ({:.0}%)", bar.name, bar.count, bar.share * 100.0))
+            .collect();
+        largest.join(", ")
+    }
 }
 
-/// Bytes of code per language beside the counts by primary language, or why there are none.
-fn language_bytes(rows: &[(String, i64, f64)]) -> String {
-    if rows.is_empty() {
-        return "<figure>\n<h2 id=\"language-bytes-heading\">Languages by bytes of code</h2>\n\
-                <p>Not collected for this snapshot (see the run manifest).</p>\n</figure>\n"
-            .to_string();
+impl Bar {
+    /// At least a pixel wide, so a tiny share still shows.
+    fn width(&self) -> f64 {
+        (self.share * 250.0).max(1.0)
     }
-    share_chart(
-        "language-bytes",
-        "Languages by bytes of code",
-        rows,
-        human_bytes,
-    )
-}
 
-/// The ten topics most kept repositories carry.
-fn top_topics(rows: &[(String, i64, f64)]) -> String {
-    let mut out = String::from("<h2 id=\"topics-heading\">Top topics</h2>\n");
-    if rows.is_empty() {
-        out.push_str("<p>No kept repository has topics in this snapshot.</p>\n");
-        return out;
+    /// Names longer than the label column are cut with an ellipsis (the full name is the title).
+    fn label(&self) -> String {
+        const MAX: usize = 22;
+        if self.name.chars().count() <= MAX {
+            return self.name.clone();
+        }
+        let cut: String = self.name.chars().take(MAX - 1).collect();
+        format!("{}\u{2026}", cut.trim_end())
     }
-    out.push_str("<ol id=\"topics\">\n");
-    for (topic, count, share) in rows.iter().take(10) {
-        let _ = writeln!(
-            out,
-            "<li><strong>{}</strong>: {count} repositories ({:.1}%)</li>",
-            escape(topic),
-            share * 100.0
-        );
-    }
-    out.push_str("</ol>\n");
-    out
 }
 
 fn repositories(count: i64) -> String {
@@ -322,70 +289,6 @@ fn human_bytes(count: i64) -> String {
     }
 }
 
-/// A horizontal bar chart of the ten largest shares, the rest summed as "Others"; `show`
-/// writes a count.
-fn share_chart(
-    id: &str,
-    title: &str,
-    rows: &[(String, i64, f64)],
-    show: fn(i64) -> String,
-) -> String {
-    let mut bars: Vec<(String, i64, f64)> = rows.iter().take(10).cloned().collect();
-    if rows.len() > 10 {
-        let rest = &rows[10..];
-        bars.push((
-            "Others".to_string(),
-            rest.iter().map(|r| r.1).sum(),
-            rest.iter().map(|r| r.2).sum(),
-        ));
-    }
-    let height = 24 * bars.len() + 8;
-    let summary: Vec<String> = bars
-        .iter()
-        .take(3)
-        .map(|(name, count, share)| {
-            format!("{} {} ({:.0}%)", escape(name), show(*count), share * 100.0)
-        })
-        .collect();
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<figure>\n<h2 id=\"{id}-heading\">{title}</h2>\n\
-         <svg class=\"bars\" id=\"{id}-chart\" viewBox=\"0 0 480 {height}\" role=\"img\" \
-         aria-labelledby=\"{id}-title\">\n<title id=\"{id}-title\">{title}, kept repositories \
-         of all organisations: {}</title>\n",
-        summary.join(", ")
-    );
-    for (i, (name, count, share)) in bars.iter().enumerate() {
-        let y = 4 + 24 * i;
-        let width = (share * 250.0).max(1.0);
-        let _ = writeln!(
-            out,
-            "<text x=\"150\" y=\"{ty}\" text-anchor=\"end\"><title>{name}</title>{label}</text>\
-             <rect x=\"158\" y=\"{y}\" width=\"{width:.1}\" height=\"18\"></rect>\
-             <text x=\"{tx:.1}\" y=\"{ty}\">{count} ({pct:.1}%)</text>",
-            count = show(*count),
-            ty = y + 14,
-            name = escape(name),
-            label = escape(&short_label(name)),
-            tx = 164.0 + width,
-            pct = share * 100.0,
-        );
-    }
-    out.push_str("</svg>\n</figure>\n");
-    out
-}
-
-/// Names longer than the label column are cut with an ellipsis (the full name is the title).
-fn short_label(name: &str) -> String {
-    const MAX: usize = 22;
-    if name.chars().count() <= MAX {
-        return name.to_string();
-    }
-    let cut: String = name.chars().take(MAX - 1).collect();
-    format!("{}\u{2026}", cut.trim_end())
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::{Headline, Series};
@@ -395,8 +298,8 @@ mod tests {
     fn only_https_urls_on_githubs_web_origin_become_links() {
         let github = url::Url::parse("https://github.com").unwrap().origin();
         assert_eq!(
-            link("https://github.com/nhsx", "NHSX", &github),
-            "<a href=\"https://github.com/nhsx\">NHSX</a>"
+            safe_href("https://github.com/nhsx", &github),
+            Some("https://github.com/nhsx")
         );
         for hostile in [
             "javascript:alert(1)",
@@ -408,11 +311,7 @@ mod tests {
             "https://evil.example/https://github.com/",
             "",
         ] {
-            assert_eq!(
-                link(hostile, "<b>X</b>", &github),
-                "&lt;b&gt;X&lt;/b&gt;",
-                "{hostile}"
-            );
+            assert_eq!(safe_href(hostile, &github), None, "{hostile}");
         }
     }
 
@@ -484,6 +383,23 @@ mod tests {
         );
         // Only the page's own script element exists, besides the data block.
         assert_eq!(page.matches("<script").count(), 2);
+    }
+
+    #[test]
+    fn empty_sections_say_why() {
+        let mut empty = data("nhsx");
+        empty.language_bytes.clear();
+        empty.topics.clear();
+        let page = render(&empty);
+        assert!(page.contains(
+            "</figure>\n<figure>\n<h2 id=\"language-bytes-heading\">Languages by bytes of code</h2>\n\
+             <p>Not collected for this snapshot (see the run manifest).</p>\n</figure>\n<figure>\n"
+        ));
+        assert!(page.contains(
+            "<h2 id=\"topics-heading\">Top topics</h2>\n\
+             <p>No kept repository has topics in this snapshot.</p>\n<h2>Data</h2>"
+        ));
+        assert!(page.ends_with("</html>\n"));
     }
 
     #[test]
