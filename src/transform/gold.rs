@@ -196,20 +196,15 @@ fn language_counts_schema() -> Schema {
 
 fn licence_counts_schema() -> Schema {
     use DataType::*;
-    schema(&[
-        ("snapshot_date", Date),
-        ("org_login", String),
-        ("license_key", String),
-        ("license_name", String),
-        ("license_spdx_id", String),
-        ("license_spdx_current", String),
-        ("license_family", String),
-        ("license_osi_approved", Boolean),
+    let mut columns = schema(&[("snapshot_date", Date), ("org_login", String)]);
+    columns.merge(silver::licence_schema());
+    columns.merge(schema(&[
         ("license_detected_spdx_id", String),
         ("license_resolved_spdx_id", String),
         ("repositories", Int64),
         ("share", Float64),
-    ])
+    ]));
+    columns
 }
 
 fn language_bytes_schema() -> Schema {

@@ -39,10 +39,24 @@ pub fn schema(fields: &[(&str, DataType)]) -> Schema {
         .collect()
 }
 
+/// A repository's licence as GitHub names it, with its SPDX facts: columns of silver
+/// `repos` and of gold `licence_counts`.
+pub fn licence_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("license_key", String),
+        ("license_name", String),
+        ("license_spdx_id", String),
+        ("license_spdx_current", String),
+        ("license_family", String),
+        ("license_osi_approved", Boolean),
+    ])
+}
+
 /// The silver `repos` schema.
 pub fn repos_schema() -> Schema {
     use DataType::*;
-    schema(&[
+    let mut columns = schema(&[
         ("org_login", String),
         ("repo_id", Int64),
         ("name", String),
@@ -60,12 +74,9 @@ pub fn repos_schema() -> Schema {
         ("language", String),
         ("language_normalised", String),
         ("language_type", String),
-        ("license_key", String),
-        ("license_name", String),
-        ("license_spdx_id", String),
-        ("license_spdx_current", String),
-        ("license_family", String),
-        ("license_osi_approved", Boolean),
+    ]);
+    columns.merge(licence_schema());
+    columns.merge(schema(&[
         ("license_fsf_libre", Boolean),
         ("license_detected_spdx_id", String),
         ("license_detection_confidence", Float64),
@@ -74,7 +85,8 @@ pub fn repos_schema() -> Schema {
         ("open_issues_count", Int64),
         ("topics", List(Box::new(String))),
         ("snapshot_date", Date),
-    ])
+    ]));
+    columns
 }
 
 /// Bytes of one language in one repository, as silver `repo_languages` holds it.
