@@ -1,12 +1,13 @@
-"""`make bench`: transform throughput and memory of ohs against DuckDB, on the same data.
+"""`make bench`: ohs's transform against DuckDB doing the same job, and where ohs's time goes.
 
 For each size (repository-snapshot rows, 10 daily snapshots, orgs scaled with rows and
 skewed in size), it generates synthetic bronze (`examples/synth.rs`), times
-`ohs transform --all-snapshots` (bronze JSON -> silver -> every gold table and the site CSV)
-and its peak RSS, then times DuckDB computing the same gold `org_snapshot_counts` and
-`org_latest` from the same silver with the same SQL files, and from the same bronze JSON
-(like for like). Prints a table and writes
-benches/RESULTS.md. Set OHS_BENCH_1E7=1 to add 1e7 rows (needs ~10 GB of disk).
+`ohs transform --all-snapshots` (bronze JSON -> silver -> every gold table, the site CSV and
+the page) with its peak RSS, CPU use and per-step timings (`ohs -v`, target ohs::timings),
+then has DuckDB do the same job from the same bronze (benches/duckdb_job.py) and checks that
+DuckDB's outputs equal ohs's. Then the fixed cost: `ohs transform` on the bundled sample.
+Prints tables and writes benches/RESULTS.md. Set OHS_BENCH_1E7=1 to add 1e7 rows (needs
+~10 GB of disk).
 
 Then extraction at scale: 200 and 2,000 orgs (10,000 and 100,000 repositories) from a mock
 GitHub served by this script on 127.0.0.1: requests made against the minimum pagination
@@ -30,8 +31,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import duckdb
 
+import duckdb_job
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZES = [10_000, 100_000, 1_000_000] + ([10_000_000] if os.environ.get("OHS_BENCH_1E7") else [])
+# OHS_BENCH_ROWS=10000,100000 measures only those sizes (while working on a change).
+if os.environ.get("OHS_BENCH_ROWS"):
+    SIZES = [int(n) for n in os.environ["OHS_BENCH_ROWS"].split(",")]
 SNAPSHOTS = 10
 
 
@@ -45,87 +51,64 @@ child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subproc
 stderr = child.stderr.read().decode(errors="replace")
 _, status, usage = os.wait4(child.pid, 0)
 print(json.dumps({"seconds": time.perf_counter() - start, "maxrss_kib": usage.ru_maxrss,
+                  "cpu_seconds": usage.ru_utime + usage.ru_stime,
                   "code": os.waitstatus_to_exitcode(status), "stderr": stderr}))
 """
 
 
+class Measured:
+    """One process's wall time, peak RSS, CPU time and the steps its `-v` log timed."""
+
+    def __init__(self, result):
+        self.seconds = result["seconds"]
+        self.rss_mib = result["maxrss_kib"] / 1024
+        self.cores = result["cpu_seconds"] / result["seconds"]
+        self.steps = {}
+        for line in result["stderr"].splitlines():
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if event.get("target") == "ohs::timings":
+                step = (event["stage"], event["step"])
+                self.steps[step] = self.steps.get(step, 0.0) + event["seconds"]
+
+
 def run_measured(args, cwd):
-    """Runs a command; returns (seconds, peak RSS in MiB) of that process alone."""
+    """Runs a command (ohs with `-v --log-format json`, or another) and measures it alone."""
     out = subprocess.run([sys.executable, "-c", MEASURE, *args], cwd=cwd, capture_output=True,
                          check=True)
     result = json.loads(out.stdout)
     if result["code"] != 0:
         sys.exit(f"bench: {' '.join(args)} failed:\n{result['stderr']}")
-    return result["seconds"], result["maxrss_kib"] / 1024
+    return Measured(result)
 
 
-def duckdb_seconds(workdir):
-    con = duckdb.connect()
+def duckdb_same_job(workdir):
+    """DuckDB's wall time for the whole job, after checking its outputs equal ohs's."""
     os.chdir(workdir)
-    with open(os.path.join(ROOT, "sql/duckdb/views.sql"), encoding="utf-8") as f:
-        views = f.read().replace("'sql/", f"'{ROOT}/sql/")
-    # Only the silver views: gold is what we are about to compute.
-    con.execute(views.split("-- gold:")[0])
-    start = time.perf_counter()
-    for model in ["org_snapshot_counts", "org_latest"]:
-        with open(os.path.join(ROOT, f"sql/gold/{model}.sql"), encoding="utf-8") as f:
-            con.execute(f"create table {model} as {f.read()}")
-    seconds = time.perf_counter() - start
-    rows = con.sql("select count(*) from org_snapshot_counts").fetchone()[0]
+    con = duckdb.connect()
+    duckdb_job.lookups(con)
+    out = os.path.join(workdir, "duckdb")
+    seconds = duckdb_job.run(con, ROOT, out)
+    duckdb_job.check(con, ROOT, out)
     con.close()
     os.chdir(ROOT)
-    return seconds, rows
+    return seconds
 
 
-# DuckDB's own silver_repos, parsed from the same bronze pages: the columns the two models
-# read, non-public repositories dropped and duplicates kept once, as ohs does. Licence facts
-# that need the SPDX list (license_osi_approved) are left null, and nothing is checksummed or
-# written, so DuckDB still does less than ohs.
-BRONZE_SILVER = """
-create table silver_repos as
-select
-    org as org_login, id as repo_id, name, full_name,
-    fork as is_fork, coalesce(private, false) as is_private,
-    coalesce(archived, false) as is_archived,
-    cast(created_at as timestamptz) as created_at, language,
-    case language when 'Jupyter Notebook' then 'Python' when 'CSS' then 'HTML'
-        when 'SCSS' then 'HTML' else language end as language_normalised,
-    license.name as license_name, cast(null as boolean) as license_osi_approved,
-    stargazers_count, forks_count, open_issues_count, snapshot_date,
-    cast(created_at as timestamptz)::date > snapshot_date as created_after_snapshot
-from read_json('lake/bronze/github/repos/*/*/page-????.json', format = 'array',
-    hive_partitioning = true, filename = true,
-    columns = {id: 'BIGINT', name: 'VARCHAR', full_name: 'VARCHAR', private: 'BOOLEAN',
-        visibility: 'VARCHAR', fork: 'BOOLEAN', archived: 'BOOLEAN', created_at: 'VARCHAR',
-        language: 'VARCHAR', license: 'STRUCT(name VARCHAR)', stargazers_count: 'BIGINT',
-        forks_count: 'BIGINT', open_issues_count: 'BIGINT'})
-where not coalesce(private, false) and coalesce(visibility, 'public') = 'public'
-qualify row_number() over (partition by snapshot_date, id order by filename) = 1
-"""
-
-
-def duckdb_from_bronze_seconds(workdir):
-    """DuckDB from the same bronze JSON to the same two gold tables: like for like with ohs
-    (but for the work listed above BRONZE_SILVER), where duckdb_seconds starts from silver."""
-    con = duckdb.connect()
-    os.chdir(workdir)
-    start = time.perf_counter()
-    con.execute("set timezone = 'UTC'")
-    con.execute(BRONZE_SILVER)
-    # Organisations' names only (one small row per org), as ohs wrote them.
-    con.execute("create view silver_orgs as select * from "
-                "read_parquet('lake/silver/orgs/*/*.parquet', hive_partitioning = true)")
-    for model in ["int_snapshot_repos", "int_kept_repos"]:
-        with open(os.path.join(ROOT, f"sql/gold/{model}.sql"), encoding="utf-8") as f:
-            con.execute(f"create view {model} as {f.read()}")
-    for model in ["org_snapshot_counts", "org_latest"]:
-        with open(os.path.join(ROOT, f"sql/gold/{model}.sql"), encoding="utf-8") as f:
-            con.execute(f"create table {model} as {f.read()}")
-    seconds = time.perf_counter() - start
-    rows = con.sql("select count(*) from silver_repos").fetchone()[0]
-    con.close()
-    os.chdir(ROOT)
-    return seconds, rows
+def sample_fixed_cost(ohs):
+    """`ohs transform` on the bundled sample (bronze from `ohs extract --offline`): the best
+    of five runs, and that run's steps."""
+    workdir = tempfile.mkdtemp(prefix="ohs-bench-sample-")
+    common = ["--snapshot-date", "2021-03-04", "--lake", os.path.join(workdir, "lake"),
+              "--orgs", "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx"]
+    subprocess.run([ohs, "-q", "extract", "--offline", os.path.join(ROOT, "data/sample"), *common],
+                   cwd=ROOT, check=True)
+    runs = [run_measured([ohs, "-v", "--log-format", "json", "transform", *common], ROOT)
+            for _ in range(5)]
+    shutil.rmtree(workdir)
+    return min(runs, key=lambda m: m.seconds)
 
 
 def machine():
@@ -155,26 +138,28 @@ def main(release_dir):
         config = os.path.join(workdir, "bench.toml")
         with open(config, "w", encoding="utf-8") as f:
             f.write('[[orgs]]\nlogin = "synth-org-0"\n')
-        ours, rss = run_measured([ohs, "transform", "--all-snapshots", "-q", "--config", config,
-                                  "--lake", lake], workdir)
-        theirs, _ = duckdb_seconds(workdir)
-        from_bronze, parsed_rows = duckdb_from_bronze_seconds(workdir)
+        ours = run_measured([ohs, "-v", "--log-format", "json", "transform", "--all-snapshots",
+                             "--config", config, "--lake", lake], workdir)
+        theirs = duckdb_same_job(workdir)
         bronze_mib = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(lake, "bronze"))
                          for f in fs) / 2**20
-        results.append((rows, orgs, bronze_mib, ours, rss, theirs, ours / theirs, from_bronze,
-                        ours / from_bronze))
-        print(f"{rows:>10,} rows  {orgs:>5} orgs  bronze {bronze_mib:8.1f} MiB  ohs {ours:7.2f} s  "
-              f"peak {rss:7.1f} MiB  duckdb {theirs:6.2f} s  ratio {ours / theirs:6.2f}  "
-              f"duckdb from bronze {from_bronze:6.2f} s ({parsed_rows:,} rows)  "
-              f"ratio {ours / from_bronze:5.2f}", flush=True)
+        results.append((rows, orgs, bronze_mib, ours, theirs))
+        print(f"{rows:>10,} rows  {orgs:>5} orgs  bronze {bronze_mib:8.1f} MiB  ohs {ours.seconds:7.2f} s  "
+              f"peak {ours.rss_mib:7.1f} MiB  {ours.cores:4.2f} cores  DuckDB same job {theirs:6.2f} s  "
+              f"ratio {ours.seconds / theirs:5.2f}", flush=True)
         shutil.rmtree(workdir)
+    sample = sample_fixed_cost(ohs)
+    print(f"sample: ohs transform {sample.seconds:.3f} s, peak {sample.rss_mib:.0f} MiB", flush=True)
     extractions = []
     for orgs, total in [(200, 10_000), (2000, 100_000)]:
         repos, made, minimum, seconds, rss = extraction(ohs, orgs, total)
         extractions.append((orgs, repos, made, minimum, seconds, rss))
         print(f"extract {orgs:>5} orgs {repos:>7,} repos: {made} requests / minimum {minimum} = "
               f"{made / minimum:.2f}, {seconds:.1f} s at 200 requests/s, peak {rss:.1f} MiB", flush=True)
-    write_results(results, extractions)
+    lines = results_markdown(results, sample, extractions)
+    print("\n".join(lines))
+    with open(os.path.join(ROOT, "benches/RESULTS.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 class MockGithub(BaseHTTPRequestHandler):
@@ -247,16 +232,30 @@ def extraction(ohs, orgs, total):
         f.write("[extract]\nlicence_texts = false\nlanguages_by_bytes = false\n\n")
         f.write("[github]\nrequests_per_second = 200\nconcurrency = 8\n\n")
         f.writelines(f'[[orgs]]\nlogin = "synth-org-{i}"\n' for i in range(orgs))
-    seconds, rss = run_measured([ohs, "extract", "-q", "--config", config, "--lake", os.path.join(workdir, "lake"),
-                                 "--github-api", f"http://127.0.0.1:{server.server_address[1]}",
-                                 "--snapshot-date", "2024-01-01"], workdir)
+    measured = run_measured([ohs, "extract", "-q", "--config", config, "--lake", os.path.join(workdir, "lake"),
+                             "--github-api", f"http://127.0.0.1:{server.server_address[1]}",
+                             "--snapshot-date", "2024-01-01"], workdir)
+    seconds, rss = measured.seconds, measured.rss_mib
     server.shutdown()
     shutil.rmtree(workdir)
     minimum = sum(max(1, math.ceil(n / 100)) for n in MockGithub.sizes) + orgs
     return sum(MockGithub.sizes), MockGithub.requests, minimum, seconds, rss
 
 
-def write_results(results, extractions):
+def steps_table(columns):
+    """Markdown rows of seconds per step, one column per (heading, Measured)."""
+    steps = []
+    for _, measured in columns:
+        steps += [step for step in measured.steps if step not in steps]
+    lines = ["| stage | step | " + " | ".join(heading for heading, _ in columns) + " |",
+             "| --- | --- |" + " ---: |" * len(columns)]
+    for stage, step in steps:
+        cells = " | ".join(f"{m.steps.get((stage, step), 0.0):.3f}" for _, m in columns)
+        lines.append(f"| {stage} | {step} | {cells} |")
+    return lines
+
+
+def results_markdown(results, sample, extractions):
     version = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
                              text=True).stdout.strip()
     lines = [
@@ -268,22 +267,35 @@ def write_results(results, extractions):
         f"- ohs: commit {version}, release profile; DuckDB {duckdb.__version__} (Python package)",
         f"- data: synthetic bronze (examples/synth.rs), {SNAPSHOTS} daily snapshots, skewed org sizes, churn;",
         "  listings only (no licence-file or language answers, so those tables stay empty)",
-        "- ohs: `ohs transform --all-snapshots`: parse bronze JSON, write silver, compute all eight gold",
-        "  tables and the site CSV, write Parquet; wall time and peak RSS of the process",
-        "- DuckDB: `org_snapshot_counts` and `org_latest` from the same silver Parquet with the same",
-        "  `sql/gold/*.sql` files (it starts from silver, so it does strictly less work)",
+        "- ohs: `ohs transform --all-snapshots`: read and verify bronze, parse it, write silver, every gold",
+        "  table, the site CSV and the page of each snapshot; wall time, peak RSS, and CPU time / wall time",
+        "- DuckDB, same job (benches/duckdb_job.py, one process, threads = cores): the same bronze pages",
+        "  to the same silver tables (same columns, zstd Parquet, same row groups), every gold table from",
+        "  the same `sql/gold/*.sql` files, `org_repos_daily` and the site CSV from SQL; its outputs are",
+        "  checked equal to ohs's. It neither verifies checksums nor draws the page, which ohs does.",
         "",
-        "- DuckDB from bronze: the same two tables from the same bronze JSON pages (read_json with",
-        "  the columns the models read, non-public dropped, duplicates kept once), like for like",
-        "  but for SPDX licence facts, checksums and writing silver, which DuckDB skips",
-        "",
-        "| rows | orgs | bronze MiB | ohs s | ohs peak RSS MiB | DuckDB s (from silver) | ratio ohs/DuckDB "
-        "| DuckDB s (from bronze) | ratio ohs/DuckDB from bronze |",
+        "| rows | orgs | bronze MiB | ohs s | s per 1e6 rows | ohs peak RSS MiB | ohs cores used "
+        "| DuckDB same job s | ratio ohs/DuckDB |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for rows, orgs, bronze, ours, rss, theirs, ratio, from_bronze, ratio_bronze in results:
-        lines.append(f"| {rows:,} | {orgs} | {bronze:.1f} | {ours:.2f} | {rss:.0f} | {theirs:.2f} | {ratio:.2f} "
-                     f"| {from_bronze:.2f} | {ratio_bronze:.2f} |")
+    for rows, orgs, bronze, ours, theirs in results:
+        lines.append(f"| {rows:,} | {orgs} | {bronze:.1f} | {ours.seconds:.2f} | {ours.seconds / rows * 1e6:.2f} "
+                     f"| {ours.rss_mib:.0f} | {ours.cores:.2f} | {theirs:.2f} | {ours.seconds / theirs:.2f} |")
+    lines += [
+        "",
+        "Where ohs's time goes: seconds per step (`ohs -v`), summed over the snapshots. Steps run one",
+        "after another, except that bronze is read, verified and parsed for several orgs at once",
+        "(\"parse (summed over orgs)\" adds the parsing threads' time, so it can exceed the wall time).",
+        "",
+    ]
+    lines += steps_table([(f"{rows:,} rows", ours) for rows, _, _, ours, _ in results])
+    lines += [
+        "",
+        "Fixed cost: `ohs transform` on the bundled sample (6 orgs, 364 repositories, 5 licence texts),",
+        f"best of five runs: **{sample.seconds:.3f} s** wall, peak RSS {sample.rss_mib:.0f} MiB.",
+        "",
+    ]
+    lines += steps_table([("sample", sample)])
     lines += [
         "",
         "Extraction against a mock GitHub on 127.0.0.1 (benches/bench.py), paced at 200 requests/s",
@@ -295,8 +307,7 @@ def write_results(results, extractions):
     for orgs, repos, made, minimum, seconds, rss in extractions:
         lines.append(f"| {orgs} | {repos:,} | {made} | {minimum} | {made / minimum:.2f} | {seconds:.1f} | "
                      f"{minimum / 200:.1f} | {rss:.0f} |")
-    with open(os.path.join(ROOT, "benches/RESULTS.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+    return lines
 
 
 if __name__ == "__main__":

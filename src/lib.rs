@@ -19,4 +19,5 @@ pub mod publish;
 pub mod redact;
 pub mod report;
 pub mod status;
+pub mod timings;
 pub mod transform;

@@ -4,7 +4,6 @@
 //! only through here.
 
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
 use serde::de::DeserializeOwned;
 
 use super::{OrgManifest, PageSidecar, RepoEndpoint, RepoResponses, SnapshotMember};
@@ -22,9 +21,6 @@ pub enum BronzeError {
     #[error("{0}")]
     Lake(#[from] LakeError),
 }
-
-/// Pages of one org read from the lake at once.
-const PAGES_IN_FLIGHT: usize = 8;
 
 /// `bytes` at `key` as JSON of `T`.
 pub fn parse<T: DeserializeOwned>(key: &LakeKey, bytes: &[u8]) -> Result<T, BronzeError> {
@@ -76,24 +72,8 @@ pub async fn page(
     org: &OrgLogin,
     number: u32,
 ) -> Result<(Bytes, PageSidecar), BronzeError> {
-    let sidecar_key = lake::bronze::page_sidecar(date, org, number);
-    let sidecar: PageSidecar = read_json(lake, &sidecar_key)
-        .await?
-        .ok_or(BronzeError::Missing { key: sidecar_key })?;
-    let page_key = lake::bronze::page(date, org, number);
-    let body = lake
-        .get(&page_key)
-        .await?
-        .ok_or_else(|| BronzeError::Missing {
-            key: page_key.clone(),
-        })?;
-    if sha256_hex(&body) != sidecar.sha256 {
-        return Err(BronzeError::Corrupt {
-            key: page_key,
-            message: "bytes do not match the sidecar's checksum".into(),
-        });
-    }
-    Ok((body, sidecar))
+    let mut read = pages_numbered(lake, date, org, number..=number).await?;
+    Ok(read.remove(0))
 }
 
 /// Every page of a complete org with its sidecar, in page order, checked against the
@@ -104,11 +84,7 @@ pub async fn pages(
     org: &OrgLogin,
     manifest: &OrgManifest,
 ) -> Result<Vec<(Bytes, PageSidecar)>, BronzeError> {
-    let read: Vec<(Bytes, PageSidecar)> = futures::stream::iter(1..=manifest.pages)
-        .map(|number| page(lake, date, org, number))
-        .buffered(PAGES_IN_FLIGHT)
-        .try_collect()
-        .await?;
+    let read = pages_numbered(lake, date, org, 1..=manifest.pages).await?;
     let checksums = read.iter().map(|(_, sidecar)| sidecar.sha256.as_str());
     if super::org_checksum(checksums) != manifest.sha256 {
         return Err(BronzeError::Corrupt {
@@ -117,6 +93,45 @@ pub async fn pages(
         });
     }
     Ok(read)
+}
+
+/// Pages `numbers` of `org` with their sidecars (read together: [`Lake::get_many`]), each
+/// page's bytes checked against its sidecar's SHA-256.
+async fn pages_numbered(
+    lake: &Lake,
+    date: SnapshotDate,
+    org: &OrgLogin,
+    numbers: std::ops::RangeInclusive<u32>,
+) -> Result<Vec<(Bytes, PageSidecar)>, BronzeError> {
+    let keys: Vec<(LakeKey, LakeKey)> = numbers
+        .map(|n| {
+            let sidecar = lake::bronze::page_sidecar(date, org, n);
+            (sidecar, lake::bronze::page(date, org, n))
+        })
+        .collect();
+    let wanted = keys
+        .iter()
+        .flat_map(|(sidecar, page)| [sidecar.clone(), page.clone()]);
+    let mut read = lake.get_many(wanted.collect()).await?.into_iter();
+    let mut pages = Vec::with_capacity(keys.len());
+    for (sidecar_key, page_key) in keys {
+        let (sidecar, body) = (read.next().flatten(), read.next().flatten());
+        let sidecar = sidecar.ok_or_else(|| BronzeError::Missing {
+            key: sidecar_key.clone(),
+        })?;
+        let sidecar: PageSidecar = parse(&sidecar_key, &sidecar)?;
+        let body = body.ok_or_else(|| BronzeError::Missing {
+            key: page_key.clone(),
+        })?;
+        if sha256_hex(&body) != sidecar.sha256 {
+            return Err(BronzeError::Corrupt {
+                key: page_key,
+                message: "bytes do not match the sidecar's checksum".into(),
+            });
+        }
+        pages.push((body, sidecar));
+    }
+    Ok(pages)
 }
 
 /// The org's stored answers of `endpoint`, if its manifest lists them, checked against the

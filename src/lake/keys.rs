@@ -130,6 +130,16 @@ pub mod silver {
         table("repo_languages", date)
     }
 
+    /// Each distinct licence file text of a snapshot and what it was identified as.
+    pub fn licence_texts(date: SnapshotDate) -> LakeKey {
+        table("licence_texts", date)
+    }
+
+    /// The partitions of [`licence_texts`].
+    pub fn licence_texts_root() -> LakeKey {
+        LakeKey::from_parts(["silver", "licence_texts"])
+    }
+
     fn table(name: &str, date: SnapshotDate) -> LakeKey {
         let date = partition("snapshot_date", date);
         LakeKey::from_parts(["silver", name, date.as_str(), "part-0.parquet"])

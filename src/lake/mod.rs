@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
@@ -140,6 +140,9 @@ impl LakeOptions {
     }
 }
 
+/// Objects [`Lake::get_many`] reads at once from a remote store.
+const GETS_IN_FLIGHT: usize = 8;
+
 /// An opened lake root.
 #[derive(Clone)]
 pub struct Lake {
@@ -148,6 +151,8 @@ pub struct Lake {
     /// What messages from the store must not repeat: option values, the root's secrets.
     secrets: Arc<Vec<String>>,
     store: Arc<dyn ObjectStore>,
+    /// The same store when the lake is a local directory, for [`Lake::get_many`].
+    local: Option<Arc<LocalFileSystem>>,
 }
 
 impl fmt::Debug for Lake {
@@ -162,18 +167,22 @@ impl Lake {
     pub fn open(root: &str, options: &LakeOptions) -> Result<Self, LakeError> {
         let shown = crate::redact::url(root);
         let secrets = crate::redact::secrets_of(root, options.options.values());
-        let store: Arc<dyn ObjectStore> = match Url::parse(root) {
+        let (store, local): (Arc<dyn ObjectStore>, _) = match Url::parse(root) {
             // A Windows drive letter parses as a one-letter scheme: treat it as a path.
             Ok(url) if url.scheme().len() > 1 => {
                 let opened = open_url(&shown, root, &url, options);
-                opened.map_err(|e| e.redacted(&secrets))?
+                (opened.map_err(|e| e.redacted(&secrets))?, None)
             }
-            _ => Arc::new(open_local(&shown, FsPath::new(root))?),
+            _ => {
+                let local = Arc::new(open_local(&shown, FsPath::new(root))?);
+                (Arc::clone(&local) as Arc<dyn ObjectStore>, Some(local))
+            }
         };
         Ok(Self {
             root: shown,
             secrets: Arc::new(secrets),
             store,
+            local,
         })
     }
 
@@ -193,6 +202,7 @@ impl Lake {
             root: "memory://".into(),
             secrets: Arc::new(Vec::new()),
             store: Arc::new(InMemory::new()),
+            local: None,
         }
     }
 
@@ -268,6 +278,35 @@ impl Lake {
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(self.io_err("get", key)(e)),
         }
+    }
+
+    /// Reads each of `keys`, in order; `None` for each that does not exist. A local lake
+    /// reads them all in one blocking task, as a task per small file costs more than its read;
+    /// other stores read a few at a time.
+    pub async fn get_many(&self, keys: Vec<LakeKey>) -> Result<Vec<Option<Bytes>>, LakeError> {
+        let Some(local) = self.local.clone() else {
+            let gets = futures::stream::iter(keys).map(|key| async move { self.get(&key).await });
+            return gets.buffered(GETS_IN_FLIGHT).try_collect().await;
+        };
+        let lake = self.clone();
+        let read = move || {
+            let read_one = |key: &LakeKey| {
+                let path = local.path_to_filesystem(&key.0);
+                let path = path.map_err(lake.io_err("get", key))?;
+                match std::fs::read(path) {
+                    Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                    Err(e) => Err(lake.io_err("get", key)(object_store::Error::Generic {
+                        store: "LocalFileSystem",
+                        source: Box::new(e),
+                    })),
+                }
+            };
+            keys.iter().map(read_one).collect()
+        };
+        tokio::task::spawn_blocking(read)
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
     }
 
     pub async fn exists(&self, key: &LakeKey) -> Result<bool, LakeError> {

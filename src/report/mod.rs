@@ -17,6 +17,7 @@ use crate::formats::parquet::from_parquet_bytes;
 use crate::formats::staged::{self, StagedError};
 use crate::lake::outputs::INDEX_HTML;
 use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
+use crate::timings::StepClock;
 
 /// Why the report could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -100,10 +101,14 @@ pub struct ReportData {
 /// Renders the page for `date` from its staged gold tables and stages it; only URLs on
 /// `web`'s origin become links.
 pub async fn run(lake: &Lake, date: SnapshotDate, web: &url::Url) -> Result<(), ReportError> {
+    let mut clock = StepClock::start("report", date);
     let data = read(lake, date, web).await?;
+    clock.lap("read gold");
     let page = html::render(&data);
+    clock.lap("render");
     lake.put(&outputs::staged(date, &INDEX_HTML), page.into_bytes())
         .await?;
+    clock.lap("write");
     info!(snapshot_date = %date, orgs = data.orgs.len(), "report staged: site/index.html");
     Ok(())
 }

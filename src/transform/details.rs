@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use super::licence_text::{self, Detection};
+use super::licence_text::{self, Detection, LicenceText};
 use super::repos::RepoRecord;
 use super::silver::RepoLanguage;
 use super::TransformError;
@@ -13,14 +13,17 @@ use crate::bronze::{RepoEndpoint, RepoResponses};
 use crate::domain::SnapshotDate;
 use crate::lake::{self, LakeKey};
 
-/// Identifies the licence text of every answered repository. Identical texts (a template
-/// used across an org) are identified once.
+/// Identifies the licence in each stored `/license` answer, by repository id; each distinct
+/// text once, and not at all when `known` (a previous snapshot's silver `licence_texts`)
+/// already names it. Also returns every distinct text, for this snapshot's `licence_texts`.
 pub fn detect_licences(
     date: SnapshotDate,
     files: &[RepoResponses],
-) -> Result<HashMap<u64, Detection>, TransformError> {
-    let mut by_text: HashMap<Vec<u8>, Detection> = HashMap::new();
+    known: &HashMap<String, Detection>,
+) -> Result<(HashMap<u64, Detection>, Vec<LicenceText>), TransformError> {
+    let mut by_text: BTreeMap<String, LicenceText> = BTreeMap::new();
     let mut detections = HashMap::new();
+    let mut identified = 0;
     for file in files {
         for response in &file.responses {
             let Some(body) = &response.body else {
@@ -35,14 +38,28 @@ pub fn detect_licences(
                     message,
                 )
             })?;
-            let detection = by_text
-                .entry(text)
-                .or_insert_with_key(|text| licence_text::detect_text(text))
-                .clone();
-            detections.insert(response.repo_id, detection);
+            let sha256 = crate::formats::sha256_hex(&text);
+            let entry = by_text
+                .entry(sha256)
+                .or_insert_with_key(|sha256| LicenceText {
+                    detection: known.get(sha256).cloned().unwrap_or_else(|| {
+                        identified += 1;
+                        licence_text::detect_text(&text)
+                    }),
+                    sha256: sha256.clone(),
+                    repositories: 0,
+                });
+            entry.repositories += 1;
+            detections.insert(response.repo_id, entry.detection.clone());
         }
     }
-    Ok(detections)
+    tracing::debug!(
+        snapshot_date = %date,
+        texts = by_text.len(),
+        identified,
+        "licence texts: the others were known from silver licence_texts"
+    );
+    Ok((detections, by_text.into_values().collect()))
 }
 
 /// Silver `repo_languages` for the repositories in silver, sorted by repo_id then language.
@@ -114,5 +131,68 @@ fn corrupt(
     TransformError::Corrupt {
         key,
         message: format!("repository {repo}: {message}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bronze::RepoResponse;
+
+    fn answers(texts: &[(u64, &str)]) -> RepoResponses {
+        use base64::Engine;
+        let responses = texts
+            .iter()
+            .map(|(id, text)| {
+                let content = base64::engine::general_purpose::STANDARD.encode(text);
+                let body = serde_json::json!({"content": content, "encoding": "base64"});
+                RepoResponse {
+                    repo_id: *id,
+                    full_name: format!("nhsx/r{id}"),
+                    url: format!("https://api.github.com/repos/nhsx/r{id}/license"),
+                    status: 200,
+                    etag: None,
+                    not_modified_from: None,
+                    replayed_from: None,
+                    attempts: 1,
+                    body: Some(serde_json::value::to_raw_value(&body).unwrap()),
+                }
+            })
+            .collect();
+        RepoResponses {
+            org: "nhsx".into(),
+            snapshot_date: "2021-03-04".parse().unwrap(),
+            endpoint: RepoEndpoint::License,
+            api_version: "2022-11-28".into(),
+            responses,
+        }
+    }
+
+    #[test]
+    fn each_text_is_identified_once_and_known_texts_not_at_all() {
+        let mit = include_str!("../../tests/fixtures/licences/MIT.txt");
+        let prose = "Slides and notes of our quarterly review; ask before reusing them.";
+        let files = [answers(&[(1, mit), (2, prose), (3, mit)])];
+        // A stored answer for the prose, unlike what identifying it would give: it is used.
+        let stored = Detection {
+            spdx_id: Some("Stored-1.0".into()),
+            confidence: Some(0.95),
+        };
+        let known = HashMap::from([(crate::formats::sha256_hex(prose.as_bytes()), stored.clone())]);
+        let date = "2021-03-04".parse().unwrap();
+        let (detections, texts) = detect_licences(date, &files, &known).unwrap();
+        assert_eq!(detections[&2], stored);
+        assert_eq!(detections[&1].spdx_id.as_deref(), Some("MIT"));
+        assert_eq!(detections[&1], detections[&3]);
+        let counts: Vec<(&str, i64)> = texts
+            .iter()
+            .map(|t| (t.detection.spdx_id.as_deref().unwrap_or(""), t.repositories))
+            .collect();
+        let mut expected = vec![("MIT", 2), ("Stored-1.0", 1)];
+        expected.sort_by_key(|(id, _)| {
+            let text = if *id == "MIT" { mit } else { prose };
+            crate::formats::sha256_hex(text.as_bytes())
+        });
+        assert_eq!(counts, expected, "one row per text, sorted by SHA-256");
     }
 }

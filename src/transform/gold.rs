@@ -73,10 +73,10 @@ pub const MODELS: [GoldModel; 7] = [
 ];
 
 impl GoldModel {
-    /// Runs the model over the silver frames registered in `ctx`.
-    pub fn build(&self, ctx: &mut SQLContext) -> PolarsResult<DataFrame> {
-        let schema = (self.schema)();
-        let columns: Vec<Expr> = schema
+    /// The model's query over the silver frames registered in `ctx`: its SQL, conformed to
+    /// the declared schema and sorted by the key.
+    pub fn plan(&self, ctx: &mut SQLContext) -> PolarsResult<LazyFrame> {
+        let columns: Vec<Expr> = (self.schema)()
             .iter()
             .map(|(name, dtype)| col(name.clone()).strict_cast(dtype.clone()))
             .collect();
@@ -84,14 +84,20 @@ impl GoldModel {
         let sort = SortMultipleOptions::default()
             .with_nulls_last(true)
             .with_maintain_order(true);
-        let df = ctx
-            .execute(self.sql)?
-            .select(columns)
-            .sort(key, sort)
-            .collect()?;
-        check_schema(&df, &schema, self.table)?;
-        Ok(df)
+        Ok(ctx.execute(self.sql)?.select(columns).sort(key, sort))
     }
+
+    /// Checks a computed table against the declared schema.
+    pub fn check(&self, table: &DataFrame) -> PolarsResult<()> {
+        check_schema(table, &(self.schema)(), self.table)
+    }
+}
+
+/// Computes `plans` together, in order: polars runs them as one query, so what they share
+/// (the intermediate models) is computed once, and they run on every core at once.
+pub fn collect_all(plans: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
+    let plans = plans.into_iter().map(|plan| plan.logical_plan).collect();
+    LazyFrame::collect_all_with_engine(plans, Engine::InMemory, OptFlags::default())
 }
 
 /// The silver frames the models read.

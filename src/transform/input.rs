@@ -2,9 +2,10 @@
 //! [`crate::bronze::read`] (each byte checked) and parsed into records, orgs in parallel.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt};
+use futures::{FutureExt, StreamExt, TryStreamExt};
 
 use super::repos::{self, ListingOrg, RepoRecord};
 use super::TransformError;
@@ -28,6 +29,8 @@ pub struct BronzeSnapshot {
     pub(super) requests: BTreeMap<String, EndpointRequests>,
     /// Per-repository endpoints some org skipped, with why.
     pub(super) skipped: BTreeMap<String, String>,
+    /// Time spent parsing pages, summed over orgs (they are parsed in parallel).
+    pub(super) parse_time: Duration,
 }
 
 /// One org's bronze, read and parsed.
@@ -39,6 +42,7 @@ struct OrgBronze {
     languages: Option<RepoResponses>,
     requests: BTreeMap<String, EndpointRequests>,
     skipped: BTreeMap<String, String>,
+    parse_time: Duration,
 }
 
 /// The orgs of snapshot `date` (its members, in login order), once every one of them and of
@@ -81,7 +85,8 @@ pub async fn read_bronze(
 ) -> Result<BronzeSnapshot, TransformError> {
     let orgs = snapshot_members(lake, date, required).await?;
     let read = futures::stream::iter(orgs)
-        .map(|org| read_org(settings, lake, date, org))
+        // Boxed so the compiler can see the future is Send (--all-snapshots spawns it).
+        .map(|org| read_org(settings, lake, date, org).boxed())
         .buffered(ORGS_IN_FLIGHT);
     let mut read = std::pin::pin!(read);
     let mut snapshot = BronzeSnapshot {
@@ -92,8 +97,10 @@ pub async fn read_bronze(
         languages: Some(Vec::new()),
         requests: BTreeMap::new(),
         skipped: BTreeMap::new(),
+        parse_time: Duration::ZERO,
     };
     while let Some(org) = read.try_next().await? {
+        snapshot.parse_time += org.parse_time;
         snapshot.listings.push(org.listing);
         snapshot.repos.extend(org.repos);
         snapshot.builds.push(org.build);
@@ -187,11 +194,12 @@ async fn read_org(
     );
     let rename = settings.config.languages.clone();
     let repos = tokio::task::spawn_blocking(move || {
-        parse_pages(&listing, &pages, &rename).map(|repos| (listing, repos))
+        let started = Instant::now();
+        parse_pages(&listing, &pages, &rename).map(|repos| (listing, repos, started.elapsed()))
     })
     .await
     .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    let (listing, repos) = repos?;
+    let (listing, repos, parse_time) = repos?;
     Ok(OrgBronze {
         listing,
         repos,
@@ -200,5 +208,6 @@ async fn read_org(
         languages,
         requests: manifest.requests,
         skipped: manifest.skipped,
+        parse_time,
     })
 }

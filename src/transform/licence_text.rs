@@ -24,6 +24,24 @@ pub struct Detection {
     pub confidence: Option<f64>,
 }
 
+/// One distinct licence file text of a snapshot, as silver `licence_texts` holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LicenceText {
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub detection: Detection,
+    /// Repositories whose licence file this is.
+    pub repositories: i64,
+}
+
+/// What identified the texts: a stored detection is reused only from the same detector.
+pub fn detector() -> String {
+    format!(
+        "SPDX License List {}, score >= {THRESHOLD}",
+        super::normalise::spdx_list_version()
+    )
+}
+
 /// `GET /repos/{owner}/{repo}/license`: the file's content, base64 as GitHub sends it.
 #[derive(Deserialize)]
 struct LicenceFile {
@@ -77,7 +95,8 @@ pub fn detect_text(bytes: &[u8]) -> Detection {
     }
 }
 
-/// The licence texts, loaded once (about a second) and only when there is text to identify.
+/// The licence texts, loaded once (about a tenth of a second) and only when a text has not
+/// been identified before.
 fn store() -> &'static Store {
     static STORE: OnceLock<Store> = OnceLock::new();
     STORE.get_or_init(|| {

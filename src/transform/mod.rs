@@ -18,9 +18,14 @@ pub mod silver;
 pub mod site;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use futures::{StreamExt, TryStreamExt};
 use polars::prelude::{DataFrame, PolarsError};
-use tracing::{info, warn};
+use tracing::{info, warn, Instrument};
 
 use crate::bronze::{self, RepoEndpoint, RepoResponses};
 use crate::config::RunSettings;
@@ -29,6 +34,8 @@ use crate::formats::build::BuildRecord;
 use crate::formats::parquet;
 use crate::lake::outputs::{ORG_REPOS_DAILY, SITE_CSV};
 use crate::lake::{self, Lake, LakeError, LakeKey, Output};
+use crate::timings::StepClock;
+use licence_text::{Detection, LicenceText};
 use repos::{ListingOrg, RepoRecord};
 use silver::OrgRecord;
 
@@ -115,12 +122,13 @@ pub struct TransformSummary {
 }
 
 /// Rebuilds every snapshot whose orgs are all complete in bronze, oldest first; the others
-/// are named in a warning and left as they are.
+/// are named in a warning and left as they are. [`SNAPSHOTS_AT_ONCE`] snapshots are built at
+/// once, so steps that use one core (writing Parquet, the site series) overlap.
 pub async fn run_all(
     settings: &RunSettings,
     lake: &Lake,
 ) -> Result<Vec<TransformSummary>, TransformError> {
-    let mut summaries = Vec::new();
+    let mut complete = Vec::new();
     for date in bronze_snapshots(lake).await? {
         let orgs = bronze::snapshot_orgs(lake, date).await?;
         let incomplete = orgs.incomplete([]);
@@ -128,9 +136,40 @@ pub async fn run_all(
             warn!(snapshot_date = %date, incomplete = %incomplete.join(","), "not complete in bronze: skipped");
             continue;
         }
-        summaries.push(run_snapshot(settings, lake, date, &[]).await?);
+        complete.push(date);
     }
-    Ok(summaries)
+    let settings = Arc::new(settings.clone());
+    let builds = futures::stream::iter(complete).map(|date| {
+        let (settings, lake) = (Arc::clone(&settings), lake.clone());
+        let span = tracing::Span::current();
+        AbortOnDrop(tokio::spawn(
+            async move { run_snapshot(&settings, &lake, date, &[]).await }.instrument(span),
+        ))
+    });
+    builds.buffered(SNAPSHOTS_AT_ONCE).try_collect().await
+}
+
+/// Snapshots `--all-snapshots` builds at once.
+const SNAPSHOTS_AT_ONCE: usize = 2;
+
+/// A spawned snapshot build that stops when its result is no longer wanted (another
+/// snapshot failed), rather than writing on unseen.
+struct AbortOnDrop(tokio::task::JoinHandle<Result<TransformSummary, TransformError>>);
+
+impl Future for AbortOnDrop {
+    type Output = Result<TransformSummary, TransformError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|joined| joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())))
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Every snapshot date with a folder in bronze, sorted.
@@ -154,7 +193,10 @@ async fn run_snapshot(
     date: SnapshotDate,
     required: &[OrgLogin],
 ) -> Result<TransformSummary, TransformError> {
+    let mut clock = StepClock::start("transform", date);
     let bronze = input::read_bronze(settings, lake, date, required).await?;
+    clock.lap("bronze: read, verify, parse");
+    clock.log("bronze: parse (summed over orgs)", bronze.parse_time);
     let input::BronzeSnapshot {
         listings,
         mut repos,
@@ -163,6 +205,7 @@ async fn run_snapshot(
         languages,
         requests,
         mut skipped,
+        ..
     } = bronze;
     let total = repos.len();
     repos.retain(RepoRecord::is_public);
@@ -183,15 +226,23 @@ async fn run_snapshot(
         .filter_map(|b| b.observed_on)
         .max()
         .filter(|observed| *observed > date.date());
-    let repo_languages = repo_details(
+    clock.lap("public, once, sorted");
+    let known = match &licences {
+        Some(files) if files.iter().any(|f| !f.responses.is_empty()) => {
+            known_licence_texts(lake, date).await
+        }
+        _ => HashMap::new(),
+    };
+    let (repo_languages, licence_texts) = repo_details(
         settings,
         date,
         &mut repos,
-        licences,
+        (licences, &known),
         languages,
         &mut skipped,
     )?;
 
+    clock.lap("licence texts, languages");
     let polars_err = |what| move |source| TransformError::Polars { what, source };
     let silver_repos = silver::repos_frame(&repos, date).map_err(polars_err("silver repos"))?;
     let silver_orgs = silver::orgs_frame(&orgs, date).map_err(polars_err("silver orgs"))?;
@@ -199,6 +250,9 @@ async fn run_snapshot(
         .map_err(polars_err("silver repo_languages"))?;
     let repo_topics =
         silver::repo_topics_frame(&repos, date).map_err(polars_err("silver repo_topics"))?;
+    let silver_licence_texts = silver::licence_texts_frame(&licence_texts, date)
+        .map_err(polars_err("silver licence_texts"))?;
+    clock.lap("silver frames");
     let silver_tables = [
         (lake::silver::repos(date), &silver_repos, "silver repos"),
         (lake::silver::orgs(date), &silver_orgs, "silver orgs"),
@@ -207,19 +261,27 @@ async fn run_snapshot(
             &silver_languages,
             "silver repo_languages",
         ),
+        (
+            lake::silver::licence_texts(date),
+            &silver_licence_texts,
+            "silver licence_texts",
+        ),
     ];
     for (key, frame, what) in silver_tables {
         put_parquet(lake, key, frame.clone(), what).await?;
     }
+    clock.lap("silver write");
 
     let mut gold_rows = BTreeMap::new();
     let mut staged_outputs = BTreeMap::new();
     let rows = site::org_repos_daily(&orgs, &repos, date);
     let daily = site::gold_frame(&rows).map_err(polars_err("gold org_repos_daily"))?;
+    clock.lap("org_repos_daily");
     gold_rows.insert("org_repos_daily".to_string(), daily.height());
     let key = lake::outputs::staged(date, &ORG_REPOS_DAILY);
     let sha = put_parquet(lake, key.clone(), daily, "gold org_repos_daily").await?;
     staged_outputs.insert(key.to_string(), sha);
+    clock.lap("gold write");
     let mut ctx = gold::silver_context(&gold::SilverFrames {
         repos: &silver_repos,
         orgs: &silver_orgs,
@@ -227,9 +289,22 @@ async fn run_snapshot(
         repo_topics: &repo_topics,
     })
     .map_err(polars_err("intermediate models"))?;
+    clock.lap("intermediate models");
+    let mut plans = Vec::new();
     for model in &gold::MODELS {
-        let table = model
-            .build(&mut ctx)
+        let plan = model
+            .plan(&mut ctx)
+            .map_err(|source| TransformError::Model {
+                file: model.file,
+                source,
+            })?;
+        plans.push(plan);
+    }
+    let tables = gold::collect_all(plans).map_err(polars_err("gold models"))?;
+    clock.lap("gold models");
+    for (model, table) in gold::MODELS.iter().zip(tables) {
+        model
+            .check(&table)
             .map_err(|source| TransformError::Model {
                 file: model.file,
                 source,
@@ -239,10 +314,12 @@ async fn run_snapshot(
         let sha = put_parquet(lake, key.clone(), table, model.file).await?;
         staged_outputs.insert(key.to_string(), sha);
     }
+    clock.lap("gold write");
     let csv = site::to_csv(&rows);
     let key = lake::outputs::staged(date, &SITE_CSV);
     staged_outputs.insert(key.to_string(), crate::formats::sha256_hex(&csv));
     lake.put(&key, csv).await?;
+    clock.lap("site CSV");
 
     let created_after_snapshot = repos.iter().filter(|r| r.created_after(date)).count();
     if created_after_snapshot > 0 {
@@ -287,6 +364,7 @@ async fn run_snapshot(
         crate::formats::to_json_bytes(&build),
     )
     .await?;
+    clock.lap("build record");
     info!(
         snapshot_date = %date,
         orgs = summary.orgs,
@@ -364,16 +442,50 @@ async fn put_parquet(
     Ok(sha256)
 }
 
-/// Sets the detected licences of `repos` and returns their silver `repo_languages`, from
-/// whichever per-repository answers every org has; notes in `skipped` what is left out.
+/// What the newest silver `licence_texts` on or before `date` identified, so that texts seen
+/// before are not identified again. Unreadable, it only costs the time to identify them.
+async fn known_licence_texts(lake: &Lake, date: SnapshotDate) -> HashMap<String, Detection> {
+    let root = lake::silver::licence_texts_root();
+    let newest = match lake.partitions(&root, "snapshot_date").await {
+        Ok(dates) => dates
+            .iter()
+            .filter_map(|d| d.parse::<SnapshotDate>().ok())
+            .filter(|d| *d <= date)
+            .max(),
+        Err(e) => {
+            warn!("{e}: identifying every licence text afresh");
+            None
+        }
+    };
+    let Some(newest) = newest else {
+        return HashMap::new();
+    };
+    let key = lake::silver::licence_texts(newest);
+    let read = match lake.get(&key).await {
+        Ok(Some(bytes)) => parquet::from_parquet_bytes(&bytes)
+            .and_then(|df| silver::known_licence_texts(&df))
+            .map_err(|e| e.to_string()),
+        Ok(None) => Ok(HashMap::new()),
+        Err(e) => Err(e.to_string()),
+    };
+    read.unwrap_or_else(|message| {
+        warn!(key = %key, "{message}: identifying every licence text afresh");
+        HashMap::new()
+    })
+}
+
+/// Sets the detected licences of `repos` and returns their silver `repo_languages` and
+/// `licence_texts`, from whichever per-repository answers every org has (licence texts
+/// identified before, in `known`, are not identified again); notes in `skipped` what is
+/// left out.
 fn repo_details(
     settings: &RunSettings,
     date: SnapshotDate,
     repos: &mut [RepoRecord],
-    licences: Option<Vec<RepoResponses>>,
+    (licences, known): (Option<Vec<RepoResponses>>, &HashMap<String, Detection>),
     languages: Option<Vec<RepoResponses>>,
     skipped: &mut BTreeMap<String, String>,
-) -> Result<Vec<silver::RepoLanguage>, TransformError> {
+) -> Result<(Vec<silver::RepoLanguage>, Vec<LicenceText>), TransformError> {
     let mut left_out = |endpoint: RepoEndpoint| {
         if !skipped.contains_key(endpoint.name()) {
             let why = "not collected for every org of the snapshot".to_string();
@@ -381,18 +493,23 @@ fn repo_details(
             skipped.insert(endpoint.name().to_string(), why);
         }
     };
-    match licences {
+    let texts = match licences {
         Some(files) => {
-            let detections = details::detect_licences(date, &files)?;
+            let (detections, texts) = details::detect_licences(date, &files, known)?;
             details::apply_licences(repos, &detections);
+            texts
         }
-        None => left_out(RepoEndpoint::License),
-    }
-    match languages {
-        Some(files) => details::repo_languages(date, &files, repos, &settings.config.languages),
+        None => {
+            left_out(RepoEndpoint::License);
+            Vec::new()
+        }
+    };
+    let languages = match languages {
+        Some(files) => details::repo_languages(date, &files, repos, &settings.config.languages)?,
         None => {
             left_out(RepoEndpoint::Languages);
-            Ok(Vec::new())
+            Vec::new()
         }
-    }
+    };
+    Ok((languages, texts))
 }

@@ -9,8 +9,11 @@
 //!
 //! Ids and counts are `Int64` (GitHub's never approach 2^63), which every warehouse reads.
 
+use std::collections::HashMap;
+
 use polars::prelude::*;
 
+use super::licence_text::{self, Detection, LicenceText};
 use super::repos::RepoRecord;
 use crate::domain::SnapshotDate;
 
@@ -110,6 +113,79 @@ pub fn repo_languages_schema() -> Schema {
         ("language_normalised", String),
         ("bytes", Int64),
     ])
+}
+
+/// The silver `licence_texts` schema: each distinct licence file text and what it was
+/// identified as (its SPDX id when the best match scored at least the threshold).
+pub fn licence_texts_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("text_sha256", String),
+        ("license_detected_spdx_id", String),
+        ("license_detection_confidence", Float64),
+        ("detector", String),
+        ("repositories", Int64),
+    ])
+}
+
+/// Builds silver `licence_texts`; `texts` sorted by SHA-256.
+pub fn licence_texts_frame(texts: &[LicenceText], date: SnapshotDate) -> PolarsResult<DataFrame> {
+    let detector = licence_text::detector();
+    let columns = vec![
+        date_column("snapshot_date", date, texts.len()),
+        Column::new(
+            "text_sha256".into(),
+            texts.iter().map(|t| t.sha256.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "license_detected_spdx_id".into(),
+            texts
+                .iter()
+                .map(|t| t.detection.spdx_id.as_deref())
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "license_detection_confidence".into(),
+            texts
+                .iter()
+                .map(|t| t.detection.confidence)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new("detector".into(), vec![detector.as_str(); texts.len()]),
+        Column::new(
+            "repositories".into(),
+            texts.iter().map(|t| t.repositories).collect::<Vec<_>>(),
+        ),
+    ];
+    let df = DataFrame::new(texts.len(), columns)?;
+    check_schema(&df, &licence_texts_schema(), "silver licence_texts")?;
+    Ok(df)
+}
+
+/// The detections a silver `licence_texts` frame holds, by text SHA-256: only those of the
+/// current detector, so a newer licence list identifies every text afresh.
+pub fn known_licence_texts(df: &DataFrame) -> PolarsResult<HashMap<String, Detection>> {
+    check_schema(df, &licence_texts_schema(), "silver licence_texts")?;
+    let detector = licence_text::detector();
+    let sha256 = df.column("text_sha256")?.str()?;
+    let spdx_id = df.column("license_detected_spdx_id")?.str()?;
+    let confidence = df.column("license_detection_confidence")?.f64()?;
+    let made_by = df.column("detector")?.str()?;
+    let mut known = HashMap::new();
+    for row in 0..df.height() {
+        if made_by.get(row) != Some(detector.as_str()) {
+            continue;
+        }
+        if let Some(sha256) = sha256.get(row) {
+            let detection = Detection {
+                spdx_id: spdx_id.get(row).map(str::to_string),
+                confidence: confidence.get(row),
+            };
+            known.insert(sha256.to_string(), detection);
+        }
+    }
+    Ok(known)
 }
 
 /// The (repository, topic) pairs of `silver_repos.topics`, for the SQL models.
@@ -308,4 +384,32 @@ pub fn check_schema(df: &DataFrame, expected: &Schema, table: &str) -> PolarsRes
         polars_bail!(SchemaMismatch: "{table}: schema {:?} differs from the declared {:?}", actual, expected);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn licence_texts_are_read_back_only_from_the_same_detector() {
+        let text = |sha256: &str, spdx_id: Option<&str>| LicenceText {
+            sha256: sha256.into(),
+            detection: Detection {
+                spdx_id: spdx_id.map(str::to_string),
+                confidence: Some(0.5),
+            },
+            repositories: 1,
+        };
+        let date = "2021-03-04".parse().unwrap();
+        let texts = [text("aa", Some("MIT")), text("bb", None)];
+        let mut df = licence_texts_frame(&texts, date).unwrap();
+        let known = known_licence_texts(&df).unwrap();
+        assert_eq!(known.len(), 2);
+        assert_eq!(known["aa"], texts[0].detection);
+        assert_eq!(known["bb"], texts[1].detection);
+        let older = vec!["SPDX License List 0.1, score >= 0.9"; 2];
+        df.replace("detector", Column::new("detector".into(), older))
+            .unwrap();
+        assert!(known_licence_texts(&df).unwrap().is_empty());
+    }
 }

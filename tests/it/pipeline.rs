@@ -6,6 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::common::{
     assert_success, read_parquet, repo_root, run_sample, run_sample_into, stderr, Workdir,
+    SAMPLE_ORGS,
 };
 
 const SNAPSHOT: &str = "snapshot_date=2021-03-04";
@@ -121,6 +122,54 @@ fn a_rerun_gives_byte_identical_outputs() {
         std::fs::read(first.join("site/org_repos_agg.csv")).unwrap(),
         csv
     );
+}
+
+/// Licence texts are identified once: a transform reuses what silver `licence_texts` (the
+/// same or an earlier snapshot's) says of a text, and gives the same outputs.
+#[test]
+fn licence_texts_identified_before_are_not_identified_again() {
+    let work = Workdir::new();
+    run_sample(&work);
+    let texts = work
+        .lake()
+        .join(format!("silver/licence_texts/{SNAPSHOT}/part-0.parquet"));
+    let stored = std::fs::read(&texts).unwrap();
+    let transform = || {
+        let config = repo_root().join("pipeline.toml");
+        let lake = work.lake();
+        let args = ["-v", "--log-format", "json", "transform", "--config"];
+        let out = work.ohs(
+            &[
+                &args[..],
+                &[config.to_str().unwrap(), "--orgs", SAMPLE_ORGS],
+                &[
+                    "--lake",
+                    lake.to_str().unwrap(),
+                    "--snapshot-date",
+                    "2021-03-04",
+                ],
+            ]
+            .concat(),
+        );
+        assert_success(&out);
+        let line = stderr(&out)
+            .lines()
+            .find(|l| l.contains("licence texts: the others were known"))
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .expect("a licence texts line");
+        (
+            line["texts"].as_u64().unwrap(),
+            line["identified"].as_u64().unwrap(),
+        )
+    };
+    assert_eq!(transform(), (4, 0), "every text was known");
+    std::fs::remove_dir_all(texts.parent().unwrap()).unwrap();
+    assert_eq!(
+        transform(),
+        (4, 4),
+        "without silver, every text is identified"
+    );
+    assert_eq!(std::fs::read(&texts).unwrap(), stored);
 }
 
 #[test]
