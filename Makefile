@@ -17,11 +17,12 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 # Cargo and the recipes below must agree on it, even when it is given as `make X CARGO_TARGET_DIR=…`.
 export CARGO_TARGET_DIR := $(TARGET_DIR)
 
-# `make run` builds exactly what `make test` builds (`cargo run` would build the
-# dependencies again without the test-only features), so the first of the two pays for
-# both and the other reuses it. Dependencies are optimised in the dev profile.
+# `make run` builds only the binary, with the features `make test` uses (`cargo run`
+# alone would build the dependencies again without them), so `make test` reuses every
+# crate it compiled and adds only the test harnesses and dev-dependencies. Dependencies
+# are optimised in the dev profile.
 run:
-	$(CARGO) test --no-run --quiet --features failpoints
+	$(CARGO) build --quiet --bin ohs --features failpoints
 	$(TARGET_DIR)/debug/ohs run --offline data/sample --orgs $(SAMPLE_ORGS) \
 		--snapshot-date $(SAMPLE_DATE) --lake $(LAKE)
 	@echo "outputs in $(LAKE)/: site/org_repos_agg.csv (the site CSV), gold/ (Parquet tables),"
