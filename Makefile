@@ -18,9 +18,9 @@ TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 export CARGO_TARGET_DIR := $(TARGET_DIR)
 
 # `make run` builds only the binary, with the features `make test` uses (`cargo run`
-# alone would build the dependencies again without them), so `make test` reuses every
-# crate it compiled and adds only the test harnesses and dev-dependencies. Dependencies
-# are optimised in the dev profile.
+# alone would build the dependencies again without them), so `make test` reuses what it
+# compiled (polars above all) and adds the test harnesses and dev-dependencies.
+# Dependencies are optimised in the dev profile.
 run:
 	$(CARGO) build --quiet --bin ohs --features failpoints
 	$(TARGET_DIR)/debug/ohs run --offline data/sample --orgs $(SAMPLE_ORGS) \

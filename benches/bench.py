@@ -98,17 +98,18 @@ def duckdb_same_job(workdir):
 
 
 def sample_fixed_cost(ohs):
-    """`ohs transform` on the bundled sample (bronze from `ohs extract --offline`): the best
-    of five runs, and that run's steps."""
+    """`ohs transform` on the bundled sample (bronze from `ohs extract --offline`): the first
+    run, which identifies the licence texts, then the best of five more, which find them in
+    silver `licence_texts` as a daily run does."""
     workdir = tempfile.mkdtemp(prefix="ohs-bench-sample-")
     common = ["--snapshot-date", "2021-03-04", "--lake", os.path.join(workdir, "lake"),
               "--orgs", "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx"]
     subprocess.run([ohs, "-q", "extract", "--offline", os.path.join(ROOT, "data/sample"), *common],
                    cwd=ROOT, check=True)
     runs = [run_measured([ohs, "-v", "--log-format", "json", "transform", *common], ROOT)
-            for _ in range(5)]
+            for _ in range(6)]
     shutil.rmtree(workdir)
-    return min(runs, key=lambda m: m.seconds)
+    return runs[0], min(runs[1:], key=lambda m: m.seconds)
 
 
 def machine():
@@ -148,15 +149,16 @@ def main(release_dir):
               f"peak {ours.rss_mib:7.1f} MiB  {ours.cores:4.2f} cores  DuckDB same job {theirs:6.2f} s  "
               f"ratio {ours.seconds / theirs:5.2f}", flush=True)
         shutil.rmtree(workdir)
-    sample = sample_fixed_cost(ohs)
-    print(f"sample: ohs transform {sample.seconds:.3f} s, peak {sample.rss_mib:.0f} MiB", flush=True)
+    first, sample = sample_fixed_cost(ohs)
+    print(f"sample: ohs transform {first.seconds:.3f} s the first time, then {sample.seconds:.3f} s, "
+          f"peak {sample.rss_mib:.0f} MiB", flush=True)
     extractions = []
     for orgs, total in [(200, 10_000), (2000, 100_000)]:
         repos, made, minimum, seconds, rss = extraction(ohs, orgs, total)
         extractions.append((orgs, repos, made, minimum, seconds, rss))
         print(f"extract {orgs:>5} orgs {repos:>7,} repos: {made} requests / minimum {minimum} = "
               f"{made / minimum:.2f}, {seconds:.1f} s at 200 requests/s, peak {rss:.1f} MiB", flush=True)
-    lines = results_markdown(results, sample, extractions)
+    lines = results_markdown(results, (first, sample), extractions)
     print("\n".join(lines))
     with open(os.path.join(ROOT, "benches/RESULTS.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
@@ -256,6 +258,7 @@ def steps_table(columns):
 
 
 def results_markdown(results, sample, extractions):
+    """The markdown of benches/RESULTS.md; `sample` is the first and the best later run."""
     version = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
                              text=True).stdout.strip()
     lines = [
@@ -272,7 +275,9 @@ def results_markdown(results, sample, extractions):
         "- DuckDB, same job (benches/duckdb_job.py, one process, threads = cores): the same bronze pages",
         "  to the same silver tables (same columns, zstd Parquet, same row groups), every gold table from",
         "  the same `sql/gold/*.sql` files, `org_repos_daily` and the site CSV from SQL; its outputs are",
-        "  checked equal to ohs's. It neither verifies checksums nor draws the page, which ohs does.",
+        "  checked equal to ohs's. Language types and SPDX facts come from lookup tables loaded before its",
+        "  clock starts. Only ohs checks each page's checksum and each org's completeness, writes the",
+        "  build record and silver `licence_texts`, and draws each snapshot's page.",
         "",
         "| rows | orgs | bronze MiB | ohs s | s per 1e6 rows | ohs peak RSS MiB | ohs cores used "
         "| DuckDB same job s | ratio ohs/DuckDB |",
@@ -283,19 +288,24 @@ def results_markdown(results, sample, extractions):
                      f"| {ours.rss_mib:.0f} | {ours.cores:.2f} | {theirs:.2f} | {ours.seconds / theirs:.2f} |")
     lines += [
         "",
-        "Where ohs's time goes: seconds per step (`ohs -v`), summed over the snapshots. Steps run one",
-        "after another, except that bronze is read, verified and parsed for several orgs at once",
-        "(\"parse (summed over orgs)\" adds the parsing threads' time, so it can exceed the wall time).",
+        "Where ohs's time goes: seconds per step (`ohs -v`), summed over the snapshots. A snapshot's",
+        "steps run one after another, but `--all-snapshots` builds two snapshots at once and bronze is",
+        "read, verified and parsed for several orgs at once (\"parse (summed over orgs)\" adds the",
+        "parsing threads' time), so the sums exceed the wall time.",
         "",
     ]
     lines += steps_table([(f"{rows:,} rows", ours) for rows, _, _, ours, _ in results])
+    first, sample = sample
     lines += [
         "",
-        "Fixed cost: `ohs transform` on the bundled sample (6 orgs, 364 repositories, 5 licence texts),",
-        f"best of five runs: **{sample.seconds:.3f} s** wall, peak RSS {sample.rss_mib:.0f} MiB.",
+        "Fixed cost: `ohs transform` on the bundled sample (6 orgs, 364 repositories, 5 licence files of",
+        "4 distinct texts):",
+        f"**{sample.seconds:.3f} s** wall (best of five; peak RSS {sample.rss_mib:.0f} MiB) once the licence texts are in",
+        "silver `licence_texts`, as on every daily run after the first; the first transform of a lake, which",
+        f"loads the licence detector's store to identify them, took {first.seconds:.3f} s.",
         "",
     ]
-    lines += steps_table([("sample", sample)])
+    lines += steps_table([("first run", first), ("later runs", sample)])
     lines += [
         "",
         "Extraction against a mock GitHub on 127.0.0.1 (benches/bench.py), paced at 200 requests/s",

@@ -65,17 +65,6 @@ pub async fn sidecar(lake: &Lake, key: &LakeKey) -> Result<Option<PageSidecar>, 
     Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
-/// Page `number` of `org` and its sidecar, the bytes checked against the sidecar's SHA-256.
-pub async fn page(
-    lake: &Lake,
-    date: SnapshotDate,
-    org: &OrgLogin,
-    number: u32,
-) -> Result<(Bytes, PageSidecar), BronzeError> {
-    let mut read = pages_numbered(lake, date, org, number..=number).await?;
-    Ok(read.remove(0))
-}
-
 /// Every page of a complete org with its sidecar, in page order, checked against the
 /// manifest's checksum over the pages.
 pub async fn pages(
@@ -84,7 +73,7 @@ pub async fn pages(
     org: &OrgLogin,
     manifest: &OrgManifest,
 ) -> Result<Vec<(Bytes, PageSidecar)>, BronzeError> {
-    let read = pages_numbered(lake, date, org, 1..=manifest.pages).await?;
+    let read = checked_pages(lake, date, org, manifest.pages).await?;
     let checksums = read.iter().map(|(_, sidecar)| sidecar.sha256.as_str());
     if super::org_checksum(checksums) != manifest.sha256 {
         return Err(BronzeError::Corrupt {
@@ -95,15 +84,16 @@ pub async fn pages(
     Ok(read)
 }
 
-/// Pages `numbers` of `org` with their sidecars (read together: [`Lake::get_many`]), each
-/// page's bytes checked against its sidecar's SHA-256.
-async fn pages_numbered(
+/// Pages 1 to `count` of `org` with their sidecars (read together: [`Lake::get_many`]), each
+/// page's bytes checked against its sidecar's SHA-256. Every file is read before any is
+/// checked, so an unreadable later file is reported before a missing earlier one.
+async fn checked_pages(
     lake: &Lake,
     date: SnapshotDate,
     org: &OrgLogin,
-    numbers: std::ops::RangeInclusive<u32>,
+    count: u32,
 ) -> Result<Vec<(Bytes, PageSidecar)>, BronzeError> {
-    let keys: Vec<(LakeKey, LakeKey)> = numbers
+    let keys: Vec<(LakeKey, LakeKey)> = (1..=count)
         .map(|n| {
             let sidecar = lake::bronze::page_sidecar(date, org, n);
             (sidecar, lake::bronze::page(date, org, n))

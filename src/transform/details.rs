@@ -13,14 +13,17 @@ use crate::bronze::{RepoEndpoint, RepoResponses};
 use crate::domain::SnapshotDate;
 use crate::lake::{self, LakeKey};
 
-/// Identifies the licence in each stored `/license` answer, by repository id; each distinct
-/// text once, and not at all when `known` (a previous snapshot's silver `licence_texts`)
-/// already names it. Also returns every distinct text, for this snapshot's `licence_texts`.
+/// Identifies the licence in the stored `/license` answer of each repository in silver, by
+/// repository id; each distinct text once, and not at all when `known` (an earlier silver
+/// `licence_texts`) already names it. Also returns every distinct text, for this snapshot's
+/// `licence_texts`.
 pub fn detect_licences(
     date: SnapshotDate,
     files: &[RepoResponses],
+    repos: &[RepoRecord],
     known: &HashMap<String, Detection>,
 ) -> Result<(HashMap<u64, Detection>, Vec<LicenceText>), TransformError> {
+    let in_silver: HashSet<u64> = repos.iter().map(|r| r.repo_id.0).collect();
     let mut by_text: BTreeMap<String, LicenceText> = BTreeMap::new();
     let mut detections = HashMap::new();
     let mut identified = 0;
@@ -29,6 +32,10 @@ pub fn detect_licences(
             let Some(body) = &response.body else {
                 continue;
             };
+            if !in_silver.contains(&response.repo_id) || detections.contains_key(&response.repo_id)
+            {
+                continue;
+            }
             let text = licence_text::licence_file_bytes(body.get()).map_err(|message| {
                 corrupt(
                     RepoEndpoint::License,
@@ -57,7 +64,8 @@ pub fn detect_licences(
         snapshot_date = %date,
         texts = by_text.len(),
         identified,
-        "licence texts: the others were known from silver licence_texts"
+        reused = by_text.len() - identified,
+        "licence texts: identified, or reused from silver licence_texts"
     );
     Ok((detections, by_text.into_values().collect()))
 }
@@ -168,11 +176,30 @@ mod tests {
         }
     }
 
+    fn repo(id: u64) -> RepoRecord {
+        let org = super::super::repos::ListingOrg {
+            login: "nhsx".parse().unwrap(),
+            canonical_login: None,
+        };
+        let page = format!(
+            r#"[{{"id": {id}, "name": "r{id}", "full_name": "nhsx/r{id}",
+                "html_url": "https://github.com/nhsx/r{id}",
+                "owner": {{"login": "nhsx", "html_url": "https://github.com/nhsx"}},
+                "fork": false, "private": false, "created_at": "2020-01-02T03:04:05Z",
+                "stargazers_count": 0, "forks_count": 0, "open_issues_count": 0}}]"#
+        );
+        let rename = BTreeMap::new();
+        super::super::repos::parse_page(&org, page.as_bytes(), &rename)
+            .unwrap()
+            .remove(0)
+    }
+
     #[test]
     fn each_text_is_identified_once_and_known_texts_not_at_all() {
         let mit = include_str!("../../tests/fixtures/licences/MIT.txt");
         let prose = "Slides and notes of our quarterly review; ask before reusing them.";
-        let files = [answers(&[(1, mit), (2, prose), (3, mit)])];
+        // Repository 4 is not in silver (not public, say): its answer counts for nothing.
+        let files = [answers(&[(1, mit), (2, prose), (3, mit), (4, mit)])];
         // A stored answer for the prose, unlike what identifying it would give: it is used.
         let stored = Detection {
             spdx_id: Some("Stored-1.0".into()),
@@ -180,10 +207,12 @@ mod tests {
         };
         let known = HashMap::from([(crate::formats::sha256_hex(prose.as_bytes()), stored.clone())]);
         let date = "2021-03-04".parse().unwrap();
-        let (detections, texts) = detect_licences(date, &files, &known).unwrap();
+        let repos: Vec<RepoRecord> = [1, 2, 3].map(repo).into();
+        let (detections, texts) = detect_licences(date, &files, &repos, &known).unwrap();
         assert_eq!(detections[&2], stored);
         assert_eq!(detections[&1].spdx_id.as_deref(), Some("MIT"));
         assert_eq!(detections[&1], detections[&3]);
+        assert!(!detections.contains_key(&4));
         let counts: Vec<(&str, i64)> = texts
             .iter()
             .map(|t| (t.detection.spdx_id.as_deref().unwrap_or(""), t.repositories))

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::{FutureExt, StreamExt, TryStreamExt};
+use futures::{StreamExt, TryStreamExt};
 
 use super::repos::{self, ListingOrg, RepoRecord};
 use super::TransformError;
@@ -85,8 +85,7 @@ pub async fn read_bronze(
 ) -> Result<BronzeSnapshot, TransformError> {
     let orgs = snapshot_members(lake, date, required).await?;
     let read = futures::stream::iter(orgs)
-        // Boxed so the compiler can see the future is Send (--all-snapshots spawns it).
-        .map(|org| read_org(settings, lake, date, org).boxed())
+        .map(|org| read_org(settings, lake, date, org))
         .buffered(ORGS_IN_FLIGHT);
     let mut read = std::pin::pin!(read);
     let mut snapshot = BronzeSnapshot {

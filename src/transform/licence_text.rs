@@ -34,10 +34,13 @@ pub struct LicenceText {
     pub repositories: i64,
 }
 
-/// What identified the texts: a stored detection is reused only from the same detector.
+/// What identified the texts: a stored detection is reused only from the same detector, so
+/// a new release of ohs (its rules, the `spdx` crate, the licence list) identifies every
+/// text afresh once.
 pub fn detector() -> String {
     format!(
-        "SPDX License List {}, score >= {THRESHOLD}",
+        "ohs {} with SPDX License List {}, score >= {THRESHOLD}",
+        env!("CARGO_PKG_VERSION"),
         super::normalise::spdx_list_version()
     )
 }

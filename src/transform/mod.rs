@@ -18,12 +18,8 @@ pub mod silver;
 pub mod site;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use futures::{StreamExt, TryStreamExt};
 use polars::prelude::{DataFrame, PolarsError};
 use tracing::{info, warn, Instrument};
 
@@ -122,8 +118,9 @@ pub struct TransformSummary {
 }
 
 /// Rebuilds every snapshot whose orgs are all complete in bronze, oldest first; the others
-/// are named in a warning and left as they are. [`SNAPSHOTS_AT_ONCE`] snapshots are built at
-/// once, so steps that use one core (writing Parquet, the site series) overlap.
+/// are named in a warning and left as they are. Snapshots are built [`SNAPSHOTS_AT_ONCE`] at
+/// a time, so steps that use one core (writing Parquet, the site series) overlap; each pair
+/// finishes before the next starts or an error is returned, so nothing writes after it.
 pub async fn run_all(
     settings: &RunSettings,
     lake: &Lake,
@@ -139,37 +136,37 @@ pub async fn run_all(
         complete.push(date);
     }
     let settings = Arc::new(settings.clone());
-    let builds = futures::stream::iter(complete).map(|date| {
-        let (settings, lake) = (Arc::clone(&settings), lake.clone());
-        let span = tracing::Span::current();
-        AbortOnDrop(tokio::spawn(
-            async move { run_snapshot(&settings, &lake, date, &[]).await }.instrument(span),
-        ))
-    });
-    builds.buffered(SNAPSHOTS_AT_ONCE).try_collect().await
+    let mut summaries = Vec::new();
+    for dates in complete.chunks(SNAPSHOTS_AT_ONCE) {
+        let builds: Vec<_> = dates
+            .iter()
+            .map(|&date| build_on_own_thread(Arc::clone(&settings), lake.clone(), date))
+            .collect();
+        // Every build of the chunk ends before an error is returned.
+        for result in futures::future::join_all(builds).await {
+            summaries.push(result?);
+        }
+    }
+    Ok(summaries)
 }
 
 /// Snapshots `--all-snapshots` builds at once.
 const SNAPSHOTS_AT_ONCE: usize = 2;
 
-/// A spawned snapshot build that stops when its result is no longer wanted (another
-/// snapshot failed), rather than writing on unseen.
-struct AbortOnDrop(tokio::task::JoinHandle<Result<TransformSummary, TransformError>>);
-
-impl Future for AbortOnDrop {
-    type Output = Result<TransformSummary, TransformError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0)
-            .poll(cx)
-            .map(|joined| joined.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())))
-    }
-}
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+/// Builds one snapshot on a blocking thread, so its long computations never hold the
+/// runtime's workers (which renew the run's leases).
+async fn build_on_own_thread(
+    settings: Arc<RunSettings>,
+    lake: Lake,
+    date: SnapshotDate,
+) -> Result<TransformSummary, TransformError> {
+    let runtime = tokio::runtime::Handle::current();
+    let span = tracing::info_span!("snapshot", snapshot_date = %date);
+    let build =
+        move || runtime.block_on(run_snapshot(&settings, &lake, date, &[]).instrument(span));
+    tokio::task::spawn_blocking(build)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 /// Every snapshot date with a folder in bronze, sorted.
@@ -281,7 +278,7 @@ async fn run_snapshot(
     let key = lake::outputs::staged(date, &ORG_REPOS_DAILY);
     let sha = put_parquet(lake, key.clone(), daily, "gold org_repos_daily").await?;
     staged_outputs.insert(key.to_string(), sha);
-    clock.lap("gold write");
+    clock.lap("org_repos_daily write");
     let mut ctx = gold::silver_context(&gold::SilverFrames {
         repos: &silver_repos,
         orgs: &silver_orgs,
@@ -289,7 +286,6 @@ async fn run_snapshot(
         repo_topics: &repo_topics,
     })
     .map_err(polars_err("intermediate models"))?;
-    clock.lap("intermediate models");
     let mut plans = Vec::new();
     for model in &gold::MODELS {
         let plan = model
@@ -300,8 +296,9 @@ async fn run_snapshot(
             })?;
         plans.push(plan);
     }
-    let tables = gold::collect_all(plans).map_err(polars_err("gold models"))?;
-    clock.lap("gold models");
+    clock.lap("gold models: plan");
+    let tables = gold_tables(plans)?;
+    clock.lap("gold models: compute");
     for (model, table) in gold::MODELS.iter().zip(tables) {
         model
             .check(&table)
@@ -428,6 +425,24 @@ fn org_records(
     orgs
 }
 
+/// Every gold model's table, in [`gold::MODELS`] order, computed as one query; when that
+/// fails, each model alone, so the error names the model at fault.
+fn gold_tables(plans: Vec<polars::prelude::LazyFrame>) -> Result<Vec<DataFrame>, TransformError> {
+    let together = gold::collect_all(plans.clone());
+    together.or_else(|error| {
+        for (model, plan) in gold::MODELS.iter().zip(plans) {
+            plan.collect().map_err(|source| TransformError::Model {
+                file: model.file,
+                source,
+            })?;
+        }
+        Err(TransformError::Polars {
+            what: "gold models",
+            source: error,
+        })
+    })
+}
+
 /// Writes `df` as Parquet at `key`; returns the SHA-256 of the bytes.
 async fn put_parquet(
     lake: &Lake,
@@ -495,7 +510,7 @@ fn repo_details(
     };
     let texts = match licences {
         Some(files) => {
-            let (detections, texts) = details::detect_licences(date, &files, known)?;
+            let (detections, texts) = details::detect_licences(date, &files, repos, known)?;
             details::apply_licences(repos, &detections);
             texts
         }

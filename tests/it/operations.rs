@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use sha2::{Digest, Sha256};
+use open_health_stats::formats::sha256_hex;
 
 use crate::common::{ohs_command, stderr, RepoJson as R, Workdir};
 
@@ -79,13 +79,6 @@ fn data_files(lake: &Path) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// What a reader following `site/_manifest.json` sees: every listed object present with the
 /// listed SHA-256, and the snapshot's own copies all of one snapshot.
 fn assert_site_consistent(lake: &Path) {
@@ -123,7 +116,7 @@ fn assert_site_consistent(lake: &Path) {
         let path = lake.join(object["key"].as_str().unwrap());
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert_eq!(
-            sha256(&bytes),
+            sha256_hex(&bytes),
             object["sha256"].as_str().unwrap(),
             "{}",
             path.display()

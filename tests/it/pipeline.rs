@@ -2,7 +2,7 @@
 //! against an independent reference, byte-identical reruns, resume and refusal of incomplete
 //! snapshots.
 
-use sha2::{Digest, Sha256};
+use open_health_stats::formats::sha256_hex;
 
 use crate::common::{
     assert_success, read_parquet, repo_root, run_sample, run_sample_into, stderr, Workdir,
@@ -154,7 +154,7 @@ fn licence_texts_identified_before_are_not_identified_again() {
         assert_success(&out);
         let line = stderr(&out)
             .lines()
-            .find(|l| l.contains("licence texts: the others were known"))
+            .find(|l| l.contains("licence texts: identified, or reused"))
             .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
             .expect("a licence texts line");
         (
@@ -242,10 +242,7 @@ fn sample_outputs_match_the_committed_digests() {
         let name = path.strip_prefix(&lake).unwrap().display().to_string();
         // Manifests record the run (its id and times), not data.
         if !name.ends_with("_manifest.json") {
-            let digest: String = Sha256::digest(std::fs::read(&path).unwrap())
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let digest: String = sha256_hex(&std::fs::read(&path).unwrap());
             files.push(format!("{digest}  {name}"));
         }
     }
