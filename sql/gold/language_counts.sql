@@ -32,10 +32,7 @@ final as (
         cast(language_counts.repositories as double)
         / scope_totals.total_repositories as share
     from language_counts
-    inner join scope_totals
-        on
-            scope_totals.snapshot_date = language_counts.snapshot_date
-            and scope_totals.scope = language_counts.scope
+    inner join scope_totals using (snapshot_date, scope)
 )
 
 select * from final

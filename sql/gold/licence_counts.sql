@@ -55,10 +55,7 @@ final as (
         cast(licence_counts.repositories as double)
         / scope_totals.total_repositories as share
     from licence_counts
-    inner join scope_totals
-        on
-            scope_totals.snapshot_date = licence_counts.snapshot_date
-            and scope_totals.scope = licence_counts.scope
+    inner join scope_totals using (snapshot_date, scope)
 )
 
 select * from final

@@ -50,10 +50,7 @@ final as (
         cast(topic_counts.repositories as double)
         / scope_totals.total_repositories as share
     from topic_counts
-    inner join scope_totals
-        on
-            scope_totals.snapshot_date = topic_counts.snapshot_date
-            and scope_totals.scope = topic_counts.scope
+    inner join scope_totals using (snapshot_date, scope)
 )
 
 select * from final

@@ -9,7 +9,7 @@ use super::licence_text::{self, Detection, LicenceText};
 use super::repos::RepoRecord;
 use super::silver::RepoLanguage;
 use super::TransformError;
-use crate::bronze::{RepoEndpoint, RepoResponses};
+use crate::bronze::{RepoEndpoint, RepoResponse, RepoResponses};
 use crate::domain::SnapshotDate;
 use crate::lake::{self, LakeKey};
 
@@ -23,42 +23,32 @@ pub fn detect_licences(
     repos: &[RepoRecord],
     known: &HashMap<String, Detection>,
 ) -> Result<(HashMap<u64, Detection>, Vec<LicenceText>), TransformError> {
-    let in_silver: HashSet<u64> = repos.iter().map(|r| r.repo_id.0).collect();
     let mut by_text: BTreeMap<String, LicenceText> = BTreeMap::new();
     let mut detections = HashMap::new();
     let mut identified = 0;
-    for file in files {
-        for response in &file.responses {
-            let Some(body) = &response.body else {
-                continue;
-            };
-            if !in_silver.contains(&response.repo_id) || detections.contains_key(&response.repo_id)
-            {
-                continue;
-            }
-            let text = licence_text::licence_file_bytes(body.get()).map_err(|message| {
-                corrupt(
-                    RepoEndpoint::License,
-                    date,
-                    file,
-                    &response.full_name,
-                    message,
-                )
-            })?;
-            let sha256 = crate::formats::sha256_hex(&text);
-            let entry = by_text
-                .entry(sha256)
-                .or_insert_with_key(|sha256| LicenceText {
-                    detection: known.get(sha256).cloned().unwrap_or_else(|| {
-                        identified += 1;
-                        licence_text::detect_text(&text)
-                    }),
-                    sha256: sha256.clone(),
-                    repositories: 0,
-                });
-            entry.repositories += 1;
-            detections.insert(response.repo_id, entry.detection.clone());
-        }
+    for (file, response, body) in answers_in_silver(files, repos) {
+        let text = licence_text::licence_file_bytes(body).map_err(|message| {
+            corrupt(
+                RepoEndpoint::License,
+                date,
+                file,
+                &response.full_name,
+                message,
+            )
+        })?;
+        let sha256 = crate::formats::sha256_hex(&text);
+        let entry = by_text
+            .entry(sha256)
+            .or_insert_with_key(|sha256| LicenceText {
+                detection: known.get(sha256).cloned().unwrap_or_else(|| {
+                    identified += 1;
+                    licence_text::detect_text(&text)
+                }),
+                sha256: sha256.clone(),
+                repositories: 0,
+            });
+        entry.repositories += 1;
+        detections.insert(response.repo_id, entry.detection.clone());
     }
     tracing::debug!(
         snapshot_date = %date,
@@ -77,42 +67,52 @@ pub fn repo_languages(
     repos: &[RepoRecord],
     rename: &BTreeMap<String, String>,
 ) -> Result<Vec<RepoLanguage>, TransformError> {
-    let in_silver: HashSet<u64> = repos.iter().map(|r| r.repo_id.0).collect();
     let mut rows = Vec::new();
-    let mut seen = HashSet::new();
-    for file in files {
-        for response in &file.responses {
-            let Some(body) = &response.body else {
-                continue;
-            };
-            if !in_silver.contains(&response.repo_id) || !seen.insert(response.repo_id) {
-                continue;
-            }
-            let invalid = |message| {
-                corrupt(
-                    RepoEndpoint::Languages,
-                    date,
-                    file,
-                    &response.full_name,
-                    message,
-                )
-            };
-            let bytes: BTreeMap<String, u64> = serde_json::from_str(body.get())
-                .map_err(|e| invalid(format!("not an object of language byte counts: {e}")))?;
-            for (language, count) in bytes {
-                let fits =
-                    |field, value| super::repos::fits_signed_column(field, value).map_err(invalid);
-                rows.push(RepoLanguage {
-                    repo_id: fits("repo_id", response.repo_id)?,
-                    bytes: fits("bytes", count)?,
-                    language_normalised: rename.get(&language).unwrap_or(&language).clone(),
-                    language,
-                });
-            }
+    for (file, response, body) in answers_in_silver(files, repos) {
+        let invalid = |message| {
+            corrupt(
+                RepoEndpoint::Languages,
+                date,
+                file,
+                &response.full_name,
+                message,
+            )
+        };
+        let bytes: BTreeMap<String, u64> = serde_json::from_str(body)
+            .map_err(|e| invalid(format!("not an object of language byte counts: {e}")))?;
+        for (language, count) in bytes {
+            let fits =
+                |field, value| super::repos::fits_signed_column(field, value).map_err(invalid);
+            rows.push(RepoLanguage {
+                repo_id: fits("repo_id", response.repo_id)?,
+                bytes: fits("bytes", count)?,
+                language_normalised: rename.get(&language).unwrap_or(&language).clone(),
+                language,
+            });
         }
     }
     rows.sort_by(|a, b| (a.repo_id, &a.language).cmp(&(b.repo_id, &b.language)));
     Ok(rows)
+}
+
+/// The answers with a body of the repositories in silver, each repository's first only
+/// (an org listed twice answers twice), with the file that holds each.
+fn answers_in_silver<'a>(
+    files: &'a [RepoResponses],
+    repos: &[RepoRecord],
+) -> impl Iterator<Item = (&'a RepoResponses, &'a RepoResponse, &'a str)> {
+    let in_silver: HashSet<u64> = repos.iter().map(|r| r.repo_id.0).collect();
+    let mut seen = HashSet::new();
+    let answers = files.iter().flat_map(|file| {
+        let with_body = |response: &'a RepoResponse| Some((response, response.body.as_ref()?));
+        file.responses
+            .iter()
+            .filter_map(with_body)
+            .map(move |(response, body)| (file, response, body.get()))
+    });
+    answers.filter(move |(_, response, _)| {
+        in_silver.contains(&response.repo_id) && seen.insert(response.repo_id)
+    })
 }
 
 /// Sets each repository's detected licence from `detections`.
@@ -145,7 +145,6 @@ fn corrupt(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::bronze::RepoResponse;
 
     fn answers(texts: &[(u64, &str)]) -> RepoResponses {
         use base64::Engine;
