@@ -15,6 +15,7 @@ pub mod failpoint;
 pub mod formats;
 pub mod lake;
 pub mod lease;
+pub mod memory;
 pub mod publish;
 pub mod redact;
 pub mod report;

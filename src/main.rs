@@ -14,7 +14,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    open_health_stats::memory::limit_malloc_arenas();
     let cli = Cli::parse();
     let format = cli.global.log_format;
     init_tracing(format, cli.global.verbose, cli.global.quiet);
@@ -108,22 +108,6 @@ fn init_tracing(format: LogFormat, verbose: u8, quiet: u8) {
                 .with_ansi(std::io::stderr().is_terminal())
                 .with_writer(progress.get_stderr_writer());
             registry.with(lines).with(progress).init()
-        }
-    }
-}
-
-/// glibc's malloc gives each thread that allocates at once an arena of its own, up to eight
-/// per core, and keeps what is freed in each: transform's threads then held twice the memory
-/// they use (`ohs transform --all-snapshots` at 1e6 rows: 1.3 GiB peak against 0.7 GiB with
-/// one arena per core, and slower). Called before any thread starts.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let arenas = libc::c_int::try_from(cores).unwrap_or(libc::c_int::MAX);
-        // SAFETY: mallopt only sets an allocator parameter; no thread exists yet.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, arenas);
         }
     }
 }

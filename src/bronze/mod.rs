@@ -214,6 +214,8 @@ pub struct SnapshotOrgs {
     pub members: BTreeSet<String>,
     /// The orgs (members or not) whose manifest is stored, by lower-case login.
     pub complete: BTreeSet<String>,
+    /// Listing pages stored, over every org: a snapshot's size before it is read.
+    pub pages: usize,
 }
 
 impl SnapshotOrgs {
@@ -253,10 +255,18 @@ pub async fn snapshot_orgs(lake: &Lake, date: SnapshotDate) -> Result<SnapshotOr
                     orgs.members.insert(login.to_string());
                 }
             }
+            [_, file] if is_page_file(file) => orgs.pages += 1,
             _ => {}
         }
     }
     Ok(orgs)
+}
+
+/// `page-0001.json`, not its sidecar.
+fn is_page_file(file: &str) -> bool {
+    file.strip_prefix("page-")
+        .and_then(|rest| rest.strip_suffix(".json"))
+        .is_some_and(|number| !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The logins of `orgs` as lake keys (lower case).
@@ -283,4 +293,23 @@ pub fn sum_requests<'a>(
 pub fn org_checksum<'a>(page_checksums: impl IntoIterator<Item = &'a str>) -> String {
     let joined: Vec<&str> = page_checksums.into_iter().collect();
     crate::formats::sha256_hex(joined.join("\n").as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_files_are_told_from_sidecars_and_manifests() {
+        assert!(is_page_file("page-0001.json"));
+        assert!(is_page_file("page-12345.json"));
+        for other in [
+            "page-0001.meta.json",
+            "_manifest.json",
+            "page-.json",
+            "page-x.json",
+        ] {
+            assert!(!is_page_file(other), "{other}");
+        }
+    }
 }

@@ -118,9 +118,11 @@ pub struct TransformSummary {
 }
 
 /// Rebuilds every snapshot whose orgs are all complete in bronze, oldest first; the others
-/// are named in a warning and left as they are. Snapshots are built [`SNAPSHOTS_AT_ONCE`] at
-/// a time, so steps that use one core (writing Parquet, the site series) overlap; each pair
-/// finishes before the next starts or an error is returned, so nothing writes after it.
+/// are named in a warning and left as they are. Small snapshots are built two at a time
+/// ([`at_once`]), so steps that use one core (writing Parquet, the site series) overlap; a
+/// large one is built alone, as it uses every core itself and memory holds one snapshot.
+/// Each batch finishes before the next starts or an error is returned, so nothing writes
+/// after it.
 pub async fn run_all(
     settings: &RunSettings,
     lake: &Lake,
@@ -133,16 +135,16 @@ pub async fn run_all(
             warn!(snapshot_date = %date, incomplete = %incomplete.join(","), "not complete in bronze: skipped");
             continue;
         }
-        complete.push(date);
+        complete.push((date, orgs.pages));
     }
     let settings = Arc::new(settings.clone());
     let mut summaries = Vec::new();
-    for dates in complete.chunks(SNAPSHOTS_AT_ONCE) {
+    for dates in at_once(&complete) {
         let builds: Vec<_> = dates
             .iter()
             .map(|&date| build_on_own_thread(Arc::clone(&settings), lake.clone(), date))
             .collect();
-        // Every build of the chunk ends before an error is returned.
+        // Every build of the batch ends before an error is returned.
         for result in futures::future::join_all(builds).await {
             summaries.push(result?);
         }
@@ -150,8 +152,31 @@ pub async fn run_all(
     Ok(summaries)
 }
 
-/// Snapshots `--all-snapshots` builds at once.
+/// Snapshots (with their listing pages) grouped into the batches built at once, in order:
+/// up to [`SNAPSHOTS_AT_ONCE`] consecutive snapshots of at most [`PAGES_AT_ONCE`] pages in all.
+fn at_once(snapshots: &[(SnapshotDate, usize)]) -> Vec<Vec<SnapshotDate>> {
+    let mut batches: Vec<(Vec<SnapshotDate>, usize)> = Vec::new();
+    for &(date, pages) in snapshots {
+        match batches.last_mut() {
+            Some((dates, total))
+                if dates.len() < SNAPSHOTS_AT_ONCE && *total + pages <= PAGES_AT_ONCE =>
+            {
+                dates.push(date);
+                *total += pages;
+            }
+            _ => batches.push((vec![date], pages)),
+        }
+    }
+    batches.into_iter().map(|(dates, _)| dates).collect()
+}
+
+/// Snapshots `--all-snapshots` builds at once, at most.
 const SNAPSHOTS_AT_ONCE: usize = 2;
+
+/// Listing pages (up to 100 repositories each) built at once, at most, unless one snapshot
+/// has more. Two snapshots of 100,000 repositories peak at ~0.7 GiB together; one of
+/// 1,000,000 is built alone.
+const PAGES_AT_ONCE: usize = 5_000;
 
 /// Builds one snapshot on a blocking thread, so its long computations never hold the
 /// runtime's workers (which renew the run's leases).
@@ -216,7 +241,7 @@ async fn run_snapshot(
             "repositories listed more than once; kept the first"
         );
     }
-    let mut repos = sorted_by_org_and_id(repos);
+    sort_by_org_and_id(&mut repos);
     let orgs = org_records(settings, &listings, &repos);
     let reconstructed_from = org_builds
         .iter()
@@ -250,6 +275,14 @@ async fn run_snapshot(
     let silver_licence_texts = silver::licence_texts_frame(&licence_texts, date)
         .map_err(polars_err("silver licence_texts"))?;
     clock.lap("silver frames");
+    // Free the records before the gold queries, which need memory of their own: the site
+    // series and two counts are all that is left to take from them.
+    let rows = site::org_repos_daily(&orgs, &repos, date);
+    let created_after_snapshot = repos.iter().filter(|r| r.created_after(date)).count();
+    let repo_count = repos.len();
+    drop(repos);
+    crate::memory::release_freed();
+    clock.lap("org_repos_daily: series");
     let silver_tables = [
         (lake::silver::repos(date), &silver_repos, "silver repos"),
         (lake::silver::orgs(date), &silver_orgs, "silver orgs"),
@@ -271,7 +304,6 @@ async fn run_snapshot(
 
     let mut gold_rows = BTreeMap::new();
     let mut staged_outputs = BTreeMap::new();
-    let rows = site::org_repos_daily(&orgs, &repos, date);
     let daily = site::gold_frame(&rows).map_err(polars_err("gold org_repos_daily"))?;
     clock.lap("org_repos_daily");
     gold_rows.insert("org_repos_daily".to_string(), daily.height());
@@ -318,7 +350,6 @@ async fn run_snapshot(
     lake.put(&key, csv).await?;
     clock.lap("site CSV");
 
-    let created_after_snapshot = repos.iter().filter(|r| r.created_after(date)).count();
     if created_after_snapshot > 0 {
         warn!(
             snapshot_date = %date,
@@ -329,7 +360,7 @@ async fn run_snapshot(
     let summary = TransformSummary {
         snapshot_date: date,
         orgs: orgs.len(),
-        repos: repos.len(),
+        repos: repo_count,
         duplicates,
         non_public,
         gold_rows,
@@ -374,16 +405,33 @@ async fn run_snapshot(
     Ok(summary)
 }
 
-/// `repos` ordered by org login, then repository id. Sorts indices and moves each record
-/// once: the records are large, and a sort would move them many times.
-fn sorted_by_org_and_id(repos: Vec<RepoRecord>) -> Vec<RepoRecord> {
+/// `repos` ordered by org login, then repository id. Sorts indices, then moves each record
+/// into place by following the permutation's cycles: the records are large, so a sort would
+/// move them many times, and a sorted copy would hold them twice.
+fn sort_by_org_and_id(repos: &mut [RepoRecord]) {
     let mut order: Vec<usize> = (0..repos.len()).collect();
     order.sort_unstable_by(|&a, &b| {
         let (a, b) = (&repos[a], &repos[b]);
         (&a.org_login, a.repo_id).cmp(&(&b.org_login, b.repo_id))
     });
-    let mut slots: Vec<Option<RepoRecord>> = repos.into_iter().map(Some).collect();
-    order.iter().filter_map(|&i| slots[i].take()).collect()
+    permute(repos, &mut order);
+}
+
+/// Rearranges `items` so that position `i` holds what was at `order[i]`, in place; `order`
+/// (a permutation) is used up.
+fn permute<T>(items: &mut [T], order: &mut [usize]) {
+    const DONE: usize = usize::MAX;
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = std::mem::replace(&mut order[at], DONE);
+            if from == start {
+                break;
+            }
+            items.swap(at, from);
+            at = from;
+        }
+    }
 }
 
 /// Silver `orgs`: each org's GitHub spelling comes from its repositories' owner, else from
@@ -527,4 +575,37 @@ fn repo_details(
         }
     };
     Ok((languages, texts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn permute_places_each_item_from_its_order() {
+        let mut items = vec!['a', 'b', 'c', 'd', 'e'];
+        let mut order = vec![2, 0, 1, 3, 4];
+        permute(&mut items, &mut order);
+        assert_eq!(items, ['c', 'a', 'b', 'd', 'e']);
+        let mut items = vec![10, 20, 30, 40];
+        permute(&mut items, &mut [3, 2, 1, 0]);
+        assert_eq!(items, [40, 30, 20, 10]);
+        permute::<u8>(&mut [], &mut []);
+    }
+
+    #[test]
+    fn small_snapshots_are_built_two_at_once_and_large_ones_alone() {
+        let date = |d: &str| d.parse::<SnapshotDate>().unwrap();
+        let (a, b, c, d, e) = (
+            date("2024-01-01"),
+            date("2024-01-02"),
+            date("2024-01-03"),
+            date("2024-01-04"),
+            date("2024-01-05"),
+        );
+        let snapshots = [(a, 1_000), (b, 1_200), (c, 10_000), (d, 3_000), (e, 2_500)];
+        assert_eq!(at_once(&snapshots), [vec![a, b], vec![c], vec![d], vec![e]]);
+        assert_eq!(at_once(&[(a, 1), (b, 1), (c, 1)]), [vec![a, b], vec![c]]);
+        assert!(at_once(&[]).is_empty());
+    }
 }
