@@ -98,11 +98,6 @@ create table silver_repo_languages (snapshot_date date, repo_id bigint, language
     language_normalised varchar, bytes bigint)
 """
 
-SILVER_TOPICS = """
-create view silver_repo_topics as
-select distinct snapshot_date, org_login, repo_id, unnest(topics) as topic from silver_repos
-"""
-
 # The site series: one row per org per day a kept repository was created, and one at the
 # snapshot date. A day's top is the running arg-max of (count so far, name) over every
 # earlier count of a name: counts only grow, so the largest pair seen is the current top.
@@ -202,13 +197,13 @@ def run(con, root, out):
     gold = sorted(n[:-4] for n in os.listdir(os.path.join(root, "sql/gold"))
                   if n.endswith(".sql") and not n.startswith("int_"))
     intermediate = ["int_snapshot_repos", "int_kept_repos", "int_kept_repos_by_scope",
-                    "int_kept_scope_totals", "int_language_ranks"]
+                    "int_kept_scope_totals", "int_language_ranks", "int_repo_topics"]
     for layer in ["silver", "gold", "site"]:
         os.makedirs(os.path.join(out, layer), exist_ok=True)
     start = time.perf_counter()
     con.execute(f"set threads = {len(os.sched_getaffinity(0))}")
     con.execute("set timezone = 'UTC'")
-    for statement in [SILVER_REPOS, SILVER_ORGS, SILVER_LANGUAGES, SILVER_TOPICS]:
+    for statement in [SILVER_REPOS, SILVER_ORGS, SILVER_LANGUAGES]:
         con.execute(statement)
     for table in ["repos", "orgs", "repo_languages"]:
         con.execute(f"copy silver_{table} to '{out}/silver/{table}' {PARQUET}")

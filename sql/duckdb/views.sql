@@ -17,12 +17,6 @@ select * from read_parquet('lake/silver/orgs/*/*.parquet', hive_partitioning = t
 create or replace view silver_repo_languages as
 select * from read_parquet('lake/silver/repo_languages/*/*.parquet', hive_partitioning = true);
 
--- One row per (repository, topic), each topic once per repository; ohs builds the same
--- frame in memory rather than storing it.
-create or replace view silver_repo_topics as
-select distinct snapshot_date, org_login, repo_id, unnest(topics) as topic
-from silver_repos;
-
 -- intermediate models: the repositories every gold model counts, their totals and the
 -- language ranking. Each view runs its file in sql/gold/ as ohs does (read as text, so
 -- there is one copy of each model); a variable per view holds that file's query.
@@ -40,6 +34,9 @@ create or replace view int_kept_scope_totals as from query(getvariable('int_kept
 
 set variable int_language_ranks = (select content from read_text('sql/gold/int_language_ranks.sql'));
 create or replace view int_language_ranks as from query(getvariable('int_language_ranks'));
+
+set variable int_repo_topics = (select content from read_text('sql/gold/int_repo_topics.sql'));
+create or replace view int_repo_topics as from query(getvariable('int_repo_topics'));
 
 -- gold: the published tables
 create or replace view org_repos_daily as

@@ -16,7 +16,7 @@ scope_totals as (
 ),
 
 repo_topics as (
-    select * from silver_repo_topics
+    select * from int_repo_topics
 ),
 
 scoped_topics as (

@@ -7,6 +7,8 @@
 //! field is reported by transform (naming org, page, repository and field) rather than
 //! keeping a page out of bronze.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
@@ -23,46 +25,55 @@ pub const HOLDER_FIELDS: [&str; 4] = [
     "temp_clone_token",
 ];
 
-/// A repository as transform reads it.
+/// A repository as transform reads it. Strings borrow from the page where JSON allows (no
+/// escapes), so a page is parsed without an allocation per field.
 #[derive(Deserialize)]
-pub struct GithubRepo {
+pub struct GithubRepo<'a> {
     pub id: RepoId,
-    pub name: String,
-    pub full_name: String,
-    pub html_url: String,
-    pub owner: GithubOwner,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub full_name: Cow<'a, str>,
+    #[serde(borrow)]
+    pub html_url: Cow<'a, str>,
+    #[serde(borrow)]
+    pub owner: GithubOwner<'a>,
     pub fork: bool,
     pub private: bool,
-    #[serde(default)]
-    pub visibility: Option<String>,
+    #[serde(default, borrow)]
+    pub visibility: Option<Cow<'a, str>>,
     #[serde(default)]
     pub archived: bool,
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub pushed_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub language: Option<String>,
-    #[serde(default)]
-    pub license: Option<GithubLicense>,
+    #[serde(default, borrow)]
+    pub language: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub license: Option<GithubLicense<'a>>,
     pub stargazers_count: u64,
     pub forks_count: u64,
     pub open_issues_count: u64,
-    #[serde(default)]
-    pub topics: Option<Vec<String>>,
+    #[serde(default, borrow)]
+    pub topics: Option<Vec<Cow<'a, str>>>,
 }
 
 #[derive(Deserialize)]
-pub struct GithubOwner {
-    pub login: String,
-    pub html_url: String,
+pub struct GithubOwner<'a> {
+    #[serde(borrow)]
+    pub login: Cow<'a, str>,
+    #[serde(borrow)]
+    pub html_url: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
-pub struct GithubLicense {
-    pub key: String,
-    pub name: String,
-    #[serde(default)]
-    pub spdx_id: Option<String>,
+pub struct GithubLicense<'a> {
+    #[serde(borrow)]
+    pub key: Cow<'a, str>,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub spdx_id: Option<Cow<'a, str>>,
 }
 
 /// The fields of a repository object that decide what extract keeps and asks.

@@ -1,18 +1,51 @@
-//! Parquet encoding with fixed writer settings, so the same frame always gives the same bytes.
+//! Parquet encoding with fixed writer settings, so the same rows always give the same bytes.
 
-use std::io::Cursor;
+use std::io::{Cursor, Write};
 
+use bytes::Bytes;
 use polars::prelude::*;
+use polars_buffer::Buffer;
 
-/// ZSTD at its default level, full statistics and one fixed row-group size.
-pub fn to_parquet_bytes(df: &mut DataFrame) -> PolarsResult<Vec<u8>> {
+/// ZSTD at its default level, full statistics, and row groups of exactly [`ROW_GROUP_ROWS`]
+/// rows (the last one fewer) whichever way the frame's columns are chunked in memory.
+pub fn to_parquet_bytes(df: &DataFrame) -> PolarsResult<Vec<u8>> {
+    to_parquet_bytes_from(df.schema(), [Ok(df.clone())])
+}
+
+/// The bytes [`to_parquet_bytes`] gives for the concatenation of `frames` (each with
+/// `schema`), encoded a part at a time: a table too large to hold twice is built and written
+/// one part after another, and the file is the same.
+pub fn to_parquet_bytes_from(
+    schema: &Schema,
+    frames: impl IntoIterator<Item = PolarsResult<DataFrame>>,
+) -> PolarsResult<Vec<u8>> {
     let mut buffer = Cursor::new(Vec::new());
-    ParquetWriter::new(&mut buffer)
+    let mut writer = ParquetWriter::new(&mut buffer)
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::full())
-        .with_row_group_size(Some(ROW_GROUP_ROWS))
-        .finish(df)?;
+        .batched(schema)?;
+    let mut pending = DataFrame::empty_with_schema(schema);
+    for frame in frames {
+        pending.vstack_mut(&frame?)?;
+        while pending.height() >= ROW_GROUP_ROWS {
+            let (group, rest) = pending.split_at(ROW_GROUP_ROWS as i64);
+            write_row_group(&mut writer, group)?;
+            pending = rest;
+        }
+    }
+    write_row_group(&mut writer, pending)?;
+    writer.finish()?;
+    drop(writer);
     Ok(buffer.into_inner())
+}
+
+/// Writes `group` as one row group (none when it is empty).
+fn write_row_group<W: Write>(
+    writer: &mut polars::io::parquet::write::BatchedWriter<W>,
+    mut group: DataFrame,
+) -> PolarsResult<()> {
+    group.rechunk_mut_par();
+    writer.write_batch(&group)
 }
 
 /// Reads Parquet bytes back into a frame.
@@ -20,5 +53,48 @@ pub fn from_parquet_bytes(bytes: &[u8]) -> PolarsResult<DataFrame> {
     ParquetReader::new(Cursor::new(bytes)).finish()
 }
 
+/// A lazy scan of Parquet bytes held in memory, without copying them.
+pub fn scan_parquet_bytes(bytes: Bytes) -> PolarsResult<LazyFrame> {
+    let sources = ScanSources::Buffers([Buffer::from_owner(bytes)].into());
+    let mut args = ScanArgsParquet::default();
+    args.hive_options.enabled = Some(false);
+    LazyFrame::scan_parquet_sources(sources, args)
+}
+
 /// Rows per row group: large enough for DuckDB to scan well, small enough to stream.
-const ROW_GROUP_ROWS: usize = 122_880;
+pub const ROW_GROUP_ROWS: usize = 122_880;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn numbers(range: std::ops::Range<i64>) -> DataFrame {
+        df!("n" => range.collect::<Vec<_>>()).unwrap()
+    }
+
+    #[test]
+    fn the_bytes_do_not_depend_on_how_the_rows_arrive() {
+        let rows = ROW_GROUP_ROWS as i64 * 2 + 5;
+        let whole = to_parquet_bytes(&numbers(0..rows)).unwrap();
+        let mut chunked = numbers(0..7);
+        chunked.vstack_mut(&numbers(7..rows)).unwrap();
+        assert_eq!(to_parquet_bytes(&chunked).unwrap(), whole);
+        let parts = (0..rows)
+            .step_by(1000)
+            .map(|start| Ok(numbers(start..(start + 1000).min(rows))));
+        let schema = numbers(0..0).schema().clone();
+        assert_eq!(to_parquet_bytes_from(&schema, parts).unwrap(), whole);
+
+        let mut read = ParquetReader::new(Cursor::new(&whole));
+        let groups = read.get_metadata().unwrap().row_groups.len();
+        assert_eq!(groups, 3, "two full row groups and the rest");
+        assert_eq!(from_parquet_bytes(&whole).unwrap(), numbers(0..rows));
+    }
+
+    #[test]
+    fn a_scan_of_the_bytes_reads_the_rows() {
+        let bytes = to_parquet_bytes(&numbers(0..10)).unwrap();
+        let read = scan_parquet_bytes(Bytes::from(bytes)).unwrap().collect();
+        assert_eq!(read.unwrap(), numbers(0..10));
+    }
+}

@@ -119,7 +119,7 @@ fn answers_in_silver<'a>(
 pub fn apply_licences(repos: &mut [RepoRecord], detections: &HashMap<u64, Detection>) {
     for repo in repos {
         if let Some(found) = detections.get(&repo.repo_id.0) {
-            repo.license_detected_spdx_id = found.spdx_id.clone();
+            repo.license_detected_spdx_id = found.spdx_id.as_deref().map(Into::into);
             repo.license_detection_confidence = found.confidence;
         }
     }

@@ -93,28 +93,25 @@ impl GoldModel {
     }
 }
 
-/// Computes `plans` together, in order: polars runs them as one query, so what they share
-/// (the intermediate models) is computed once, and they run on every core at once.
-pub fn collect_all(plans: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
-    let plans = plans.into_iter().map(|plan| plan.logical_plan).collect();
-    LazyFrame::collect_all_with_engine(plans, Engine::InMemory, OptFlags::default())
+/// Computes one model's table with polars' streaming engine.
+pub fn collect(plan: LazyFrame) -> PolarsResult<DataFrame> {
+    plan.collect_with_engine(Engine::Streaming)
+        .map(|result| result.unwrap_single())
 }
 
-/// The silver frames the models read.
-pub struct SilverFrames<'a> {
-    pub repos: &'a DataFrame,
+/// The silver tables the models read: repos as encoded for the lake (the largest, read as
+/// stored), the others as frames.
+pub struct SilverTables<'a> {
+    pub repos: LazyFrame,
     pub orgs: &'a DataFrame,
     pub repo_languages: &'a DataFrame,
-    /// One row per (repository, topic): `silver_repos.topics` unnested. Not stored; DuckDB
-    /// derives the same view (`sql/duckdb/views.sql`).
-    pub repo_topics: &'a DataFrame,
 }
 
 /// The intermediate models every gold model reads, in the order they build on each other:
 /// the kept-repository rule is written once, in `sql/gold/int_kept_repos.sql`, and the
 /// per-organisation and all-organisation rows of the shares from one aggregation by scope
 /// (`int_kept_repos_by_scope.sql`, `int_kept_scope_totals.sql`).
-pub const INTERMEDIATE: [(&str, &str); 5] = [
+pub const INTERMEDIATE: [(&str, &str); 6] = [
     (
         "int_snapshot_repos",
         include_str!("../../sql/gold/int_snapshot_repos.sql"),
@@ -135,19 +132,22 @@ pub const INTERMEDIATE: [(&str, &str); 5] = [
         "int_language_ranks",
         include_str!("../../sql/gold/int_language_ranks.sql"),
     ),
+    (
+        "int_repo_topics",
+        include_str!("../../sql/gold/int_repo_topics.sql"),
+    ),
 ];
 
 /// A SQL context over the silver frames and the intermediate models, under the names the
 /// models use.
-pub fn silver_context(silver: &SilverFrames) -> PolarsResult<SQLContext> {
+pub fn silver_context(silver: SilverTables) -> PolarsResult<SQLContext> {
     let mut ctx = SQLContext::new();
-    ctx.register("silver_repos", silver.repos.clone().lazy());
+    ctx.register("silver_repos", silver.repos);
     ctx.register("silver_orgs", silver.orgs.clone().lazy());
     ctx.register(
         "silver_repo_languages",
         silver.repo_languages.clone().lazy(),
     );
-    ctx.register("silver_repo_topics", silver.repo_topics.clone().lazy());
     for (name, sql) in INTERMEDIATE {
         let model = ctx.execute(sql)?;
         ctx.register(name, model);
@@ -272,12 +272,10 @@ mod tests {
         let repos = silver::repos_frame(&[], date).unwrap();
         let orgs = silver::orgs_frame(&[], date).unwrap();
         let languages = silver::repo_languages_frame(&[], date).unwrap();
-        let topics = silver::repo_topics_frame(&[], date).unwrap();
-        let mut ctx = silver_context(&SilverFrames {
-            repos: &repos,
+        let mut ctx = silver_context(SilverTables {
+            repos: repos.lazy(),
             orgs: &orgs,
             repo_languages: &languages,
-            repo_topics: &topics,
         })
         .unwrap();
         for model in &MODELS {

@@ -20,6 +20,7 @@ pub mod site;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use bytes::Bytes;
 use polars::prelude::{DataFrame, PolarsError};
 use tracing::{info, warn, Instrument};
 
@@ -266,25 +267,33 @@ async fn run_snapshot(
 
     clock.lap("licence texts, languages");
     let polars_err = |what| move |source| TransformError::Polars { what, source };
-    let silver_repos = silver::repos_frame(&repos, date).map_err(polars_err("silver repos"))?;
-    let silver_orgs = silver::orgs_frame(&orgs, date).map_err(polars_err("silver orgs"))?;
-    let silver_languages = silver::repo_languages_frame(&repo_languages, date)
-        .map_err(polars_err("silver repo_languages"))?;
-    let repo_topics =
-        silver::repo_topics_frame(&repos, date).map_err(polars_err("silver repo_topics"))?;
-    let silver_licence_texts = silver::licence_texts_frame(&licence_texts, date)
-        .map_err(polars_err("silver licence_texts"))?;
-    clock.lap("silver frames");
-    // Free the records before the gold queries, which need memory of their own: the site
-    // series and two counts are all that is left to take from them.
+    // Silver repos is encoded a row group at a time, so the records are never held beside a
+    // whole frame of them; gold then reads the encoded table, as DuckDB reads silver.
+    let silver_repos = parquet::to_parquet_bytes_from(
+        &silver::repos_schema(),
+        repos
+            .chunks(parquet::ROW_GROUP_ROWS)
+            .map(|part| silver::repos_frame(part, date)),
+    )
+    .map(Bytes::from)
+    .map_err(polars_err("silver repos"))?;
+    clock.lap("silver repos");
     let rows = site::org_repos_daily(&orgs, &repos, date);
     let created_after_snapshot = repos.iter().filter(|r| r.created_after(date)).count();
     let repo_count = repos.len();
     drop(repos);
+    // The records' memory is now free but stays with malloc unless handed back: the gold
+    // queries allocate theirs elsewhere.
     crate::memory::release_freed();
     clock.lap("org_repos_daily: series");
+    let silver_orgs = silver::orgs_frame(&orgs, date).map_err(polars_err("silver orgs"))?;
+    let silver_languages = silver::repo_languages_frame(&repo_languages, date)
+        .map_err(polars_err("silver repo_languages"))?;
+    let silver_licence_texts = silver::licence_texts_frame(&licence_texts, date)
+        .map_err(polars_err("silver licence_texts"))?;
+    let silver_repos_key = lake::silver::repos(date);
+    lake.put(&silver_repos_key, silver_repos.clone()).await?;
     let silver_tables = [
-        (lake::silver::repos(date), &silver_repos, "silver repos"),
         (lake::silver::orgs(date), &silver_orgs, "silver orgs"),
         (
             lake::silver::repo_languages(date),
@@ -298,7 +307,7 @@ async fn run_snapshot(
         ),
     ];
     for (key, frame, what) in silver_tables {
-        put_parquet(lake, key, frame.clone(), what).await?;
+        put_parquet(lake, key, frame, what).await?;
     }
     clock.lap("silver write");
 
@@ -308,14 +317,18 @@ async fn run_snapshot(
     clock.lap("org_repos_daily");
     gold_rows.insert("org_repos_daily".to_string(), daily.height());
     let key = lake::outputs::staged(date, &ORG_REPOS_DAILY);
-    let sha = put_parquet(lake, key.clone(), daily, "gold org_repos_daily").await?;
+    let sha = put_parquet(lake, key.clone(), &daily, "gold org_repos_daily").await?;
     staged_outputs.insert(key.to_string(), sha);
     clock.lap("org_repos_daily write");
-    let mut ctx = gold::silver_context(&gold::SilverFrames {
-        repos: &silver_repos,
+    let repos =
+        parquet::scan_parquet_bytes(silver_repos).map_err(|source| TransformError::Polars {
+            what: "silver repos",
+            source,
+        })?;
+    let mut ctx = gold::silver_context(gold::SilverTables {
+        repos,
         orgs: &silver_orgs,
         repo_languages: &silver_languages,
-        repo_topics: &repo_topics,
     })
     .map_err(polars_err("intermediate models"))?;
     let mut plans = Vec::new();
@@ -340,7 +353,7 @@ async fn run_snapshot(
             })?;
         gold_rows.insert(model.table.to_string(), table.height());
         let key = lake::outputs::staged(date, &Output::GoldTable(model.table));
-        let sha = put_parquet(lake, key.clone(), table, model.file).await?;
+        let sha = put_parquet(lake, key.clone(), &table, model.file).await?;
         staged_outputs.insert(key.to_string(), sha);
     }
     clock.lap("gold write");
@@ -444,7 +457,7 @@ fn org_records(
     // The first repository of each org (they are sorted by org, then id) names its owner.
     let mut owners: HashMap<&str, &RepoRecord> = HashMap::new();
     for repo in repos {
-        owners.entry(repo.org_login.as_str()).or_insert(repo);
+        owners.entry(&repo.org_login).or_insert(repo);
     }
     let mut orgs: Vec<OrgRecord> = listings
         .iter()
@@ -452,7 +465,7 @@ fn org_records(
             let login = listing.login.to_string();
             let owner = owners.get(login.as_str());
             let (organisation, url) = match owner {
-                Some(r) => (r.owner_login.clone(), r.owner_html_url.clone()),
+                Some(r) => (r.owner_login.to_string(), r.owner_html_url.to_string()),
                 None => {
                     let spelling = listing.github_spelling();
                     (
@@ -473,33 +486,32 @@ fn org_records(
     orgs
 }
 
-/// Every gold model's table, in [`gold::MODELS`] order, computed as one query; when that
-/// fails, each model alone, so the error names the model at fault.
+/// Every gold model's table, in [`gold::MODELS`] order, each computed on its own by polars'
+/// streaming engine: a model holds only the columns it reads, a part at a time, so a
+/// snapshot of a million repositories needs a few hundred MiB (computed together, sharing
+/// the intermediate models, they held three times as much for no gain in time).
 fn gold_tables(plans: Vec<polars::prelude::LazyFrame>) -> Result<Vec<DataFrame>, TransformError> {
-    let together = gold::collect_all(plans.clone());
-    together.or_else(|error| {
-        for (model, plan) in gold::MODELS.iter().zip(plans) {
-            plan.collect().map_err(|source| TransformError::Model {
+    gold::MODELS
+        .iter()
+        .zip(plans)
+        .map(|(model, plan)| {
+            gold::collect(plan).map_err(|source| TransformError::Model {
                 file: model.file,
                 source,
-            })?;
-        }
-        Err(TransformError::Polars {
-            what: "gold models",
-            source: error,
+            })
         })
-    })
+        .collect()
 }
 
 /// Writes `df` as Parquet at `key`; returns the SHA-256 of the bytes.
 async fn put_parquet(
     lake: &Lake,
     key: LakeKey,
-    mut df: DataFrame,
+    df: &DataFrame,
     what: &'static str,
 ) -> Result<String, TransformError> {
-    let bytes = parquet::to_parquet_bytes(&mut df)
-        .map_err(|source| TransformError::Polars { what, source })?;
+    let bytes =
+        parquet::to_parquet_bytes(df).map_err(|source| TransformError::Polars { what, source })?;
     let sha256 = crate::formats::sha256_hex(&bytes);
     lake.put(&key, bytes).await?;
     Ok(sha256)

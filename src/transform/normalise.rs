@@ -16,7 +16,7 @@ pub fn spdx_list_version() -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LicenceFacts {
     /// The current id for a legacy one (`GPL-3.0` → `GPL-3.0-only`); otherwise the id itself.
-    pub spdx_current: Option<String>,
+    pub spdx_current: Option<std::sync::Arc<str>>,
     pub family: LicenceFamily,
     pub osi_approved: Option<bool>,
     pub fsf_libre: Option<bool>,
@@ -100,7 +100,7 @@ pub fn licence_facts(has_licence: bool, spdx_id: Option<&str>) -> LicenceFacts {
         LicenceFamily::Other
     };
     LicenceFacts {
-        spdx_current: Some(name.to_string()),
+        spdx_current: Some(name.into()),
         family,
         osi_approved: Some(current.is_osi_approved()),
         fsf_libre: Some(current.is_fsf_free_libre()),
@@ -114,7 +114,7 @@ mod tests {
     fn facts(id: Option<&str>) -> (Option<String>, &'static str, Option<bool>, Option<bool>) {
         let f = licence_facts(true, id);
         (
-            f.spdx_current,
+            f.spdx_current.map(|id| id.to_string()),
             f.family.as_str(),
             f.osi_approved,
             f.fsf_libre,

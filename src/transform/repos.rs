@@ -4,7 +4,8 @@
 //! ignored; `topics`, `visibility`, `license` and `language` may be absent) and strict about
 //! what it relies on: a wrong type or a missing required field fails naming org, page and repo.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -41,43 +42,62 @@ impl ListingOrg {
 }
 
 /// One repository as it stands in silver.
+///
+/// A snapshot holds a million of these at scale, so the strings a page repeats (the org and
+/// owner, languages, licences, topics) are shared ([`SharedStrings`]) and the others are
+/// boxed to their length.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepoRecord {
     /// The org whose listing held it, as configured.
-    pub org_login: String,
+    pub org_login: Arc<str>,
     pub repo_id: RepoId,
-    pub name: String,
-    pub full_name: String,
-    pub html_url: String,
+    pub name: Box<str>,
+    pub full_name: Box<str>,
+    pub html_url: Box<str>,
     /// The owner's login as GitHub spells it (`NHSDigital`).
-    pub owner_login: String,
-    pub owner_html_url: String,
+    pub owner_login: Arc<str>,
+    pub owner_html_url: Arc<str>,
     pub is_fork: bool,
     pub is_private: bool,
     pub is_archived: bool,
     /// `public`, `private` or `internal`; absent from older responses.
-    pub visibility: Option<String>,
+    pub visibility: Option<Arc<str>>,
     pub created_at: DateTime<Utc>,
     pub pushed_at: Option<DateTime<Utc>>,
-    pub language: Option<String>,
+    pub language: Option<Arc<str>>,
     /// `language` through the configured exact-match map.
-    pub language_normalised: Option<String>,
+    pub language_normalised: Option<Arc<str>>,
     /// Linguist's type of `language`: programming, markup, data or prose.
     pub language_type: Option<&'static str>,
-    pub license_key: Option<String>,
+    pub license_key: Option<Arc<str>>,
     /// GitHub's licence name ("MIT License", "Other"); `None` when there is no licence.
-    pub license_name: Option<String>,
+    pub license_name: Option<Arc<str>>,
     /// As GitHub reports it, legacy ids (`GPL-3.0`) included.
-    pub license_spdx_id: Option<String>,
+    pub license_spdx_id: Option<Arc<str>>,
     pub licence: LicenceFacts,
     /// For "Other": the licence identified from the file's text, when one was.
-    pub license_detected_spdx_id: Option<String>,
+    pub license_detected_spdx_id: Option<Arc<str>>,
     /// For "Other": the best match's score, when the file's text was examined.
     pub license_detection_confidence: Option<f64>,
     pub stargazers_count: u64,
     pub forks_count: u64,
     pub open_issues_count: u64,
-    pub topics: Vec<String>,
+    pub topics: Box<[Arc<str>]>,
+}
+
+/// One shared copy of each string that recurs within a page.
+#[derive(Default)]
+pub struct SharedStrings(HashSet<Arc<str>>);
+
+impl SharedStrings {
+    pub fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        self.0.insert(Arc::clone(&shared));
+        shared
+    }
 }
 
 impl RepoRecord {
@@ -114,13 +134,15 @@ pub fn parse_page(
     body: &[u8],
     languages: &BTreeMap<String, String>,
 ) -> Result<Vec<RepoRecord>, String> {
+    let mut strings = SharedStrings::default();
     match serde_json::from_slice::<Vec<GithubRepo>>(body) {
         Ok(page) => page
             .into_iter()
             .enumerate()
             .map(|(index, repo)| {
                 let name = format!("#{} ({})", index + 1, repo.full_name);
-                to_record(org, repo, languages).map_err(|message| format!("repo {name}: {message}"))
+                to_record(org, repo, languages, &mut strings)
+                    .map_err(|message| format!("repo {name}: {message}"))
             })
             .collect(),
         Err(_) => parse_page_precisely(org, body, languages),
@@ -135,18 +157,19 @@ fn parse_page_precisely(
 ) -> Result<Vec<RepoRecord>, String> {
     let items: Vec<&RawValue> = serde_json::from_slice(body)
         .map_err(|e| format!("not a JSON array of repository objects: {e}"))?;
+    let mut strings = SharedStrings::default();
     items
         .iter()
         .enumerate()
         .map(|(index, raw)| {
             parse_repo(raw.get())
-                .and_then(|repo| to_record(org, repo, languages))
+                .and_then(|repo| to_record(org, repo, languages, &mut strings))
                 .map_err(|message| format!("repo {}: {message}", identify(index, raw.get())))
         })
         .collect()
 }
 
-fn parse_repo(json: &str) -> Result<GithubRepo, String> {
+fn parse_repo(json: &str) -> Result<GithubRepo<'_>, String> {
     let mut de = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -170,6 +193,7 @@ fn to_record(
     org: &ListingOrg,
     repo: GithubRepo,
     languages: &BTreeMap<String, String>,
+    strings: &mut SharedStrings,
 ) -> Result<RepoRecord, String> {
     if !org.owns(&repo.owner.login) {
         return Err(format!(
@@ -177,19 +201,6 @@ fn to_record(
             repo.owner.login
         ));
     }
-    let language_normalised = repo
-        .language
-        .as_ref()
-        .map(|l| languages.get(l).unwrap_or(l).clone());
-    let licence = licence_facts(
-        repo.license.is_some(),
-        repo.license.as_ref().and_then(|l| l.spdx_id.as_deref()),
-    );
-    let (license_key, license_name, license_spdx_id) = match repo.license {
-        Some(l) => (Some(l.key), Some(l.name), l.spdx_id),
-        None => (None, None, None),
-    };
-    let language_type = repo.language.as_deref().and_then(language_type);
     for (field, value) in [
         ("id", repo.id.0),
         ("stargazers_count", repo.stargazers_count),
@@ -198,33 +209,47 @@ fn to_record(
     ] {
         fits_signed_column(field, value)?;
     }
+    let language = repo.language.as_deref();
+    let language_normalised = language.map(|l| languages.get(l).map_or(l, String::as_str));
+    let license = repo.license.as_ref();
+    let mut licence = licence_facts(
+        license.is_some(),
+        license.and_then(|l| l.spdx_id.as_deref()),
+    );
+    licence.spdx_current = licence.spdx_current.map(|id| strings.get(&id));
+    let mut share = |text: Option<&str>| text.map(|t| strings.get(t));
     Ok(RepoRecord {
-        org_login: org.login.to_string(),
+        org_login: share(Some(org.login.as_str())).unwrap_or_default(),
         repo_id: repo.id,
-        name: repo.name,
-        full_name: repo.full_name,
-        html_url: repo.html_url,
-        owner_login: repo.owner.login,
-        owner_html_url: repo.owner.html_url,
+        name: repo.name.into(),
+        full_name: repo.full_name.into(),
+        html_url: repo.html_url.into(),
+        owner_login: share(Some(&repo.owner.login)).unwrap_or_default(),
+        owner_html_url: share(Some(&repo.owner.html_url)).unwrap_or_default(),
         is_fork: repo.fork,
         is_private: repo.private,
         is_archived: repo.archived,
-        visibility: repo.visibility,
+        visibility: share(repo.visibility.as_deref()),
         created_at: repo.created_at,
         pushed_at: repo.pushed_at,
-        language: repo.language,
-        language_normalised,
-        language_type,
-        license_key,
-        license_name,
-        license_spdx_id,
+        language: share(language),
+        language_normalised: share(language_normalised),
+        language_type: language.and_then(language_type),
+        license_key: share(license.map(|l| &*l.key)),
+        license_name: share(license.map(|l| &*l.name)),
+        license_spdx_id: share(license.and_then(|l| l.spdx_id.as_deref())),
         licence,
         license_detected_spdx_id: None,
         license_detection_confidence: None,
         stargazers_count: repo.stargazers_count,
         forks_count: repo.forks_count,
         open_issues_count: repo.open_issues_count,
-        topics: repo.topics.unwrap_or_default(),
+        topics: repo
+            .topics
+            .unwrap_or_default()
+            .iter()
+            .map(|t| strings.get(t))
+            .collect(),
     })
 }
 
@@ -289,7 +314,7 @@ mod tests {
                        "license": {"key": "other", "name": "Other", "spdx_id": "NOASSERTION", "url": null}"#;
         let page = format!("[{}]", repo_json(extra));
         let r = &parse_page(&org(), page.as_bytes(), &map()).unwrap()[0];
-        assert_eq!(r.topics, ["nhs"]);
+        assert_eq!(r.topics, [Arc::from("nhs")].into());
         assert!(!r.is_public(), "internal visibility is not public");
         assert_eq!(r.language_normalised.as_deref(), Some("Python"));
         assert_eq!(r.license_spdx_id.as_deref(), Some("NOASSERTION"));

@@ -188,17 +188,6 @@ pub fn known_licence_texts(df: &DataFrame) -> PolarsResult<HashMap<String, Detec
     Ok(known)
 }
 
-/// The (repository, topic) pairs of `silver_repos.topics`, for the SQL models.
-pub fn repo_topics_schema() -> Schema {
-    use DataType::*;
-    schema(&[
-        ("snapshot_date", Date),
-        ("org_login", String),
-        ("repo_id", Int64),
-        ("topic", String),
-    ])
-}
-
 /// Builds silver `repo_languages`; `rows` must already be sorted by repo_id, language.
 pub fn repo_languages_frame(rows: &[RepoLanguage], date: SnapshotDate) -> PolarsResult<DataFrame> {
     let text = |name: &str, f: fn(&RepoLanguage) -> &str| -> Column {
@@ -216,33 +205,6 @@ pub fn repo_languages_frame(rows: &[RepoLanguage], date: SnapshotDate) -> Polars
     ];
     let df = DataFrame::new(rows.len(), columns)?;
     check_schema(&df, &repo_languages_schema(), "silver repo_languages")?;
-    Ok(df)
-}
-
-/// Each repository's distinct topics, one row each, in repository order.
-pub fn repo_topics_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<DataFrame> {
-    let mut org_login = Vec::new();
-    let mut repo_id = Vec::new();
-    let mut topic = Vec::new();
-    for repo in repos {
-        let mut topics: Vec<&str> = repo.topics.iter().map(String::as_str).collect();
-        topics.sort_unstable();
-        topics.dedup();
-        for t in topics {
-            org_login.push(repo.org_login.as_str());
-            repo_id.push(repo.repo_id.0 as i64);
-            topic.push(t);
-        }
-    }
-    let rows = topic.len();
-    let columns = vec![
-        date_column("snapshot_date", date, rows),
-        Column::new("org_login".into(), org_login),
-        Column::new("repo_id".into(), repo_id),
-        Column::new("topic".into(), topic),
-    ];
-    let df = DataFrame::new(rows, columns)?;
-    check_schema(&df, &repo_topics_schema(), "silver repo_topics")?;
     Ok(df)
 }
 
@@ -281,7 +243,7 @@ pub fn repos_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<Dat
     };
     let mut topics = ListStringChunkedBuilder::new("topics".into(), repos.len(), repos.len());
     for repo in repos {
-        topics.append_values_iter(repo.topics.iter().map(String::as_str));
+        topics.append_values_iter(repo.topics.iter().map(|topic| &**topic));
     }
     let columns = vec![
         text("org_login", |r| Some(&r.org_login)),

@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -104,8 +105,8 @@ fn org_series(org: &OrgRecord, repos: &[&RepoRecord], snapshot: NaiveDate) -> Ve
 #[derive(Default)]
 struct Tally {
     repos: u64,
-    languages: BTreeMap<String, u64>,
-    licenses: BTreeMap<String, u64>,
+    languages: BTreeMap<Arc<str>, u64>,
+    licenses: BTreeMap<Arc<str>, u64>,
 }
 
 impl Tally {
@@ -121,11 +122,11 @@ impl Tally {
 }
 
 /// The most frequent value; a tie goes to the name greatest in code-point order.
-fn top(counts: &BTreeMap<String, u64>) -> Option<String> {
+fn top(counts: &BTreeMap<Arc<str>, u64>) -> Option<String> {
     counts
         .iter()
         .max_by(|(a, a_count), (b, b_count)| a_count.cmp(b_count).then_with(|| a.cmp(b)))
-        .map(|(name, _)| name.clone())
+        .map(|(name, _)| name.to_string())
 }
 
 /// Free text never starts a cell with a spreadsheet formula character.
@@ -267,7 +268,7 @@ mod tests {
 
     #[test]
     fn top_breaks_ties_by_greatest_code_point() {
-        let counts: BTreeMap<String, u64> = [
+        let counts: BTreeMap<Arc<str>, u64> = [
             ("HTML".into(), 2),
             ("JavaScript".into(), 2),
             ("C".into(), 1),
@@ -275,7 +276,7 @@ mod tests {
         .into();
         assert_eq!(top(&counts).as_deref(), Some("JavaScript"));
         // Upper case sorts before lower case in code-point order.
-        let counts: BTreeMap<String, u64> = [("R".into(), 1), ("q".into(), 1)].into();
+        let counts: BTreeMap<Arc<str>, u64> = [("R".into(), 1), ("q".into(), 1)].into();
         assert_eq!(top(&counts).as_deref(), Some("q"));
         assert_eq!(top(&BTreeMap::new()), None);
     }

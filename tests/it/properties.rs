@@ -62,24 +62,24 @@ fn record(i: usize, r: &Repo) -> RepoRecord {
         + chrono::Duration::seconds(i64::from(r.second));
     let licence = LICENCES[r.licence];
     RepoRecord {
-        org_login: login.to_lowercase(),
+        org_login: login.to_lowercase().into(),
         repo_id: RepoId(i as u64 + 1),
-        name: format!("r{i}"),
-        full_name: format!("{login}/r{i}"),
-        html_url: String::new(),
-        owner_login: login.to_string(),
-        owner_html_url: format!("https://github.com/{login}"),
+        name: format!("r{i}").into(),
+        full_name: format!("{login}/r{i}").into(),
+        html_url: "".into(),
+        owner_login: login.into(),
+        owner_html_url: format!("https://github.com/{login}").into(),
         is_fork: r.fork,
         is_private: r.private,
         is_archived: false,
         visibility: None,
         created_at: created,
         pushed_at: None,
-        language: LANGUAGES[r.language].map(str::to_string),
-        language_normalised: LANGUAGES[r.language].map(str::to_string),
+        language: LANGUAGES[r.language].map(Into::into),
+        language_normalised: LANGUAGES[r.language].map(Into::into),
         language_type: None,
-        license_key: licence.map(|_| "key".to_string()),
-        license_name: licence.map(str::to_string),
+        license_key: licence.map(|_| "key".into()),
+        license_name: licence.map(Into::into),
         license_spdx_id: None,
         licence: licence_facts(licence.is_some(), None),
         license_detected_spdx_id: None,
@@ -87,7 +87,7 @@ fn record(i: usize, r: &Repo) -> RepoRecord {
         stargazers_count: 0,
         forks_count: 0,
         open_issues_count: 0,
-        topics: Vec::new(),
+        topics: Box::new([]),
     }
 }
 
@@ -114,7 +114,7 @@ fn reference(repos: &[RepoRecord], snapshot: NaiveDate) -> String {
     for login in LOGINS {
         let kept: Vec<&RepoRecord> = repos
             .iter()
-            .filter(|r| r.owner_login == login && !r.is_fork && !r.is_private)
+            .filter(|r| &*r.owner_login == login && !r.is_fork && !r.is_private)
             .collect();
         let mut days: BTreeSet<NaiveDate> = kept
             .iter()
@@ -127,10 +127,14 @@ fn reference(repos: &[RepoRecord], snapshot: NaiveDate) -> String {
                 .iter()
                 .filter(|r| r.created_at.date_naive() <= day)
                 .collect();
-            let languages: Vec<Option<String>> =
-                upto.iter().map(|r| r.language_normalised.clone()).collect();
-            let licences: Vec<Option<String>> =
-                upto.iter().map(|r| r.license_name.clone()).collect();
+            let languages: Vec<Option<String>> = upto
+                .iter()
+                .map(|r| r.language_normalised.as_deref().map(String::from))
+                .collect();
+            let licences: Vec<Option<String>> = upto
+                .iter()
+                .map(|r| r.license_name.as_deref().map(String::from))
+                .collect();
             rows.push(format!(
                 "{login},{day},{},{},{},https://github.com/{login}",
                 upto.len(),

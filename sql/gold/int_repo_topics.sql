@@ -1,0 +1,18 @@
+-- int_repo_topics: silver repos' topics, one row per repository and topic (a topic listed
+-- twice on one repository counts once; a repository without topics has no row).
+-- grain: one row per snapshot_date, repo_id and topic
+
+select distinct
+    snapshot_date,
+    org_login,
+    repo_id,
+    topic
+from (
+    select
+        snapshot_date,
+        org_login,
+        repo_id,
+        unnest(topics) as topic
+    from silver_repos
+) as unnested
+where topic is not null
