@@ -99,6 +99,13 @@ pub fn collect(plan: LazyFrame) -> PolarsResult<DataFrame> {
         .map(|result| result.unwrap_single())
 }
 
+/// Computes `plans` as one query with polars' streaming engine, in order: what they share
+/// (the intermediate models, the scan of silver) is computed once.
+pub fn collect_all(plans: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
+    let plans = plans.into_iter().map(|plan| plan.logical_plan).collect();
+    LazyFrame::collect_all_with_engine(plans, Engine::Streaming, OptFlags::default())
+}
+
 /// The silver tables the models read: repos as encoded for the lake (the largest, read as
 /// stored), the others as frames.
 pub struct SilverTables<'a> {
