@@ -14,7 +14,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter};
 
 fn main() -> ExitCode {
-    open_health_stats::memory::limit_malloc_arenas();
+    open_health_stats::memory::tune_malloc();
     let cli = Cli::parse();
     let format = cli.global.log_format;
     init_tracing(format, cli.global.verbose, cli.global.quiet);

@@ -175,9 +175,9 @@ fn at_once(snapshots: &[(SnapshotDate, usize)]) -> Vec<Vec<SnapshotDate>> {
 const SNAPSHOTS_AT_ONCE: usize = 2;
 
 /// Listing pages (up to 100 repositories each) built at once, at most, unless one snapshot
-/// has more. Two snapshots of 100,000 repositories peak at ~0.7 GiB together; one of
-/// 1,000,000 is built alone.
-const PAGES_AT_ONCE: usize = 5_000;
+/// has more. Two snapshots of 100,000 repositories over 2,000 orgs (2,500 pages each) are
+/// built together; one of 1,000,000 repositories is built alone.
+const PAGES_AT_ONCE: usize = 10_000;
 
 /// Builds one snapshot on a blocking thread, so its long computations never hold the
 /// runtime's workers (which renew the run's leases).
@@ -188,8 +188,13 @@ async fn build_on_own_thread(
 ) -> Result<TransformSummary, TransformError> {
     let runtime = tokio::runtime::Handle::current();
     let span = tracing::info_span!("snapshot", snapshot_date = %date);
-    let build =
-        move || runtime.block_on(run_snapshot(&settings, &lake, date, &[]).instrument(span));
+    let build = move || {
+        let built = runtime.block_on(run_snapshot(&settings, &lake, date, &[]).instrument(span));
+        // What the snapshot freed goes back to the system, so the next one starts from
+        // what it needs.
+        crate::memory::release_freed();
+        built
+    };
     tokio::task::spawn_blocking(build)
         .await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
@@ -704,7 +709,7 @@ mod tests {
             date("2024-01-04"),
             date("2024-01-05"),
         );
-        let snapshots = [(a, 1_000), (b, 1_200), (c, 10_000), (d, 3_000), (e, 2_500)];
+        let snapshots = [(a, 2_500), (b, 2_600), (c, 12_000), (d, 6_000), (e, 5_000)];
         assert_eq!(at_once(&snapshots), [vec![a, b], vec![c], vec![d], vec![e]]);
         assert_eq!(at_once(&[(a, 1), (b, 1), (c, 1)]), [vec![a, b], vec![c]]);
         assert!(at_once(&[]).is_empty());
