@@ -272,7 +272,7 @@ async fn run_snapshot(
 
     clock.lap("licence texts, languages");
     let polars_err = |what| move |source| TransformError::Polars { what, source };
-    let large = repos.len() > GOLD_TOGETHER_ROWS;
+    let large = repos.len() > LARGE_SNAPSHOT_REPOS;
     let silver_repos = silver_repos(&repos, date, large).map_err(polars_err("silver repos"))?;
     clock.lap("silver repos");
     let rows = site::org_repos_daily(&orgs, &repos, date);
@@ -288,8 +288,7 @@ async fn run_snapshot(
         .map_err(polars_err("silver repo_languages"))?;
     let silver_licence_texts = silver::licence_texts_frame(&licence_texts, date)
         .map_err(polars_err("silver licence_texts"))?;
-    let silver_repos_key = lake::silver::repos(date);
-    lake.put(&silver_repos_key, silver_repos.encoded.clone())
+    lake.put(&lake::silver::repos(date), silver_repos.encoded.clone())
         .await?;
     let silver_tables = [
         (lake::silver::orgs(date), &silver_orgs, "silver orgs"),
@@ -515,9 +514,9 @@ fn gold_tables(
     })
 }
 
-/// Repositories in a snapshot above which it is built to hold the least memory rather than
-/// to take the least time.
-const GOLD_TOGETHER_ROWS: usize = 250_000;
+/// Repositories in a snapshot above which it is built to hold the least memory rather than to
+/// take the least time ([`silver_repos`], [`gold_tables`]).
+const LARGE_SNAPSHOT_REPOS: usize = 250_000;
 
 /// Silver repos encoded for the lake, and for a snapshot that is not large also as a frame,
 /// for gold to read.
