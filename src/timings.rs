@@ -35,6 +35,10 @@ impl StepClock {
 
     /// Logs time measured elsewhere (summed over threads, say), leaving the laps as they are.
     pub fn log(&self, step: &str, took: Duration) {
+        // Reading the memory figures costs a file read: only for a log that shows them.
+        if !tracing::enabled!(target: "ohs::timings", tracing::Level::DEBUG) {
+            return;
+        }
         let memory = ResidentMemory::now();
         debug!(
             target: "ohs::timings",
