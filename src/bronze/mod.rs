@@ -9,6 +9,7 @@
 //! transform always covers all of them.
 
 pub mod github;
+pub mod gitlab;
 pub mod previous;
 pub mod read;
 pub mod write;

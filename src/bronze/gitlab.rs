@@ -1,0 +1,143 @@
+//! GitLab's wire model of a project in a group's listing
+//! (`GET /groups/:id/projects?include_subgroups=true&visibility=public`), as bronze stores it,
+//! and the two GitLab facts transform reads differently from GitHub's: licences come as
+//! licensee keys without an SPDX id, and languages as percentages.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
+
+/// A project as transform reads it. Strings borrow from the page where JSON allows.
+#[derive(Deserialize)]
+pub struct GitlabProject<'a> {
+    pub id: u64,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+    /// `group/subgroup/project`: the project's full path.
+    #[serde(borrow)]
+    pub path_with_namespace: Cow<'a, str>,
+    #[serde(borrow)]
+    pub web_url: Cow<'a, str>,
+    #[serde(borrow)]
+    pub namespace: GitlabNamespace<'a>,
+    pub created_at: DateTime<Utc>,
+    #[serde(default)]
+    pub last_activity_at: Option<DateTime<Utc>>,
+    /// `public`, `internal` or `private`.
+    #[serde(borrow)]
+    pub visibility: Cow<'a, str>,
+    #[serde(default)]
+    pub archived: bool,
+    /// Present for a fork whose source project the caller can see.
+    #[serde(default)]
+    pub forked_from_project: Option<IgnoredAny>,
+    #[serde(default)]
+    pub star_count: u64,
+    #[serde(default)]
+    pub forks_count: u64,
+    /// Absent when the project's issues are turned off.
+    #[serde(default)]
+    pub open_issues_count: Option<u64>,
+    #[serde(default, borrow)]
+    pub topics: Option<Vec<Cow<'a, str>>>,
+    /// Only in a `GET /projects/:id?license=true` answer; `null` when none was detected.
+    #[serde(default, borrow)]
+    pub license: Option<GitlabLicense<'a>>,
+}
+
+#[derive(Deserialize)]
+pub struct GitlabNamespace<'a> {
+    #[serde(borrow)]
+    pub full_path: Cow<'a, str>,
+    #[serde(borrow)]
+    pub web_url: Cow<'a, str>,
+}
+
+/// GitLab detects licences with licensee, as GitHub does: the same keys and names.
+#[derive(Deserialize)]
+pub struct GitlabLicense<'a> {
+    #[serde(borrow)]
+    pub key: Cow<'a, str>,
+    #[serde(borrow)]
+    pub name: Cow<'a, str>,
+}
+
+/// The SPDX id GitHub gives beside a licensee `key`: licensee's keys are SPDX ids in lower
+/// case (`apache-2.0`, `gpl-3.0`), so the id is the SPDX list's spelling of the key, the
+/// legacy GNU ids included as GitHub reports them; `other`, or a key the list lacks, is
+/// `NOASSERTION`, as GitHub says for a licence file it cannot name.
+pub fn spdx_id_of_licensee_key(key: &str) -> &'static str {
+    spdx::identifiers::LICENSES
+        .iter()
+        .find(|licence| licence.name.eq_ignore_ascii_case(key))
+        .map_or("NOASSERTION", |licence| licence.name)
+}
+
+/// The primary language of a project from GitLab's percentages: the largest share, a tie
+/// going to the name greatest in code-point order (the site's rule for its tops).
+pub fn primary_language(shares: &BTreeMap<String, f64>) -> Option<&str> {
+    shares
+        .iter()
+        .max_by(|(a, a_share), (b, b_share)| a_share.total_cmp(b_share).then_with(|| a.cmp(b)))
+        .map(|(name, _)| name.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn licensee_keys_map_to_the_ids_github_reports() {
+        // GitHub's spdx_id for these keys, as in the bundled sample.
+        for (key, github) in [
+            ("mit", "MIT"),
+            ("apache-2.0", "Apache-2.0"),
+            ("gpl-3.0", "GPL-3.0"),
+            ("lgpl-2.1", "LGPL-2.1"),
+            ("bsd-3-clause", "BSD-3-Clause"),
+            ("ogl-uk-3.0", "OGL-UK-3.0"),
+            ("unlicense", "Unlicense"),
+            ("other", "NOASSERTION"),
+            ("not-a-licence", "NOASSERTION"),
+        ] {
+            assert_eq!(spdx_id_of_licensee_key(key), github, "{key}");
+        }
+    }
+
+    #[test]
+    fn the_primary_language_is_the_largest_share_ties_to_the_greatest_name() {
+        let shares = |pairs: &[(&str, f64)]| -> BTreeMap<String, f64> {
+            pairs.iter().map(|(n, s)| (n.to_string(), *s)).collect()
+        };
+        let java = shares(&[("Java", 81.32), ("Shell", 18.68)]);
+        assert_eq!(primary_language(&java), Some("Java"));
+        let tie = shares(&[("Python", 50.0), ("HTML", 50.0), ("R", 0.0)]);
+        assert_eq!(primary_language(&tie), Some("Python"));
+        assert_eq!(primary_language(&BTreeMap::new()), None);
+    }
+
+    #[test]
+    fn a_project_in_gitlabs_documented_shape_parses() {
+        let json = r#"{
+            "id": 4, "name": "Diaspora Client", "path": "diaspora-client",
+            "path_with_namespace": "diaspora/diaspora-client",
+            "web_url": "https://gitlab.example.com/diaspora/diaspora-client",
+            "namespace": {"id": 3, "name": "Diaspora", "path": "diaspora", "kind": "group",
+                          "full_path": "diaspora", "web_url": "https://gitlab.example.com/groups/diaspora"},
+            "created_at": "2013-09-30T13:46:02.000Z", "last_activity_at": "2013-09-30T13:46:02Z",
+            "visibility": "public", "archived": false, "star_count": 3, "forks_count": 0,
+            "topics": ["example", "disapora client"],
+            "forked_from_project": {"id": 1}
+        }"#;
+        let project: GitlabProject = serde_json::from_str(json).unwrap();
+        assert_eq!(project.path_with_namespace, "diaspora/diaspora-client");
+        assert_eq!(project.namespace.full_path, "diaspora");
+        assert!(project.forked_from_project.is_some());
+        assert_eq!(project.open_issues_count, None, "issues turned off");
+        assert!(project.license.is_none());
+        assert_eq!(project.created_at.timestamp(), 1_380_548_762);
+    }
+}
