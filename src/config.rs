@@ -317,7 +317,7 @@ impl Config {
         let mut orgs = Vec::with_capacity(raw.orgs.len());
         for (i, org) in raw.orgs.into_iter().enumerate() {
             let key = format!("orgs[{i}].login");
-            let login: OrgLogin = org.login.parse().map_err(|m| invalid(&key, m))?;
+            let login = OrgLogin::github(&org.login).map_err(|m| invalid(&key, m))?;
             let name = org.name.unwrap_or_else(|| login.to_string());
             orgs.push(OrgConfig { login, name });
         }

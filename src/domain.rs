@@ -68,10 +68,43 @@ impl fmt::Display for SnapshotDate {
     }
 }
 
-/// A GitHub organisation login as written in the configuration (`NHSDigital`).
+/// Where an organisation publishes: its forge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Forge {
+    Github,
+    Gitlab,
+}
+
+impl Forge {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Github => "github",
+            Self::Gitlab => "gitlab",
+        }
+    }
+}
+
+impl FromStr for Forge {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "github" => Ok(Self::Github),
+            "gitlab" => Ok(Self::Gitlab),
+            _ => Err(format!(
+                "unknown forge {s:?}: expected \"github\" or \"gitlab\""
+            )),
+        }
+    }
+}
+
+/// An organisation as written in the configuration: a GitHub login (`NHSDigital`), or a
+/// GitLab group as `<host>/<full path>` (`gitlab.com/nhsbsa`), which no GitHub login can
+/// spell, so the two never collide.
 ///
-/// GitHub logins are case-insensitive: equality and lake keys use [`OrgLogin::key`],
-/// the lower-case form, while display keeps the configured spelling.
+/// Both are case-insensitive: equality and lake keys use [`OrgLogin::key`], the lower-case
+/// form (a group's `/` written `~`, a port's `:` written `_`), while display keeps the
+/// configured spelling.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct OrgLogin(String);
@@ -80,20 +113,11 @@ impl OrgLogin {
     /// GitHub's own limit on login length.
     pub const MAX_LEN: usize = 39;
 
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+    /// GitLab's limit on a group's full path.
+    pub const MAX_GROUP_PATH_LEN: usize = 255;
 
-    /// The case-folded login used for comparisons and lake keys.
-    pub fn key(&self) -> String {
-        self.0.to_ascii_lowercase()
-    }
-}
-
-impl FromStr for OrgLogin {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
+    /// A GitHub login: letters, digits and single inner hyphens, at most [`Self::MAX_LEN`].
+    pub fn github(s: &str) -> Result<Self, String> {
         let valid_chars = s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
         if s.is_empty() || s.len() > Self::MAX_LEN {
             return Err(format!(
@@ -107,6 +131,94 @@ impl FromStr for OrgLogin {
             ));
         }
         Ok(Self(s.to_string()))
+    }
+
+    /// The GitLab group `path` (`nhsbsa`, `some-trust/analytics`) on `host` (`gitlab.com`).
+    pub fn gitlab(host: &str, path: &str) -> Result<Self, String> {
+        check_host(host)?;
+        check_group_path(path)?;
+        Ok(Self(format!("{host}/{path}")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn forge(&self) -> Forge {
+        if self.0.contains('/') {
+            Forge::Gitlab
+        } else {
+            Forge::Github
+        }
+    }
+
+    /// The case-folded login used for comparisons and lake keys: one path segment.
+    pub fn key(&self) -> String {
+        self.0
+            .to_ascii_lowercase()
+            .replace('/', "~")
+            .replace(':', "_")
+    }
+
+    /// The login a lake key was made from ([`OrgLogin::key`]), in lower case.
+    pub fn from_key(key: &str) -> Result<Self, String> {
+        match key.split_once('~') {
+            Some((host, path)) => Self::gitlab(&host.replace('_', ":"), &path.replace('~', "/")),
+            None => key.parse(),
+        }
+    }
+}
+
+/// A GitLab instance's host, with an optional port: `gitlab.com`, `git.example.nhs.uk:8443`,
+/// `127.0.0.1:8080`. A dotted name, so that a mistyped GitHub login (`nhs/x`) is not taken
+/// for a group on a host called `nhs`.
+fn check_host(host: &str) -> Result<(), String> {
+    let (name, port) = host.split_once(':').unwrap_or((host, "1"));
+    let name_ok = name.contains('.')
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        });
+    if !name_ok || port.parse::<u16>().map_or(true, |p| p == 0) {
+        return Err(format!("invalid GitLab host {host:?}"));
+    }
+    Ok(())
+}
+
+/// GitLab's rules for a group's full path: `/`-separated segments of letters, digits, `_`,
+/// `-` and `.`, none starting with `-` or `.` or ending in `.`, `.git` or `.atom`.
+fn check_group_path(path: &str) -> Result<(), String> {
+    let segment_ok = |segment: &str| {
+        !segment.is_empty()
+            && segment
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            && !segment.starts_with(['-', '.'])
+            && !segment.ends_with('.')
+            && !segment.ends_with(".git")
+            && !segment.ends_with(".atom")
+    };
+    if path.len() > OrgLogin::MAX_GROUP_PATH_LEN || !path.split('/').all(segment_ok) {
+        return Err(format!(
+            "invalid GitLab group path {path:?}: segments of letters, digits, '_', '-' and '.', separated by '/'"
+        ));
+    }
+    Ok(())
+}
+
+impl FromStr for OrgLogin {
+    type Err = String;
+
+    /// A GitHub login, or a GitLab group as `<host>/<full path>`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.split_once('/') {
+            Some((host, path)) => Self::gitlab(host, path),
+            None => Self::github(s),
+        }
     }
 }
 
@@ -207,6 +319,13 @@ mod tests {
         for ok in ["nhsx", "111Online", "the-strategy-unit", &"a".repeat(39)] {
             assert!(ok.parse::<OrgLogin>().is_ok(), "{ok} should be accepted");
         }
+        for ok in [
+            "gitlab.com/nhsbsa",
+            "gitlab.com/Some_Trust/analytics.v2",
+            "git.nhs.uk:8443/x",
+        ] {
+            assert!(ok.parse::<OrgLogin>().is_ok(), "{ok} should be accepted");
+        }
         for bad in [
             "",
             "-nhs",
@@ -215,6 +334,12 @@ mod tests {
             "nhs_x",
             "nhs x",
             "nhs/x",
+            "gitlab.com/",
+            "gitlab.com/-a",
+            "gitlab.com/a//b",
+            "gitlab.com/a.git",
+            "gitlab..com/a",
+            "gitlab.com:0/a",
             &"a".repeat(40),
         ] {
             assert!(bad.parse::<OrgLogin>().is_err(), "{bad} should be rejected");
@@ -228,5 +353,22 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.key(), "nhsdigital");
         assert_eq!(a.to_string(), "NHSDigital");
+    }
+
+    #[test]
+    fn gitlab_groups_are_host_and_path_and_key_to_one_segment() {
+        let group: OrgLogin = "GitLab.com/NHSBSA/Data".parse().unwrap();
+        assert_eq!(group.forge(), Forge::Gitlab);
+        assert_eq!(group.key(), "gitlab.com~nhsbsa~data");
+        assert_eq!(OrgLogin::from_key(&group.key()).unwrap(), group);
+        let ported = OrgLogin::gitlab("git.nhs.uk:8443", "a/b").unwrap();
+        assert_eq!(ported.key(), "git.nhs.uk_8443~a~b");
+        assert_eq!(OrgLogin::from_key(&ported.key()).unwrap(), ported);
+        let github: OrgLogin = "nhsbsa".parse().unwrap();
+        assert_eq!(github.forge(), Forge::Github);
+        assert_ne!(github, "gitlab.com/nhsbsa".parse().unwrap());
+        assert_eq!(OrgLogin::from_key("nhsbsa").unwrap(), github);
+        assert_eq!("gitlab".parse::<Forge>(), Ok(Forge::Gitlab));
+        assert!("bitbucket".parse::<Forge>().is_err());
     }
 }

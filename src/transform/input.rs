@@ -63,7 +63,7 @@ async fn snapshot_members(
     orgs.members
         .iter()
         .map(|key| {
-            key.parse().map_err(|message| TransformError::Corrupt {
+            OrgLogin::from_key(key).map_err(|message| TransformError::Corrupt {
                 key: lake::bronze::snapshot(date),
                 message: format!("org folder or marker {key:?}: {message}"),
             })
