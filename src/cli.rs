@@ -66,6 +66,9 @@ pub struct GlobalArgs {
     /// The GitHub REST API base URL [default: github.api].
     #[arg(long, global = true, env = "OHS_GITHUB_API", value_name = "URL")]
     pub github_api: Option<String>,
+    /// The default GitLab instance's REST API base URL [default: gitlab.api].
+    #[arg(long, global = true, env = "OHS_GITLAB_API", value_name = "URL")]
+    pub gitlab_api: Option<String>,
     /// Publish to this root instead of the lake (a path or object-store URL) [default: publish.target].
     #[arg(
         long,
@@ -143,6 +146,7 @@ impl GlobalArgs {
             snapshot_date: self.snapshot_date.clone(),
             orgs: self.orgs.clone(),
             github_api: self.github_api.clone(),
+            gitlab_api: self.gitlab_api.clone(),
             offline: self.offline.clone(),
             publish_target: self.publish_target.clone(),
         }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::domain::{OrgLogin, SnapshotDate};
+use crate::domain::{Forge, OrgLogin, SnapshotDate};
 use crate::lake::LakeOptions;
 use crate::lease::LeaseTiming;
 
@@ -43,12 +43,30 @@ impl crate::exit::HasExitCode for ConfigError {
     }
 }
 
-/// One organisation to measure.
+/// One organisation to measure: a GitHub org, or a GitLab group.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgConfig {
+    /// For a GitLab group `<host>/<full path>`, the host being its instance's.
     pub login: OrgLogin,
     /// Display name on the site ("NHS Digital").
     pub name: String,
+    /// For a GitLab group: its path and its own instance, if not `[gitlab] api`.
+    pub gitlab: Option<GitlabGroup>,
+}
+
+/// A GitLab group as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitlabGroup {
+    /// Its full path (`nhsbsa`, `some-trust/analytics`).
+    pub path: String,
+    /// A self-managed instance's API; `None`: `[gitlab] api`.
+    pub api: Option<Url>,
+}
+
+/// `[gitlab]`: the default GitLab instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitlabConfig {
+    pub api: Url,
 }
 
 /// How extract talks to the GitHub REST API.
@@ -90,6 +108,7 @@ pub struct Config {
     pub sha256: String,
     pub orgs: Vec<OrgConfig>,
     pub github: GithubConfig,
+    pub gitlab: GitlabConfig,
     pub extract: ExtractConfig,
     pub lake_root: String,
     /// Object-store options and retries, for the lake and the publish target.
@@ -129,6 +148,7 @@ pub struct Overrides {
     pub snapshot_date: Option<String>,
     pub orgs: Option<String>,
     pub github_api: Option<String>,
+    pub gitlab_api: Option<String>,
     pub offline: Option<PathBuf>,
     pub publish_target: Option<String>,
 }
@@ -192,6 +212,8 @@ struct RawConfig {
     #[serde(default)]
     github: RawGithub,
     #[serde(default)]
+    gitlab: RawGitlab,
+    #[serde(default)]
     extract: ExtractConfig,
     #[serde(default)]
     lake: RawLake,
@@ -206,6 +228,24 @@ struct RawConfig {
 struct RawOrg {
     login: String,
     name: Option<String>,
+    /// `github` (the default) or `gitlab`.
+    forge: Option<String>,
+    /// A GitLab group's own instance.
+    api: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawGitlab {
+    api: String,
+}
+
+impl Default for RawGitlab {
+    fn default() -> Self {
+        Self {
+            api: "https://gitlab.com/api/v4".into(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -314,12 +354,12 @@ impl Config {
         if raw.orgs.is_empty() {
             return Err(invalid("orgs", "no organisations configured".into()));
         }
+        let gitlab = GitlabConfig {
+            api: parse_api_url(&raw.gitlab.api).map_err(|m| invalid("gitlab.api", m))?,
+        };
         let mut orgs = Vec::with_capacity(raw.orgs.len());
         for (i, org) in raw.orgs.into_iter().enumerate() {
-            let key = format!("orgs[{i}].login");
-            let login = OrgLogin::github(&org.login).map_err(|m| invalid(&key, m))?;
-            let name = org.name.unwrap_or_else(|| login.to_string());
-            orgs.push(OrgConfig { login, name });
+            orgs.push(org_config(i, org, &gitlab).map_err(|(key, m)| invalid(&key, m))?);
         }
         check_unique(&orgs).map_err(|m| invalid("orgs", m))?;
         if !(3..=86_400).contains(&raw.lake.lease_ttl_secs) {
@@ -341,6 +381,7 @@ impl Config {
             sha256: crate::formats::sha256_hex(text.as_bytes()),
             orgs,
             github: validate_github(raw.github, &invalid)?,
+            gitlab,
             extract: raw.extract,
             lake_root: non_empty(raw.lake.root, "lake.root", &invalid)?,
             lake_options: LakeOptions {
@@ -371,6 +412,17 @@ impl Config {
         }
         if let Some(api) = o.github_api {
             self.github.api = parse_api_url(&api).map_err(|m| flag("--github-api", m))?;
+        }
+        if let Some(api) = o.gitlab_api {
+            self.gitlab.api = parse_api_url(&api).map_err(|m| flag("--gitlab-api", m))?;
+            // A group on the default instance is keyed by that instance's host.
+            for org in &mut self.orgs {
+                if let Some(group) = org.gitlab.as_ref().filter(|g| g.api.is_none()) {
+                    org.login = OrgLogin::gitlab(&api_host(&self.gitlab.api), &group.path)
+                        .map_err(|m| flag("--gitlab-api", m))?;
+                }
+            }
+            check_unique(&self.orgs).map_err(|m| flag("--gitlab-api", m))?;
         }
         let orgs = match o.orgs {
             Some(list) => self.orgs_from_list(&list).map_err(|m| flag("--orgs", m))?,
@@ -419,6 +471,7 @@ impl Config {
             let configured = self.orgs.iter().find(|o| o.login == login);
             orgs.push(configured.cloned().unwrap_or_else(|| OrgConfig {
                 name: login.to_string(),
+                gitlab: None,
                 login,
             }));
         }
@@ -482,6 +535,54 @@ impl std::str::FromStr for Shard {
 impl fmt::Display for Shard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// `[[orgs]]` entry `index`: a GitHub login, or (`forge = "gitlab"`) a group path on its
+/// instance, `<host>/<path>`. The error names the entry's key.
+fn org_config(
+    index: usize,
+    org: RawOrg,
+    gitlab: &GitlabConfig,
+) -> Result<OrgConfig, (String, String)> {
+    let at = |field: &str| format!("orgs[{index}].{field}");
+    let forge = match org.forge.as_deref() {
+        None => Forge::Github,
+        Some(forge) => forge.parse().map_err(|m| (at("forge"), m))?,
+    };
+    let (login, group) = match forge {
+        Forge::Github => {
+            if org.api.is_some() {
+                let m = "only a GitLab group (forge = \"gitlab\") sets its own api".to_string();
+                return Err((at("api"), m));
+            }
+            let login = OrgLogin::github(&org.login).map_err(|m| (at("login"), m))?;
+            (login, None)
+        }
+        Forge::Gitlab => {
+            let api = match &org.api {
+                Some(api) => Some(parse_api_url(api).map_err(|m| (at("api"), m))?),
+                None => None,
+            };
+            let host = api_host(api.as_ref().unwrap_or(&gitlab.api));
+            let login = OrgLogin::gitlab(&host, &org.login).map_err(|m| (at("login"), m))?;
+            let path = org.login;
+            (login, Some(GitlabGroup { path, api }))
+        }
+    };
+    Ok(OrgConfig {
+        name: org.name.unwrap_or_else(|| login.to_string()),
+        login,
+        gitlab: group,
+    })
+}
+
+/// `gitlab.com`, or `host:port` when the API URL names a port.
+fn api_host(api: &Url) -> String {
+    let host = api.host_str().unwrap_or_default();
+    match api.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
     }
 }
 
@@ -714,6 +815,78 @@ mod tests {
         assert_eq!(s.configured(&nhsx).unwrap().login.as_str(), "nhsx");
         assert!(s.configured(&"nhsuk".parse().unwrap()).is_none());
         assert_eq!(s.snapshot_date.to_string(), "2021-03-04");
+    }
+
+    const GITLAB: &str = r#"
+[[orgs]]
+login = "NHSDigital"
+
+[[orgs]]
+login = "nhsbsa"
+forge = "gitlab"
+name = "NHS Business Services Authority"
+
+[[orgs]]
+login = "nhsbsa"
+
+[[orgs]]
+login = "some-trust/analytics"
+forge = "gitlab"
+api = "https://git.example.nhs.uk/api/v4"
+"#;
+
+    #[test]
+    fn gitlab_groups_are_logged_in_as_host_and_path() {
+        let c = parse(GITLAB).unwrap();
+        let logins: Vec<&str> = c.orgs.iter().map(|o| o.login.as_str()).collect();
+        assert_eq!(
+            logins,
+            [
+                "NHSDigital",
+                "gitlab.com/nhsbsa",
+                "nhsbsa",
+                "git.example.nhs.uk/some-trust/analytics"
+            ]
+        );
+        assert_eq!(c.orgs[1].name, "NHS Business Services Authority");
+        assert_eq!(c.orgs[3].name, "git.example.nhs.uk/some-trust/analytics");
+        let group = c.orgs[3].gitlab.as_ref().unwrap();
+        assert_eq!(group.path, "some-trust/analytics");
+        assert_eq!(c.gitlab.api.as_str(), "https://gitlab.com/api/v4");
+
+        // --gitlab-api moves the groups of the default instance, not a self-managed one's.
+        let o = Overrides {
+            gitlab_api: Some("http://127.0.0.1:8080/api/v4".into()),
+            ..Overrides::default()
+        };
+        let s = c.resolve(o).unwrap();
+        assert_eq!(s.orgs[1].login.as_str(), "127.0.0.1:8080/nhsbsa");
+        assert_eq!(
+            s.orgs[3].login.as_str(),
+            "git.example.nhs.uk/some-trust/analytics"
+        );
+    }
+
+    #[test]
+    fn bad_gitlab_entries_name_their_key() {
+        let entry = |fields: &str| parse(&format!("[[orgs]]\n{fields}\n")).unwrap_err();
+        let err = entry("login = \"nhsbsa\"\nforge = \"bitbucket\"");
+        assert!(
+            err.contains("orgs[0].forge: unknown forge \"bitbucket\""),
+            "{err}"
+        );
+        let err = entry("login = \"a//b\"\nforge = \"gitlab\"");
+        assert!(
+            err.contains("orgs[0].login: invalid GitLab group path"),
+            "{err}"
+        );
+        let err = entry("login = \"nhsx\"\napi = \"https://git.example.nhs.uk/api/v4\"");
+        assert!(err.contains("orgs[0].api: only a GitLab group"), "{err}");
+        let err = entry("login = \"a\"\nforge = \"gitlab\"\napi = \"not a url\"");
+        assert!(err.contains("orgs[0].api: "), "{err}");
+        let twice = "[[orgs]]\nlogin = \"NHSBSA\"\nforge = \"gitlab\"\n[[orgs]]\nlogin = \"nhsbsa\"\nforge = \"gitlab\"\n";
+        let err = parse(twice).unwrap_err();
+        assert!(err.contains("orgs: duplicate login"), "{err}");
     }
 
     #[test]
