@@ -3,7 +3,7 @@
 
 CARGO ?= cargo
 SAMPLE_DATE := 2021-03-04
-SAMPLE_ORGS := 111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx
+SAMPLE_ORGS := 111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx,gitlab.com/ohs-sample
 LAKE ?= lake
 
 .PHONY: run test test-deps chromium lint fmt bench
@@ -25,7 +25,7 @@ run:
 	$(TARGET_DIR)/quick/ohs run --offline data/sample --orgs $(SAMPLE_ORGS) \
 		--snapshot-date $(SAMPLE_DATE) --lake $(LAKE)
 	@echo "outputs in $(LAKE)/: site/org_repos_agg.csv (the site CSV), gold/ (Parquet tables),"
-	@echo "  silver/repos/ (one row per repository), bronze/github/repos/ (raw API pages)"
+	@echo "  silver/repos/ (one row per repository), bronze/{github,gitlab}/ (raw API pages)"
 
 test: test-deps
 	OHS_TEST_PYTHON=$(PYTHON_ENV)/bin/python OHS_TEST_AZURITE=$(NPM_ENV)/node_modules/.bin/azurite-blob \

@@ -251,6 +251,7 @@ async fn write_org(
         snapshot_date: date,
         canonical_login: Some(login.to_string()),
         public_repos: Some(repos.len() as u64),
+        web_url: None,
         pages: chunks.len() as u32,
         repos: repos.len(),
         unique_repos: repos.len(),

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing::{info, info_span, Instrument};
 
-use crate::config::{Config, ConfigError, Overrides, RunSettings, Shard};
+use crate::config::{Config, ConfigError, OrgConfig, Overrides, RunSettings, Shard};
 use crate::exit::Failure;
 use crate::extract;
 use crate::lake::{Lake, LakeError};
@@ -327,9 +327,7 @@ async fn validate(settings: &RunSettings, online: bool) -> Result<(), Failure> {
             continue;
         }
         let store = Lake::open(root, &config.lake_options)?;
-        let snapshots = store
-            .partitions(&crate::lake::bronze::repos_root(), "snapshot_date")
-            .await?;
+        let snapshots = crate::bronze::snapshot_dates(&store).await?;
         println!("{what} {shown}: ok ({} bronze snapshots)", snapshots.len());
     }
     if online {
@@ -341,8 +339,9 @@ async fn validate(settings: &RunSettings, online: bool) -> Result<(), Failure> {
 /// `ohs validate --online`: the token, then each org; a missing org is a configuration error.
 async fn validate_online(settings: &RunSettings) -> Result<(), Failure> {
     let github = &settings.config.github;
-    let client = extract::github::GithubClient::new(github, settings.token.as_ref())?;
-    let (remaining, limit) = client.rate_limit().await?;
+    let orgs: Vec<&OrgConfig> = settings.orgs.iter().collect();
+    let clients = extract::Clients::new(settings, &orgs)?;
+    let (remaining, limit) = clients.github.rate_limit().await?;
     let budget = match (remaining, limit) {
         (Some(remaining), Some(limit)) => format!("{remaining} of {limit} requests left this hour"),
         _ => "no budget reported".to_string(),
@@ -358,18 +357,19 @@ async fn validate_online(settings: &RunSettings) -> Result<(), Failure> {
     );
     let mut missing = Vec::new();
     for org in &settings.orgs {
-        if client.org_exists(&org.login).await? {
+        let forge = org.login.forge().name();
+        if clients.org_exists(settings, org).await? {
             println!("org {}: ok", org.login);
         } else {
-            println!("org {}: not found on GitHub", org.login);
-            missing.push(org.login.to_string());
+            println!("org {}: not found on {forge}", org.login);
+            missing.push(format!("{} on {forge}", org.login));
         }
     }
     if !missing.is_empty() {
         return Err(ConfigError::Flag {
             flag: "--orgs",
             message: format!(
-                "not found on GitHub: {} (check the logins in {} or --orgs)",
+                "not found: {} (check the logins in {} or --orgs)",
                 missing.join(", "),
                 settings.config.path.display()
             ),

@@ -153,20 +153,30 @@ pub struct Overrides {
     pub publish_target: Option<String>,
 }
 
-/// A GitHub token. Its `Debug` and `Display` never show the secret.
+/// An API token (`GITHUB_TOKEN`, `GITLAB_TOKEN`). Its `Debug` never shows the secret.
 #[derive(Clone)]
-pub struct GithubToken(String);
+pub struct ApiToken {
+    secret: String,
+    /// The environment variable it came from, for messages.
+    pub env_var: &'static str,
+}
 
-impl GithubToken {
-    /// The secret itself, for the `Authorization` header only.
+impl ApiToken {
+    /// The secret itself, for the request's authentication header only.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.secret
+    }
+
+    /// `env_var`'s value, when set and not blank.
+    fn from_env(env_var: &'static str) -> Option<Self> {
+        let secret = std::env::var(env_var).ok()?.trim().to_string();
+        (!secret.is_empty()).then_some(Self { secret, env_var })
     }
 }
 
-impl fmt::Debug for GithubToken {
+impl fmt::Debug for ApiToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("GithubToken(<redacted>)")
+        write!(f, "ApiToken({}: <redacted>)", self.env_var)
     }
 }
 
@@ -201,7 +211,10 @@ pub struct RunSettings {
     pub snapshot_date: SnapshotDate,
     /// Read recorded pages from this directory instead of the API.
     pub offline: Option<PathBuf>,
-    pub token: Option<GithubToken>,
+    /// `GITHUB_TOKEN`.
+    pub token: Option<ApiToken>,
+    /// `GITLAB_TOKEN`, sent to every configured GitLab instance.
+    pub gitlab_token: Option<ApiToken>,
 }
 
 #[derive(Deserialize)]
@@ -440,19 +453,11 @@ impl Config {
                 date
             }
         };
-        let token = std::env::var("GITHUB_TOKEN")
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| GithubToken(t.trim().to_string()));
-        let api = &self.github.api;
-        if token.is_some() && api.scheme() == "http" && !is_loopback(api) {
-            return Err(ConfigError::Invalid {
-                path: self.path.clone(),
-                key: "github.api".into(),
-                message: format!(
-                    "{api} is plain http: GITHUB_TOKEN is only sent over https (or to a loopback address, for tests)"
-                ),
-            });
+        let token = ApiToken::from_env("GITHUB_TOKEN");
+        let gitlab_token = ApiToken::from_env("GITLAB_TOKEN");
+        self.check_token_transport(token.as_ref(), "github.api", &self.github.api)?;
+        for (key, api) in self.gitlab_apis(&orgs) {
+            self.check_token_transport(gitlab_token.as_ref(), &key, api)?;
         }
         Ok(RunSettings {
             config: self,
@@ -460,7 +465,41 @@ impl Config {
             snapshot_date,
             offline: o.offline,
             token,
+            gitlab_token,
         })
+    }
+
+    /// The GitLab APIs the run's groups are asked at, each with the key that set it.
+    fn gitlab_apis<'a>(&'a self, orgs: &'a [OrgConfig]) -> Vec<(String, &'a Url)> {
+        let groups = orgs.iter().filter_map(|o| o.gitlab.as_ref());
+        groups
+            .map(|g| match &g.api {
+                Some(api) => (format!("orgs api of {}", g.path), api),
+                None => ("gitlab.api".to_string(), &self.gitlab.api),
+            })
+            .collect()
+    }
+
+    /// A token goes only over https, or to a loopback address (tests).
+    fn check_token_transport(
+        &self,
+        token: Option<&ApiToken>,
+        key: &str,
+        api: &Url,
+    ) -> Result<(), ConfigError> {
+        match token {
+            Some(token) if api.scheme() == "http" && !is_loopback(api) => {
+                Err(ConfigError::Invalid {
+                    path: self.path.clone(),
+                    key: key.into(),
+                    message: format!(
+                        "{api} is plain http: {} is only sent over https (or to a loopback address, for tests)",
+                        token.env_var
+                    ),
+                })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// `--orgs a,b,c`: keeps the display name of an org that is also configured.
@@ -469,11 +508,14 @@ impl Config {
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let login: OrgLogin = item.parse()?;
             let configured = self.orgs.iter().find(|o| o.login == login);
-            orgs.push(configured.cloned().unwrap_or_else(|| OrgConfig {
-                name: login.to_string(),
-                gitlab: None,
-                login,
-            }));
+            orgs.push(match configured {
+                Some(org) => org.clone(),
+                None => OrgConfig {
+                    name: login.to_string(),
+                    gitlab: self.unconfigured_group(&login),
+                    login,
+                },
+            });
         }
         if orgs.is_empty() {
             return Err("no organisations given".into());
@@ -487,6 +529,12 @@ impl RunSettings {
     /// The org as configured in `pipeline.toml`, matched case-insensitively.
     pub fn configured(&self, login: &OrgLogin) -> Option<&OrgConfig> {
         self.config.orgs.iter().find(|o| &o.login == login)
+    }
+
+    /// The API a GitLab group is asked at: its own, else `[gitlab] api`; `None` for GitHub.
+    pub fn gitlab_api<'a>(&'a self, org: &'a OrgConfig) -> Option<&'a Url> {
+        let group = org.gitlab.as_ref()?;
+        Some(group.api.as_ref().unwrap_or(&self.config.gitlab.api))
     }
 
     /// The display name configured for `login`, or the login itself.
@@ -535,6 +583,23 @@ impl std::str::FromStr for Shard {
 impl fmt::Display for Shard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Config {
+    /// A group given by `--orgs` as `<host>/<path>` only: on `[gitlab] api` when that is its
+    /// host, else at `https://<host>/api/v4`, where GitLab serves its API.
+    fn unconfigured_group(&self, login: &OrgLogin) -> Option<GitlabGroup> {
+        let (host, path) = login.as_str().split_once('/')?;
+        let api = if host.eq_ignore_ascii_case(&api_host(&self.gitlab.api)) {
+            None
+        } else {
+            Url::parse(&format!("https://{host}/api/v4")).ok()
+        };
+        Some(GitlabGroup {
+            path: path.to_string(),
+            api,
+        })
     }
 }
 
@@ -958,7 +1023,10 @@ api = "https://git.example.nhs.uk/api/v4"
 
     #[test]
     fn token_never_shows_in_debug() {
-        let t = GithubToken("ghp_secret".into());
+        let t = ApiToken {
+            secret: "ghp_secret".into(),
+            env_var: "GITHUB_TOKEN",
+        };
         assert!(!format!("{t:?}").contains("secret"));
     }
 

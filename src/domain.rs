@@ -76,10 +76,28 @@ pub enum Forge {
 }
 
 impl Forge {
+    pub const ALL: [Forge; 2] = [Self::Github, Self::Gitlab];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Github => "github",
             Self::Gitlab => "gitlab",
+        }
+    }
+
+    /// The environment variable its token is read from.
+    pub fn token_var(self) -> &'static str {
+        match self {
+            Self::Github => "GITHUB_TOKEN",
+            Self::Gitlab => "GITLAB_TOKEN",
+        }
+    }
+
+    /// As people write it: `GitHub`, `GitLab`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Github => "GitHub",
+            Self::Gitlab => "GitLab",
         }
     }
 }
@@ -103,7 +121,7 @@ impl FromStr for Forge {
 /// spell, so the two never collide.
 ///
 /// Both are case-insensitive: equality and lake keys use [`OrgLogin::key`], the lower-case
-/// form (a group's `/` written `~`, a port's `:` written `_`), while display keeps the
+/// form (a group's `/` written `+`, a port's `:` written `_`), while display keeps the
 /// configured spelling.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -156,14 +174,14 @@ impl OrgLogin {
     pub fn key(&self) -> String {
         self.0
             .to_ascii_lowercase()
-            .replace('/', "~")
+            .replace('/', "+")
             .replace(':', "_")
     }
 
     /// The login a lake key was made from ([`OrgLogin::key`]), in lower case.
     pub fn from_key(key: &str) -> Result<Self, String> {
-        match key.split_once('~') {
-            Some((host, path)) => Self::gitlab(&host.replace('_', ":"), &path.replace('~', "/")),
+        match key.split_once('+') {
+            Some((host, path)) => Self::gitlab(&host.replace('_', ":"), &path.replace('+', "/")),
             None => key.parse(),
         }
     }
@@ -359,10 +377,10 @@ mod tests {
     fn gitlab_groups_are_host_and_path_and_key_to_one_segment() {
         let group: OrgLogin = "GitLab.com/NHSBSA/Data".parse().unwrap();
         assert_eq!(group.forge(), Forge::Gitlab);
-        assert_eq!(group.key(), "gitlab.com~nhsbsa~data");
+        assert_eq!(group.key(), "gitlab.com+nhsbsa+data");
         assert_eq!(OrgLogin::from_key(&group.key()).unwrap(), group);
         let ported = OrgLogin::gitlab("git.nhs.uk:8443", "a/b").unwrap();
-        assert_eq!(ported.key(), "git.nhs.uk_8443~a~b");
+        assert_eq!(ported.key(), "git.nhs.uk_8443+a+b");
         assert_eq!(OrgLogin::from_key(&ported.key()).unwrap(), ported);
         let github: OrgLogin = "nhsbsa".parse().unwrap();
         assert_eq!(github.forge(), Forge::Github);

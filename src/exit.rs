@@ -71,7 +71,7 @@ mod tests {
     fn each_error_has_its_documented_code() {
         let org: OrgLogin = "nhsx".parse().unwrap();
         let date: SnapshotDate = "2021-03-04".parse().unwrap();
-        let key = crate::lake::bronze::snapshot(date);
+        let key = crate::lake::bronze::snapshot(crate::domain::Forge::Github, date);
         let url = "https://api.github.com/orgs/nhsx".to_string();
         let io = || LakeError::Io {
             root: "lake".into(),
@@ -124,6 +124,7 @@ mod tests {
             (
                 ExtractError::Unauthorized {
                     url: url.clone(),
+                    forge: crate::domain::Forge::Github,
                     with_token: true,
                 }
                 .into(),

@@ -8,7 +8,7 @@ use crate::bronze;
 use crate::domain::SnapshotDate;
 use crate::formats::build::BuildRecord;
 use crate::formats::manifest::{shown_snapshot, PublishManifest};
-use crate::lake::{self, outputs, Lake, LakeError};
+use crate::lake::{outputs, Lake, LakeError};
 
 /// One snapshot's state across the layers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,8 +47,8 @@ impl SnapshotStatus {
 /// Every snapshot found in the lake (bronze, staging) or the publish target, oldest first.
 pub async fn snapshots(lake: &Lake, target: &Lake) -> Result<Vec<SnapshotStatus>, LakeError> {
     let mut dates = BTreeSet::new();
+    dates.extend(bronze::snapshot_dates(lake).await?);
     let sources = [
-        (lake, lake::bronze::repos_root()),
         (lake, outputs::staging_root()),
         (target, outputs::manifests_root()),
     ];
@@ -72,9 +72,7 @@ async fn snapshot(
     date: SnapshotDate,
 ) -> Result<SnapshotStatus, LakeError> {
     let orgs = bronze::snapshot_orgs(lake, date).await?;
-    let started = lake
-        .partitions(&lake::bronze::snapshot(date), "org")
-        .await?;
+    let started = bronze::started_orgs(lake, date).await?;
     let mut all = orgs.members.clone();
     all.extend(started);
     let mut repos: usize = 0;

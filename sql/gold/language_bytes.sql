@@ -1,6 +1,6 @@
 -- language_bytes: bytes of code in each language over kept repositories, per organisation
 -- and over all organisations (org_login is null), with each language's share of the bytes.
--- From GitHub's per-repository language breakdown (silver_repo_languages), languages
+-- From GitHub's per-repository language breakdown in bytes (silver_repo_languages), languages
 -- normalised as in language_counts. Empty for a snapshot whose breakdown was not collected.
 -- grain: one row per snapshot_date, org_login (null = all) and language
 -- key: (snapshot_date, org_login, language)
@@ -8,7 +8,7 @@
 with
 
 kept_repos as (
-    select snapshot_date, org_login, repo_id from int_kept_repos
+    select snapshot_date, org_login, forge, repo_id from int_kept_repos
 ),
 
 repo_languages as (
@@ -25,7 +25,10 @@ kept_bytes as (
     inner join kept_repos
         on
             kept_repos.snapshot_date = repo_languages.snapshot_date
+            and kept_repos.forge = repo_languages.forge
             and kept_repos.repo_id = repo_languages.repo_id
+    -- GitLab gives each language's share, not its bytes: its projects are not in this table.
+    where repo_languages.bytes is not null
 ),
 
 org_language_bytes as (

@@ -90,6 +90,7 @@ final as (
     select
         orgs.snapshot_date as snapshot_date,
         orgs.org_login as org_login,
+        orgs.forge as forge,
         orgs.organisation as organisation,
         orgs.display_name as display_name,
         orgs.url as url,

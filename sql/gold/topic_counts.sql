@@ -1,14 +1,14 @@
 -- topic_counts: how many kept repositories carry each topic, per organisation and over all
 -- organisations (org_login is null), with the share of the kept repositories that carry it
--- (a repository has any number of topics, so shares do not sum to 1). Topics are GitHub's:
--- lower case, one per repository at most once. Older responses have no topics.
+-- (a repository has any number of topics, so shares do not sum to 1). Topics are as the
+-- forge gives them (GitHub's are lower case), each once per repository. Older responses have no topics.
 -- grain: one row per snapshot_date, org_login (null = all) and topic
 -- key: (snapshot_date, org_login, topic)
 
 with
 
 scoped_repos as (
-    select snapshot_date, scope, repo_id from int_kept_repos_by_scope
+    select snapshot_date, scope, forge, repo_id from int_kept_repos_by_scope
 ),
 
 scope_totals as (
@@ -28,6 +28,7 @@ scoped_topics as (
     inner join scoped_repos
         on
             scoped_repos.snapshot_date = repo_topics.snapshot_date
+            and scoped_repos.forge = repo_topics.forge
             and scoped_repos.repo_id = repo_topics.repo_id
 ),
 

@@ -10,12 +10,17 @@ use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
+use crate::domain::{is_kept_repo, RepoId};
+
 /// A project as transform reads it. Strings borrow from the page where JSON allows.
 #[derive(Deserialize)]
 pub struct GitlabProject<'a> {
     pub id: u64,
     #[serde(borrow)]
     pub name: Cow<'a, str>,
+    /// The project's URL slug: GitHub's `name`.
+    #[serde(borrow)]
+    pub path: Cow<'a, str>,
     /// `group/subgroup/project`: the project's full path.
     #[serde(borrow)]
     pub path_with_namespace: Cow<'a, str>,
@@ -54,6 +59,49 @@ pub struct GitlabNamespace<'a> {
     pub full_path: Cow<'a, str>,
     #[serde(borrow)]
     pub web_url: Cow<'a, str>,
+}
+
+/// The fields of a project that decide what extract keeps and asks, parsed leniently (as
+/// GitHub's `RepoFacts`): a malformed field is reported by transform.
+#[derive(Deserialize)]
+pub struct ProjectFacts {
+    pub id: RepoId,
+    #[serde(default)]
+    visibility: Option<String>,
+    #[serde(default)]
+    forked_from_project: Option<IgnoredAny>,
+    #[serde(default)]
+    pub path_with_namespace: Option<String>,
+    /// The token holder's access, present for a member's token: never stored.
+    #[serde(default)]
+    permissions: Option<IgnoredAny>,
+}
+
+impl ProjectFacts {
+    /// Public only when GitLab says so: a project without `visibility` is not kept.
+    pub fn is_public(&self) -> bool {
+        self.visibility.as_deref() == Some("public")
+    }
+
+    /// Counted: public and not a fork ([`is_kept_repo`]).
+    pub fn is_kept(&self) -> bool {
+        is_kept_repo(
+            !self.is_public(),
+            self.visibility.as_deref(),
+            self.forked_from_project.is_some(),
+        )
+    }
+
+    pub fn has_holder_fields(&self) -> bool {
+        self.permissions.is_some()
+    }
+}
+
+/// What `GET /groups/:id` tells extract: the group's canonical path and its page.
+#[derive(Deserialize)]
+pub struct GroupMetadata {
+    pub full_path: String,
+    pub web_url: String,
 }
 
 /// GitLab detects licences with licensee, as GitHub does: the same keys and names.

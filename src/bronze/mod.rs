@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{OrgLogin, SnapshotDate};
+use crate::domain::{Forge, OrgLogin, SnapshotDate};
 use crate::lake::{self, Lake, LakeError};
 
 /// What the API said about one response, stored beside it (`page-NNNN.meta.json`).
@@ -80,6 +80,9 @@ pub struct OrgManifest {
     /// `public_repos` from `GET /orgs/{org}`, for the completeness check.
     #[serde(default)]
     pub public_repos: Option<u64>,
+    /// A GitLab group's page (`web_url` of `GET /groups/:id`); GitHub's is derived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_url: Option<String>,
     pub pages: u32,
     /// Repository objects over all pages (before de-duplication).
     pub repos: usize,
@@ -237,8 +240,43 @@ impl SnapshotOrgs {
 /// bronze folder. Orgs with a manifest count as members too: lakes written before the
 /// markers existed have none.
 pub async fn snapshot_orgs(lake: &Lake, date: SnapshotDate) -> Result<SnapshotOrgs, LakeError> {
-    let root = lake::bronze::snapshot(date);
     let mut orgs = SnapshotOrgs::default();
+    for forge in Forge::ALL {
+        add_snapshot_orgs(&mut orgs, lake, lake::bronze::snapshot(forge, date)).await?;
+    }
+    Ok(orgs)
+}
+
+/// Every snapshot date with a folder in bronze, under either forge, oldest first.
+pub async fn snapshot_dates(lake: &Lake) -> Result<Vec<SnapshotDate>, LakeError> {
+    let mut dates = BTreeSet::new();
+    for forge in Forge::ALL {
+        let root = lake::bronze::listings_root(forge);
+        let partitions = lake.partitions(&root, "snapshot_date").await?;
+        dates.extend(
+            partitions
+                .iter()
+                .filter_map(|p| p.parse::<SnapshotDate>().ok()),
+        );
+    }
+    Ok(dates.into_iter().collect())
+}
+
+/// The org folders started in snapshot `date` (complete or not), by lake key.
+pub async fn started_orgs(lake: &Lake, date: SnapshotDate) -> Result<Vec<String>, LakeError> {
+    let mut started = Vec::new();
+    for forge in Forge::ALL {
+        let root = lake::bronze::snapshot(forge, date);
+        started.extend(lake.partitions(&root, "org").await?);
+    }
+    Ok(started)
+}
+
+async fn add_snapshot_orgs(
+    orgs: &mut SnapshotOrgs,
+    lake: &Lake,
+    root: lake::LakeKey,
+) -> Result<(), LakeError> {
     for key in lake.list(&root).await? {
         let Some(relative) = key.strip_prefix(&root) else {
             continue;
@@ -260,7 +298,7 @@ pub async fn snapshot_orgs(lake: &Lake, date: SnapshotDate) -> Result<SnapshotOr
             _ => {}
         }
     }
-    Ok(orgs)
+    Ok(())
 }
 
 /// `page-0001.json`, not its sidecar.

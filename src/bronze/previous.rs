@@ -37,12 +37,9 @@ pub struct PreviousSnapshots {
 
 impl PreviousSnapshots {
     pub async fn list(lake: &Lake, current: SnapshotDate) -> Result<Self, LakeError> {
-        let partitions = lake
-            .partitions(&lake::bronze::repos_root(), "snapshot_date")
-            .await?;
-        let mut dates: Vec<SnapshotDate> = partitions
-            .iter()
-            .filter_map(|p| p.parse().ok())
+        let mut dates: Vec<SnapshotDate> = super::snapshot_dates(lake)
+            .await?
+            .into_iter()
             .filter(|d| *d < current)
             .collect();
         dates.sort_unstable_by(|a, b| b.cmp(a));

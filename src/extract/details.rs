@@ -1,5 +1,7 @@
-//! Per-repository requests made after the listings: the licence file of each kept repository
-//! GitHub calls "Other" (`NOASSERTION`), and each kept repository's bytes per language.
+//! Per-repository requests made after the listings: on GitHub the licence file of each kept
+//! repository GitHub calls "Other" (`NOASSERTION`) and each kept repository's bytes per
+//! language; on GitLab, whose listing names no licence, each kept project's licence
+//! (`GET /projects/:id?license=true`) and its languages' shares.
 //!
 //! A kept repository is public and not a fork, as in every gold table. Each org's answers of
 //! one endpoint are stored as one [`RepoResponses`] file, before the org's manifest, so a
@@ -11,13 +13,15 @@ use std::collections::{BTreeMap, HashMap};
 use serde_json::value::RawValue;
 use tracing::warn;
 
-use super::github::{self, ApiResponse, GithubClient};
+use super::client::{ApiClient, ApiResponse};
 use super::ExtractError;
+use super::{github, gitlab};
 use crate::bronze::github::RepoFacts;
+use crate::bronze::gitlab::ProjectFacts;
 use crate::bronze::previous::PreviousAnswer;
 use crate::bronze::{RepoEndpoint, RepoResponse};
 use crate::config::ExtractConfig;
-use crate::domain::OrgLogin;
+use crate::domain::{Forge, OrgLogin};
 
 /// The fields of `GET /orgs/{org}` that are stored in `org.json`: the organisation's public
 /// profile. Everything else (`billing_email`, `plan`, private repository counts, member
@@ -71,8 +75,9 @@ pub fn filter_object(
 pub struct RepoRef {
     pub id: u64,
     pub full_name: String,
-    /// GitHub found a licence file but could not name it (`spdx_id` "NOASSERTION").
-    pub unnamed_licence: bool,
+    /// Whether the licence endpoint asks about it: on GitHub when it found a licence file
+    /// but could not name it (`spdx_id` "NOASSERTION"); on GitLab always.
+    pub licence_asked: bool,
 }
 
 impl RepoRef {
@@ -100,8 +105,35 @@ pub fn kept(repo: &RepoFacts) -> Option<RepoRef> {
     Some(RepoRef {
         id: repo.id.0,
         full_name: repo.full_name.clone()?,
-        unnamed_licence: repo.licence_unnamed(),
+        licence_asked: repo.licence_unnamed(),
     })
+}
+
+/// The project as the per-project endpoints see it, if it is kept.
+pub fn kept_project(project: &ProjectFacts) -> Option<RepoRef> {
+    if !project.is_kept() {
+        return None;
+    }
+    Some(RepoRef {
+        id: project.id.0,
+        full_name: project.path_with_namespace.clone()?,
+        licence_asked: true,
+    })
+}
+
+/// Where `endpoint` is asked about `repo` of `org`, under `api`; `None` for a GitHub
+/// repository whose `full_name` is not `owner/name`.
+pub fn endpoint_url(
+    org: &OrgLogin,
+    api: &url::Url,
+    repo: &RepoRef,
+    endpoint: RepoEndpoint,
+) -> Option<url::Url> {
+    match (org.forge(), endpoint) {
+        (Forge::Github, _) => github::repo_url(api, &repo.full_name, endpoint.name()),
+        (Forge::Gitlab, RepoEndpoint::License) => Some(gitlab::licence_url(api, repo.id)),
+        (Forge::Gitlab, RepoEndpoint::Languages) => Some(gitlab::languages_url(api, repo.id)),
+    }
 }
 
 /// The repositories one endpoint asks about, out of an org's kept ones.
@@ -110,7 +142,7 @@ pub fn asked<'r>(
     kept: impl IntoIterator<Item = &'r RepoRef>,
 ) -> impl Iterator<Item = &'r RepoRef> {
     kept.into_iter()
-        .filter(move |r| endpoint == RepoEndpoint::Languages || r.unnamed_licence)
+        .filter(move |r| endpoint == RepoEndpoint::Languages || r.licence_asked)
 }
 
 /// Which per-repository endpoints this snapshot asks, and why any configured one is not.
@@ -164,24 +196,41 @@ pub fn plan(
     plan
 }
 
+/// The endpoints asked for a GitLab group, and why any is not: its licence always (the
+/// listing names none, so without it a project would count as unlicensed); its languages as
+/// `[extract] languages_by_bytes` says. GitLab's limits are its own, so GitHub's
+/// unauthenticated budget does not apply.
+pub fn gitlab_plan(config: &ExtractConfig) -> DetailsPlan {
+    let mut plan = DetailsPlan {
+        endpoints: vec![RepoEndpoint::License],
+        skipped: BTreeMap::new(),
+    };
+    if config.languages_by_bytes {
+        plan.endpoints.push(RepoEndpoint::Languages);
+    } else {
+        let why = "turned off in pipeline.toml ([extract])".to_string();
+        plan.skipped
+            .insert(RepoEndpoint::Languages.name().to_string(), why);
+    }
+    plan
+}
+
 /// Asks `endpoint` about one repository, conditionally on `previous`.
 pub async fn fetch(
-    client: &GithubClient,
+    client: &ApiClient,
     endpoint: RepoEndpoint,
     api: &url::Url,
     org: &OrgLogin,
     repo: &RepoRef,
     previous: &HashMap<String, PreviousAnswer>,
 ) -> Result<RepoResponse, ExtractError> {
-    let url = github::repo_url(api, &repo.full_name, endpoint.name()).ok_or_else(|| {
-        ExtractError::Unexpected {
-            org: org.clone(),
-            url: api.to_string(),
-            message: format!(
-                "repository {} has full_name {:?}, not owner/name",
-                repo.id, repo.full_name
-            ),
-        }
+    let url = endpoint_url(org, api, repo, endpoint).ok_or_else(|| ExtractError::Unexpected {
+        org: org.clone(),
+        url: api.to_string(),
+        message: format!(
+            "repository {} has full_name {:?}, not owner/name",
+            repo.id, repo.full_name
+        ),
     })?;
     let earlier = previous.get(url.as_str());
     let etag = earlier.and_then(|p| p.response.etag.as_deref());
@@ -203,7 +252,7 @@ pub async fn fetch(
         } => {
             response.etag = etag;
             response.attempts = attempts;
-            response.body = Some(raw_json(&body, org, &url)?);
+            response.body = Some(stored_answer(&body, org, endpoint, &url)?);
         }
         ApiResponse::NotModified { etag, attempts, .. } => {
             let Some(earlier) = earlier else {
@@ -225,6 +274,28 @@ pub async fn fetch(
         }
     }
     Ok(response)
+}
+
+/// The answer as stored: verbatim, but for GitLab's licence answer, which is the whole
+/// project and is cut to [`gitlab::LICENCE_FIELDS`].
+pub fn stored_answer(
+    body: &[u8],
+    org: &OrgLogin,
+    endpoint: RepoEndpoint,
+    url: &url::Url,
+) -> Result<Box<RawValue>, ExtractError> {
+    if (org.forge(), endpoint) != (Forge::Gitlab, RepoEndpoint::License) {
+        return raw_json(body, org, url);
+    }
+    let text = String::from_utf8_lossy(body);
+    let kept = filter_object(&text, Some(&gitlab::LICENCE_FIELDS), &[]).map_err(|e| {
+        ExtractError::Unexpected {
+            org: org.clone(),
+            url: crate::redact::url(url.as_str()),
+            message: format!("not a project object: {e}"),
+        }
+    })?;
+    raw_json(kept.as_bytes(), org, url)
 }
 
 /// A body kept verbatim, once known to be JSON (the client checked it parses).

@@ -1,8 +1,10 @@
-//! Extract: GitHub `GET /orgs/{org}/repos` → bronze, every page or a loud failure.
+//! Extract: GitHub `GET /orgs/{org}/repos` and GitLab
+//! `GET /groups/:id/projects?include_subgroups=true` → bronze, every page or a loud failure.
 //!
 //! Owns the HTTP (or replayed) conversation and writing bronze; it never shapes columns (no
-//! polars here). Per org: `GET /orgs/{org}` (canonical login, `public_repos`), then the
-//! listing, following `Link: rel="next"` to the end, each response stored with its
+//! polars here). Per org: `GET /orgs/{org}` (canonical login, `public_repos`; for a GitLab
+//! group `GET /groups/:id`, its full path and page), then the listing, following
+//! `Link: rel="next"` on the API's origin to the end, each response stored with its
 //! [`PageSidecar`]. Once every org is listed, the per-repository endpoints ([`details`]) are
 //! asked org by org and stored, then the org's membership marker and its [`OrgManifest`].
 //! Requests are conditional on the ETags of the most recent earlier snapshot, and a 304
@@ -13,8 +15,10 @@
 //! A run extracts the run's orgs (or its [`Shard`] of them) and adds them to the snapshot;
 //! it never removes another org, so shards and split runs build one snapshot together.
 
+pub mod client;
 mod details;
 pub mod github;
+pub mod gitlab;
 pub mod replay;
 mod source;
 
@@ -32,17 +36,18 @@ use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
 use crate::bronze::github::{RepoFacts, HOLDER_FIELDS};
+use crate::bronze::gitlab::{GroupMetadata, ProjectFacts};
 use crate::bronze::previous::{self, PreviousSnapshots};
 use crate::bronze::{
     self, EndpointRequests, OrgManifest, PageSidecar, RepoEndpoint, RepoResponses,
     RepoResponsesFile,
 };
 use crate::config::{OrgConfig, RunSettings, Shard};
-use crate::domain::{OrgLogin, SnapshotDate};
+use crate::domain::{Forge, OrgLogin, SnapshotDate};
 use crate::lake::{Lake, LakeError};
 use details::{DetailsPlan, RepoRef};
-use github::GithubClient;
 use replay::ReplaySource;
+pub use source::Clients;
 use source::{Fetched, Source};
 
 /// Why extract failed. Every message names the org and the URL or page.
@@ -66,9 +71,13 @@ pub enum ExtractError {
         reason: String,
         attempts: u32,
     },
-    #[error("extract: GET {url}: 401 Unauthorized: {}", if *with_token { "GitHub rejected GITHUB_TOKEN (wrong, expired or revoked): set a valid token" } else { "GitHub requires a token: set GITHUB_TOKEN" })]
-    Unauthorized { url: String, with_token: bool },
-    #[error("extract: org {org}: not found on GitHub (404 at GET {url}): check the login in the configuration or --orgs")]
+    #[error("extract: GET {url}: 401 Unauthorized: {}", if *with_token { format!("{} rejected {} (wrong, expired or revoked): set a valid token", forge.name(), forge.token_var()) } else { format!("{} requires a token: set {}", forge.name(), forge.token_var()) })]
+    Unauthorized {
+        url: String,
+        forge: Forge,
+        with_token: bool,
+    },
+    #[error("extract: org {org}: not found on {} (404 at GET {url}): check the login in the configuration or --orgs", org.forge().name())]
     OrgNotFound { org: OrgLogin, url: String },
     #[error("extract: org {org}: GET {url}: 403 Forbidden without a rate limit ({message}): the token is blocked, or not authorised for the org's SAML single sign-on (authorise it in the token's settings), or lacks access")]
     Forbidden {
@@ -200,10 +209,7 @@ pub async fn run(
             dir,
             settings.config.github.max_response_bytes,
         )?),
-        None => Source::Api(Box::new(GithubClient::new(
-            &settings.config.github,
-            settings.token.as_ref(),
-        )?)),
+        None => Source::Api(Box::new(Clients::new(settings, &orgs)?)),
     };
     let job = OrgJob {
         settings,
@@ -247,12 +253,17 @@ pub async fn run(
             summary.pages_stored = summary.pages_stored.saturating_add(manifest.pages);
         }
     }
-    if let Some(client) = source.client() {
-        summary.requests = client.stats.requests.load(Ordering::Relaxed);
-        summary.not_modified = client.stats.not_modified.load(Ordering::Relaxed);
-        summary.retries = client.stats.retries.load(Ordering::Relaxed);
-        summary.rate_limit_remaining = client.remaining();
-        summary.requests_by_endpoint = client.stats.by_endpoint();
+    if let Some(clients) = source.clients() {
+        for client in clients.all() {
+            let stats = &client.stats;
+            summary.requests += stats.requests.load(Ordering::Relaxed);
+            summary.not_modified += stats.not_modified.load(Ordering::Relaxed);
+            summary.retries += stats.retries.load(Ordering::Relaxed);
+            let by_endpoint = stats.by_endpoint();
+            summary.requests_by_endpoint =
+                bronze::sum_requests([&summary.requests_by_endpoint, &by_endpoint]);
+        }
+        summary.rate_limit_remaining = clients.github.remaining();
     }
     summary.skipped = plan.skipped;
     report_membership(settings, lake, date).await?;
@@ -317,11 +328,48 @@ async fn report_membership(
     Ok(())
 }
 
-/// What `GET /orgs/{org}` told us.
-#[derive(Deserialize)]
+/// What `GET /orgs/{org}` (or `GET /groups/:id`) told us.
 struct OrgMetadata {
+    /// GitHub's spelling of the login; for a GitLab group `<host of its page>/<full path>`.
     login: String,
     public_repos: Option<u64>,
+    /// A GitLab group's page.
+    web_url: Option<String>,
+}
+
+impl OrgMetadata {
+    fn parse(org: &OrgLogin, body: &[u8]) -> Result<Self, serde_json::Error> {
+        #[derive(Deserialize)]
+        struct GithubOrg {
+            login: String,
+            public_repos: Option<u64>,
+        }
+        if org.forge() == Forge::Github {
+            let parsed: GithubOrg = serde_json::from_slice(body)?;
+            return Ok(Self {
+                login: parsed.login,
+                public_repos: parsed.public_repos,
+                web_url: None,
+            });
+        }
+        let group: GroupMetadata = serde_json::from_slice(body)?;
+        // The host people see the group at (with its port, if any), which is the API's on
+        // any usual instance.
+        let host = Url::parse(&group.web_url).ok().and_then(|u| {
+            let host = u.host_str()?;
+            Some(
+                u.port()
+                    .map_or(host.to_string(), |port| format!("{host}:{port}")),
+            )
+        });
+        let host =
+            host.unwrap_or_else(|| org.as_str().split('/').next().unwrap_or_default().into());
+        Ok(Self {
+            login: format!("{host}/{}", group.full_path),
+            public_repos: None,
+            web_url: Some(group.web_url),
+        })
+    }
 }
 
 /// One org after its listing: complete already (`reused`), or listed by this run and still
@@ -357,12 +405,18 @@ impl<'a> OrgJob<'a> {
             }
             bronze::write::clear_org(self.lake, self.date, login).await?;
             let previous = self.previous.responses(self.lake, login).await?;
-            let metadata = self.fetch_metadata(login, &previous).await?;
-            let (mut manifest, kept) = self.fetch_pages(login, &previous).await?;
+            let api = self.source.api(self.settings, org);
+            let metadata = self.fetch_metadata(org, api, &previous).await?;
+            let first_page = match &org.gitlab {
+                Some(group) => gitlab::first_page_url(api, &group.path, self.per_page()),
+                None => github::first_page_url(api, login, self.per_page()),
+            };
+            let (mut manifest, kept) = self.fetch_pages(login, first_page, &previous).await?;
             if let Some(metadata) = metadata {
                 check_completeness(&manifest, &metadata);
                 manifest.canonical_login = Some(metadata.login);
                 manifest.public_repos = metadata.public_repos;
+                manifest.web_url = metadata.web_url;
             }
             Ok(OrgListing {
                 org,
@@ -375,15 +429,22 @@ impl<'a> OrgJob<'a> {
         .await
     }
 
-    /// Which per-repository endpoints to ask, given every org's listing.
+    fn per_page(&self) -> u32 {
+        self.settings.config.github.per_page
+    }
+
+    /// Which per-repository endpoints to ask of GitHub, given every org's listing.
     fn plan_details(&self, listings: &[OrgListing]) -> DetailsPlan {
-        let unauthenticated_remaining = match self.source.client() {
-            Some(client) if self.settings.token.is_none() => Some(client.remaining().unwrap_or(0)),
+        let unauthenticated_remaining = match self.source.clients() {
+            Some(clients) if self.settings.token.is_none() => {
+                Some(clients.github.remaining().unwrap_or(0))
+            }
             _ => None,
         };
         let needed = |endpoint| {
             listings
                 .iter()
+                .filter(|l| l.org.login.forge() == Forge::Github)
                 .map(|l| details::asked(endpoint, l.kept.values()).count() as u64)
                 .sum()
         };
@@ -411,15 +472,23 @@ impl<'a> OrgJob<'a> {
             return Ok((manifest, true));
         }
         let span = info_span!("org", org = %org.login);
+        let gitlab_plan;
+        let plan = match org.login.forge() {
+            Forge::Github => plan,
+            Forge::Gitlab => {
+                gitlab_plan = details::gitlab_plan(&self.settings.config.extract);
+                &gitlab_plan
+            }
+        };
         async {
             for &endpoint in &plan.endpoints {
-                let stored = self.fetch_details(&org.login, endpoint, &kept).await?;
+                let stored = self.fetch_details(org, endpoint, &kept).await?;
                 manifest.set_repo_responses(endpoint, stored);
             }
             manifest.skipped = plan.skipped.clone();
             manifest.observed_on = self.observed_on;
-            if let Some(client) = self.source.client() {
-                manifest.requests = client.stats.for_org(&org.login);
+            if let Some(clients) = self.source.clients() {
+                manifest.requests = clients.for_org(&org.login).stats.for_org(&org.login);
             }
             bronze::write::complete_org(self.lake, self.date, &org.login, &manifest).await?;
             info!(
@@ -436,11 +505,12 @@ impl<'a> OrgJob<'a> {
     /// Asks `endpoint` about the org's kept repositories and stores the answers.
     async fn fetch_details(
         &self,
-        org: &OrgLogin,
+        org_config: &OrgConfig,
         endpoint: RepoEndpoint,
         kept: &BTreeMap<u64, RepoRef>,
     ) -> Result<RepoResponsesFile, ExtractError> {
-        let api = &self.settings.config.github.api;
+        let org = &org_config.login;
+        let api = self.source.api(self.settings, org_config);
         let asked = details::asked(endpoint, kept.values());
         let responses = self
             .source
@@ -450,7 +520,7 @@ impl<'a> OrgJob<'a> {
             org: org.to_string(),
             snapshot_date: self.date,
             endpoint,
-            api_version: self.settings.config.github.api_version.clone(),
+            api_version: self.api_version(org),
             responses,
         };
         Ok(bronze::write::repo_responses(self.lake, self.date, org, &file).await?)
@@ -465,34 +535,36 @@ impl<'a> OrgJob<'a> {
         }
     }
 
-    /// `GET /orgs/{org}`, stored as `org.json`; offline only when the recording has one.
+    /// `GET /orgs/{org}` (a GitLab group: `GET /groups/:id`), stored as `org.json`; offline
+    /// only when the recording has one.
     async fn fetch_metadata(
         &self,
-        org: &OrgLogin,
+        org_config: &OrgConfig,
+        api: &Url,
         previous: &previous::PreviousResponses,
     ) -> Result<Option<OrgMetadata>, ExtractError> {
-        let url = github::org_url(&self.settings.config.github.api, org);
+        let org = &org_config.login;
+        let (url, public_fields) = match &org_config.gitlab {
+            Some(group) => (
+                gitlab::group_url(api, &group.path),
+                &gitlab::GROUP_PUBLIC_FIELDS[..],
+            ),
+            None => (github::org_url(api, org), &details::ORG_PUBLIC_FIELDS[..]),
+        };
         let fetched = self.source.org(self.lake, org, &url, previous).await?;
         let Some(fetched) = fetched else {
             return Ok(None);
         };
-        let metadata: OrgMetadata =
-            serde_json::from_slice(&fetched.body).map_err(|e| ExtractError::Unexpected {
-                org: org.clone(),
-                url: crate::redact::url(url.as_str()),
-                message: format!("not an organisation object: {e}"),
-            })?;
+        let unexpected = |e: serde_json::Error| ExtractError::Unexpected {
+            org: org.clone(),
+            url: crate::redact::url(url.as_str()),
+            message: format!("not an organisation object: {e}"),
+        };
+        let metadata = OrgMetadata::parse(org, &fetched.body).map_err(unexpected)?;
         // Only the org's public profile is stored: an owner's token shows billing and plan.
         let text = std::str::from_utf8(&fetched.body).unwrap_or_default();
-        let public =
-            details::filter_object(text, Some(&details::ORG_PUBLIC_FIELDS), &[]).map_err(|e| {
-                ExtractError::Unexpected {
-                    org: org.clone(),
-                    url: crate::redact::url(url.as_str()),
-                    message: format!("not an organisation object: {e}"),
-                }
-            })?;
-        let sidecar = self.sidecar(&fetched, public.as_bytes(), 0, 0);
+        let public = details::filter_object(text, Some(public_fields), &[]).map_err(unexpected)?;
+        let sidecar = self.sidecar(org, &fetched, public.as_bytes(), 0, 0);
         bronze::write::org_metadata(self.lake, self.date, org, public.into(), &sidecar).await?;
         Ok(Some(metadata))
     }
@@ -502,10 +574,9 @@ impl<'a> OrgJob<'a> {
     async fn fetch_pages(
         &self,
         org: &OrgLogin,
+        mut url: Url,
         previous: &previous::PreviousResponses,
     ) -> Result<(OrgManifest, BTreeMap<u64, RepoRef>), ExtractError> {
-        let github = &self.settings.config.github;
-        let mut url = github::first_page_url(&github.api, org, github.per_page);
         let mut seen_urls = HashSet::new();
         let mut ids = HashSet::new();
         let mut kept = BTreeMap::new();
@@ -521,10 +592,16 @@ impl<'a> OrgJob<'a> {
                 page: number,
                 message,
             };
-            let public = keep_public(&fetched.body).map_err(invalid)?;
+            let public = keep_public(&fetched.body, org.forge()).map_err(invalid)?;
             ids.extend(public.ids.iter().copied());
             kept.extend(public.kept.into_iter().map(|r| (r.id, r)));
-            let sidecar = self.sidecar(&fetched, &public.body, public.ids.len(), public.dropped);
+            let sidecar = self.sidecar(
+                org,
+                &fetched,
+                &public.body,
+                public.ids.len(),
+                public.dropped,
+            );
             tracing::debug!(
                 page = number,
                 repos = sidecar.repos,
@@ -542,6 +619,7 @@ impl<'a> OrgJob<'a> {
                     snapshot_date: self.date,
                     canonical_login: None,
                     public_repos: None,
+                    web_url: None,
                     pages: number,
                     repos,
                     unique_repos: ids.len(),
@@ -565,9 +643,18 @@ impl<'a> OrgJob<'a> {
         }
     }
 
+    /// The API version `org`'s answers follow: GitHub's dated version, or GitLab's `v4`.
+    fn api_version(&self, org: &OrgLogin) -> String {
+        match org.forge() {
+            Forge::Github => self.settings.config.github.api_version.clone(),
+            Forge::Gitlab => "v4".to_string(),
+        }
+    }
+
     /// The sidecar of `fetched`, stored as `stored` (its public repositories only).
     fn sidecar(
         &self,
+        org: &OrgLogin,
         fetched: &Fetched,
         stored: &[u8],
         repos: usize,
@@ -578,7 +665,7 @@ impl<'a> OrgJob<'a> {
             status: fetched.status,
             etag: fetched.etag.clone(),
             link: fetched.link.clone(),
-            api_version: self.settings.config.github.api_version.clone(),
+            api_version: self.api_version(org),
             fetched_at: Utc::now(),
             not_modified_from: fetched.not_modified_from,
             replayed_from: fetched.replayed_from.clone(),
@@ -641,11 +728,44 @@ struct PublicPage {
     dropped: usize,
 }
 
-/// Checks that a page is a JSON array of repository objects, removes any repository that
+/// What [`keep_public`] needs of one repository or project.
+struct ItemFacts {
+    id: u64,
+    public: bool,
+    holder_fields: bool,
+    kept: Option<RepoRef>,
+}
+
+impl ItemFacts {
+    fn parse(json: &str, forge: Forge) -> Result<Self, serde_json::Error> {
+        Ok(match forge {
+            Forge::Github => {
+                let repo: RepoFacts = serde_json::from_str(json)?;
+                Self {
+                    id: repo.id.0,
+                    public: repo.is_public(),
+                    holder_fields: repo.has_holder_fields(),
+                    kept: details::kept(&repo),
+                }
+            }
+            Forge::Gitlab => {
+                let project: ProjectFacts = serde_json::from_str(json)?;
+                Self {
+                    id: project.id.0,
+                    public: project.is_public(),
+                    holder_fields: project.has_holder_fields(),
+                    kept: details::kept_project(&project),
+                }
+            }
+        })
+    }
+}
+
+/// Checks that a page is a JSON array of repository (or project) objects, removes any that
 /// is private or not `public`, and removes from the others the fields that describe the
 /// token's holder ([`HOLDER_FIELDS`]). The bytes are kept as received unless
 /// something was removed; then the untouched objects are re-joined byte for byte.
-fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
+fn keep_public(body: &Bytes, forge: Forge) -> Result<PublicPage, String> {
     let items: Vec<&RawValue> = serde_json::from_slice(body)
         .map_err(|e| format!("not a JSON array of repository objects: {e}"))?;
     let mut kept: Vec<std::borrow::Cow<str>> = Vec::with_capacity(items.len());
@@ -656,12 +776,12 @@ fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
         if !item.get().starts_with('{') {
             return Err(format!("item #{} is not a repository object", index + 1));
         }
-        let repo: RepoFacts =
-            serde_json::from_str(item.get()).map_err(|e| format!("repo #{}: {e}", index + 1))?;
-        if !repo.is_public() {
+        let repo =
+            ItemFacts::parse(item.get(), forge).map_err(|e| format!("repo #{}: {e}", index + 1))?;
+        if !repo.public {
             continue;
         }
-        if repo.has_holder_fields() {
+        if repo.holder_fields {
             let filtered = details::filter_object(item.get(), None, &HOLDER_FIELDS)
                 .map_err(|e| format!("repo #{}: {e}", index + 1))?;
             kept.push(filtered.into());
@@ -669,8 +789,8 @@ fn keep_public(body: &Bytes) -> Result<PublicPage, String> {
         } else {
             kept.push(item.get().into());
         }
-        ids.push(repo.id.0);
-        kept_repos.extend(details::kept(&repo));
+        ids.push(repo.id);
+        kept_repos.extend(repo.kept);
     }
     let dropped = items.len() - kept.len();
     let body = if dropped == 0 && !rewritten {
@@ -693,7 +813,7 @@ mod tests {
     #[test]
     fn public_pages_are_kept_byte_for_byte() {
         let body = Bytes::from_static(br#"[ {"id": 1, "private": false},  {"id": 2} ]"#);
-        let page = keep_public(&body).unwrap();
+        let page = keep_public(&body, Forge::Github).unwrap();
         assert_eq!(page.body, body);
         assert_eq!((page.ids, page.dropped), (vec![1, 2], 0));
     }
@@ -704,7 +824,7 @@ mod tests {
             br#"[{"id": 1, "name": "open"}, {"id": 2, "name": "secret-plan", "private": true},
                 {"id": 3, "name": "inner", "private": false, "visibility": "internal"}]"#,
         );
-        let page = keep_public(&body).unwrap();
+        let page = keep_public(&body, Forge::Github).unwrap();
         assert_eq!(page.body.as_ref(), br#"[{"id": 1, "name": "open"}]"#);
         assert_eq!((page.ids, page.dropped), (vec![1], 2));
     }
@@ -715,7 +835,7 @@ mod tests {
             br#"[{"id": 1, "name": "a", "permissions": {"admin": true}, "role_name": "admin"},
                 {"id": 2, "name": "b"}]"#,
         );
-        let page = keep_public(&body).unwrap();
+        let page = keep_public(&body, Forge::Github).unwrap();
         assert_eq!(
             std::str::from_utf8(&page.body).unwrap(),
             r#"[{"id":1,"name":"a"},{"id": 2, "name": "b"}]"#
@@ -725,7 +845,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_page_body_is_checked_without_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
-            let _ = keep_public(&Bytes::from(body));
+            let _ = keep_public(&Bytes::from(body), Forge::Github);
         }
 
         #[test]
@@ -734,7 +854,7 @@ mod tests {
         ) {
             let object: Vec<String> = items.iter().map(|(k, v)| format!("\"{k}\": {v}")).collect();
             let body = format!("[{{{}}}]", object.join(", "));
-            let _ = keep_public(&Bytes::from(body));
+            let _ = keep_public(&Bytes::from(body), Forge::Github);
         }
     }
 
@@ -746,7 +866,9 @@ mod tests {
             (br#"[{"name": "no id"}]"#, "repo #1: missing field `id`"),
             (b"<html>", "not a JSON array"),
         ] {
-            let err = keep_public(&Bytes::copy_from_slice(body)).err().unwrap();
+            let err = keep_public(&Bytes::copy_from_slice(body), Forge::Github)
+                .err()
+                .unwrap();
             assert!(err.contains(expected), "{err}");
         }
     }

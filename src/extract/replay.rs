@@ -5,13 +5,15 @@
 //!
 //! Page N answers the URL whose `page` query parameter is N (the first URL has none), with a
 //! `Link: rel="next"` header while page N+1 exists, so extract pages through a recording
-//! exactly as through GitHub. Directory names match logins case-insensitively, like GitHub.
+//! exactly as through GitHub. Directory names match logins case-insensitively, like GitHub;
+//! a GitLab group's directory is its lake key (`gitlab.com+nhsbsa`), `org.json` its
+//! `GET /groups/:id` and `license/<project>.json` its `GET /projects/:id?license=true`.
 
 use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use super::details::{raw_json, RepoRef};
+use super::details::{stored_answer, RepoRef};
 use super::ExtractError;
 use crate::bronze::{RepoEndpoint, RepoResponse};
 use crate::domain::OrgLogin;
@@ -106,7 +108,7 @@ impl ReplaySource {
             return Ok(None);
         }
         let body = self.read(org, &path).await?;
-        let body = raw_json(&body, org, url)?;
+        let body = stored_answer(&body, org, endpoint, url)?;
         Ok(Some(RepoResponse {
             replayed_from: Some(path.display().to_string()),
             body: Some(body),
@@ -132,9 +134,9 @@ impl ReplaySource {
         entries
             .filter_map(Result::ok)
             .find(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .eq_ignore_ascii_case(org.as_str())
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.eq_ignore_ascii_case(org.as_str()) || name.eq_ignore_ascii_case(&org.key())
             })
             .map(|e| e.path())
             .ok_or_else(|| ExtractError::ReplayMissing {

@@ -1,25 +1,88 @@
-//! The source seam: where extract's responses come from, the live API or a recording of it,
-//! behind one set of calls, so the listing logic never asks which (and a second forge is one
-//! more variant).
+//! The source seam: where extract's responses come from, the live APIs (GitHub's and each
+//! GitLab instance's, one client each) or a recording of them, behind one set of calls, so
+//! the listing logic never asks which.
+
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use chrono::{NaiveDate, Utc};
 use url::Url;
 
+use super::client::{ApiClient, ApiResponse};
 use super::details::{self, RepoRef};
-use super::github::{self, ApiResponse, GithubClient};
 use super::replay::{self, ReplaySource};
 use super::ExtractError;
 use crate::bronze::previous::{PreviousResponse, PreviousResponses, PreviousSnapshots};
 use crate::bronze::{RateLimit, RepoEndpoint, RepoResponse};
+use crate::config::{OrgConfig, RunSettings};
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::formats::sha256_hex;
 use crate::lake::Lake;
 
-/// Where responses come from: the API, or a recording of it.
+/// Where responses come from: the APIs, or a recording of them.
 pub enum Source {
-    Api(Box<GithubClient>),
+    Api(Box<Clients>),
     Replay(ReplaySource),
+}
+
+/// One client per API the run's orgs are on: GitHub's, and each GitLab instance's.
+pub struct Clients {
+    pub github: ApiClient,
+    gitlab: Vec<ApiClient>,
+    /// The index in `gitlab` of each group's client, by org key.
+    group_client: BTreeMap<String, usize>,
+}
+
+impl Clients {
+    pub fn new(settings: &RunSettings, orgs: &[&OrgConfig]) -> Result<Self, ExtractError> {
+        let config = &settings.config.github;
+        let mut clients = Self {
+            github: ApiClient::github(config, settings.token.as_ref())?,
+            gitlab: Vec::new(),
+            group_client: BTreeMap::new(),
+        };
+        for org in orgs {
+            let Some(api) = settings.gitlab_api(org) else {
+                continue;
+            };
+            let index = match clients.gitlab.iter().position(|c| c.api() == api) {
+                Some(index) => index,
+                None => {
+                    let token = settings.gitlab_token.as_ref();
+                    clients.gitlab.push(ApiClient::gitlab(config, api, token)?);
+                    clients.gitlab.len() - 1
+                }
+            };
+            clients.group_client.insert(org.login.key(), index);
+        }
+        Ok(clients)
+    }
+
+    /// The client of `org`'s forge and instance.
+    pub fn for_org(&self, org: &OrgLogin) -> &ApiClient {
+        self.group_client
+            .get(&org.key())
+            .and_then(|&index| self.gitlab.get(index))
+            .unwrap_or(&self.github)
+    }
+
+    /// Whether `org`'s forge knows it (one request).
+    pub async fn org_exists(
+        &self,
+        settings: &RunSettings,
+        org: &OrgConfig,
+    ) -> Result<bool, ExtractError> {
+        let client = self.for_org(&org.login);
+        let url = match (&org.gitlab, settings.gitlab_api(org)) {
+            (Some(group), Some(api)) => super::gitlab::group_url(api, &group.path),
+            _ => super::github::org_url(client.api(), &org.login),
+        };
+        client.org_exists(&org.login, &url).await
+    }
+
+    pub fn all(&self) -> impl Iterator<Item = &ApiClient> {
+        std::iter::once(&self.github).chain(&self.gitlab)
+    }
 }
 
 /// A response ready to be stored.
@@ -52,7 +115,7 @@ impl Fetched {
 }
 
 impl Source {
-    /// The UTC day the source observes GitHub: today live, `None` for a recording.
+    /// The UTC day the source observes the forges: today live, `None` for a recording.
     pub fn observed_on(&self) -> Option<NaiveDate> {
         match self {
             Self::Api(_) => Some(Utc::now().date_naive()),
@@ -60,11 +123,21 @@ impl Source {
         }
     }
 
-    /// The live client, for its request counts and rate-limit budget.
-    pub fn client(&self) -> Option<&GithubClient> {
+    /// The live clients, for their request counts and rate-limit budgets.
+    pub fn clients(&self) -> Option<&Clients> {
         match self {
-            Self::Api(client) => Some(client),
+            Self::Api(clients) => Some(clients),
             Self::Replay(_) => None,
+        }
+    }
+
+    /// The API `org` is asked at (a recording answers as if it were there).
+    pub fn api<'s>(&'s self, settings: &'s RunSettings, org: &'s OrgConfig) -> &'s Url {
+        match self {
+            Self::Api(clients) => clients.for_org(&org.login).api(),
+            Self::Replay(_) => settings
+                .gitlab_api(org)
+                .unwrap_or(&settings.config.github.api),
         }
     }
 
@@ -77,9 +150,9 @@ impl Source {
         previous: &PreviousResponses,
     ) -> Result<Option<Fetched>, ExtractError> {
         match self {
-            Self::Api(client) => {
+            Self::Api(clients) => {
                 let earlier = previous.get(url.as_str());
-                live(client, lake, "orgs", org, url, earlier)
+                live(clients.for_org(org), lake, "orgs", org, url, earlier)
                     .await
                     .map(Some)
             }
@@ -99,7 +172,8 @@ impl Source {
         previous: &PreviousResponses,
     ) -> Result<Fetched, ExtractError> {
         match self {
-            Self::Api(client) => {
+            Self::Api(clients) => {
+                let client = clients.for_org(org);
                 live(client, lake, "repos", org, url, previous.get(url.as_str())).await
             }
             Self::Replay(replay) => Ok(Fetched::replayed(url, replay.page(org, url).await?)),
@@ -119,7 +193,8 @@ impl Source {
     ) -> Result<Vec<RepoResponse>, ExtractError> {
         let mut responses = Vec::new();
         match self {
-            Self::Api(client) => {
+            Self::Api(clients) => {
+                let client = clients.for_org(org);
                 let previous = previous.repo_answers(lake, org, endpoint).await?;
                 for (done, repo) in asked.enumerate() {
                     let progress = format!("{} of repository {}", endpoint.name(), done + 1);
@@ -133,7 +208,7 @@ impl Source {
             }
             Self::Replay(replay) => {
                 for repo in asked {
-                    let Some(url) = github::repo_url(api, &repo.full_name, endpoint.name()) else {
+                    let Some(url) = details::endpoint_url(org, api, repo, endpoint) else {
                         continue;
                     };
                     if let Some(response) = replay.repo(org, endpoint, repo, &url).await? {
@@ -148,7 +223,7 @@ impl Source {
 
 /// One live response; a 304 becomes a copy of the earlier snapshot's stored response.
 async fn live(
-    client: &GithubClient,
+    client: &ApiClient,
     lake: &Lake,
     endpoint: &'static str,
     org: &OrgLogin,

@@ -4,7 +4,7 @@ use std::fmt;
 
 use object_store::path::Path;
 
-use crate::domain::{OrgLogin, SnapshotDate};
+use crate::domain::{Forge, OrgLogin, SnapshotDate};
 
 /// A key relative to the lake root (`silver/repos/snapshot_date=2021-03-04/part-0.parquet`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -50,26 +50,33 @@ pub mod bronze {
     use super::*;
     use crate::bronze::RepoEndpoint;
 
-    const REPOS: [&str; 3] = ["bronze", "github", "repos"];
-
-    /// All snapshots of the repository listings.
-    pub fn repos_root() -> LakeKey {
-        LakeKey::from_parts(REPOS)
+    /// Each forge's listings: GitHub's repositories, GitLab's projects.
+    fn listing(forge: Forge) -> [&'static str; 3] {
+        match forge {
+            Forge::Github => ["bronze", "github", "repos"],
+            Forge::Gitlab => ["bronze", "gitlab", "projects"],
+        }
     }
 
-    pub fn snapshot(date: SnapshotDate) -> LakeKey {
+    /// All snapshots of one forge's listings.
+    pub fn listings_root(forge: Forge) -> LakeKey {
+        LakeKey::from_parts(listing(forge))
+    }
+
+    /// Snapshot `date` of one forge's listings: its orgs' folders and membership markers.
+    pub fn snapshot(forge: Forge, date: SnapshotDate) -> LakeKey {
         let date = partition("snapshot_date", date);
-        LakeKey::from_parts(REPOS.into_iter().chain([date.as_str()]))
+        LakeKey::from_parts(listing(forge).into_iter().chain([date.as_str()]))
     }
 
     /// The marker that makes `org` a member of the snapshot (never removed by a run).
     pub fn member(date: SnapshotDate, org: &OrgLogin) -> LakeKey {
         let file = format!("{}.json", org.key());
-        child(&child(&snapshot(date), "_orgs"), &file)
+        child(&child(&snapshot(org.forge(), date), "_orgs"), &file)
     }
 
     pub fn org(date: SnapshotDate, org: &OrgLogin) -> LakeKey {
-        child(&snapshot(date), &partition("org", org.key()))
+        child(&snapshot(org.forge(), date), &partition("org", org.key()))
     }
 
     /// Written last for an org: without it the org is incomplete.
@@ -95,7 +102,7 @@ pub mod bronze {
     }
 
     /// One org's answers of a per-repository endpoint:
-    /// `bronze/github/{license,languages}/snapshot_date=S/org=O/responses.json`.
+    /// `bronze/<forge>/{license,languages}/snapshot_date=S/org=O/responses.json`.
     pub fn repo_responses(
         endpoint: RepoEndpoint,
         date: SnapshotDate,
@@ -105,7 +112,7 @@ pub mod bronze {
         let org = partition("org", org_login.key());
         LakeKey::from_parts([
             "bronze",
-            "github",
+            org_login.forge().as_str(),
             endpoint.name(),
             date.as_str(),
             org.as_str(),

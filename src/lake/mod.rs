@@ -9,6 +9,10 @@
 //! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.meta.json
 //! bronze/github/repos/snapshot_date=S/org=<login>/org.json          GET /orgs/{org}, and org.meta.json
 //! bronze/github/repos/snapshot_date=S/org=<login>/_manifest.json    the org is complete
+//! bronze/github/{license,languages}/snapshot_date=S/org=<login>/responses.json
+//!                                                                    per-repository answers
+//! bronze/gitlab/projects/snapshot_date=S/...                         a GitLab group, laid out
+//! bronze/gitlab/{license,languages}/snapshot_date=S/...              as a GitHub org above
 //! silver/{repos,orgs}/snapshot_date=S/part-0.parquet
 //! staging/snapshot_date=S/<output>                                  built, not yet published
 //! gold/<table>/snapshot_date=S/part-0.parquet                       published
@@ -20,7 +24,9 @@
 //!                                                                    who is writing what
 //! ```
 //!
-//! `<login>` is the lower-case login, as GitHub logins are case-insensitive.
+//! `<login>` is the lower-case login, as GitHub logins are case-insensitive; a GitLab
+//! group's is `<host>+<full path>` with `/` written `+` (`gitlab.com+nhsbsa`), and its
+//! `org.json` is `GET /groups/:id`. A snapshot's orgs are the members under both forges.
 
 use std::collections::BTreeMap;
 use std::fmt;

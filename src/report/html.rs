@@ -8,6 +8,7 @@ use std::fmt;
 use askama::Template;
 
 use super::{OrgLine, ReportData};
+use crate::domain::Forge;
 use crate::lake::{outputs, Output};
 
 const CSS: &str = include_str!("report.css");
@@ -54,6 +55,19 @@ pub fn safe_href<'a>(url: &'a str, origin: &url::Origin) -> Option<&'a str> {
     (parsed.scheme() == "https" && parsed.origin() == *origin).then_some(url)
 }
 
+/// An organisation's link: on GitHub's web origin, or for a GitLab group on the `https`
+/// origin of the host its Organisation names (`gitlab.com/nhsbsa` → `https://gitlab.com`).
+fn org_href<'a>(org: &'a OrgLine, github: &url::Origin) -> Option<&'a str> {
+    match org.forge {
+        Forge::Github => safe_href(&org.url, github),
+        Forge::Gitlab => {
+            let host = org.organisation.split('/').next()?;
+            let origin = url::Url::parse(&format!("https://{host}")).ok()?.origin();
+            safe_href(&org.url, &origin)
+        }
+    }
+}
+
 /// JSON that cannot close its `<script>` element or open a comment.
 fn json_for_script(value: &serde_json::Value) -> String {
     value
@@ -86,6 +100,8 @@ struct Page<'a> {
 /// An organisation's button under the growth chart.
 struct LegendLine<'a> {
     organisation: &'a str,
+    /// Said after the name for a GitLab group; GitHub is the default.
+    forge_note: &'static str,
     colour: &'static str,
 }
 
@@ -129,7 +145,7 @@ pub fn render(data: &ReportData) -> String {
             .iter()
             .map(|org| OrgRow {
                 org,
-                href: safe_href(&org.url, &data.link_origin),
+                href: org_href(org, &data.link_origin),
             })
             .collect(),
         languages: chart(
@@ -167,6 +183,10 @@ fn legend<'a>(data: &'a ReportData, colours: &[Option<&'static str>]) -> Vec<Leg
         .zip(colours)
         .map(|(s, colour)| LegendLine {
             organisation: &s.organisation,
+            forge_note: match s.forge {
+                Forge::Github => "",
+                Forge::Gitlab => " (GitLab)",
+            },
             colour: colour.unwrap_or("#aeb7bd"),
         })
         .collect()
@@ -181,6 +201,7 @@ fn series_json(data: &ReportData, colours: &[Option<&str>]) -> String {
         .map(|(s, colour)| {
             serde_json::json!({
                 "organisation": s.organisation,
+                "forge": s.forge.name(),
                 "colour": colour,
                 "points": s.points.iter().map(|(d, v)| serde_json::json!([d, v])).collect::<Vec<_>>(),
             })
@@ -315,6 +336,26 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_groups_link_stays_on_its_own_instance() {
+        let github = url::Url::parse("https://github.com").unwrap().origin();
+        let group = |url: &str| OrgLine {
+            organisation: "git.example.nhs.uk:8443/trust/data".into(),
+            forge: Forge::Gitlab,
+            url: url.into(),
+            ..data("x").orgs[1].clone()
+        };
+        let own = "https://git.example.nhs.uk:8443/groups/trust/data";
+        assert_eq!(org_href(&group(own), &github), Some(own));
+        for elsewhere in [
+            "https://github.com/trust",
+            "https://git.example.nhs.uk/groups/trust/data",
+            "http://git.example.nhs.uk:8443/groups/trust/data",
+        ] {
+            assert_eq!(org_href(&group(elsewhere), &github), None, "{elsewhere}");
+        }
+    }
+
     fn data(name: &str) -> ReportData {
         ReportData {
             build_id: "0123456789abcdef".into(),
@@ -329,6 +370,7 @@ mod tests {
             orgs: vec![
                 OrgLine {
                     organisation: name.into(),
+                    forge: Forge::Github,
                     display_name: name.into(),
                     url: format!("https://github.com/x?a=1&b=\"{name}\""),
                     open_repositories: 3,
@@ -340,9 +382,10 @@ mod tests {
                     pct_licensed: Some(50.0),
                 },
                 OrgLine {
-                    organisation: "small".into(),
+                    organisation: "gitlab.com/small".into(),
+                    forge: Forge::Gitlab,
                     display_name: "Small".into(),
-                    url: "https://github.com/small".into(),
+                    url: "https://gitlab.com/groups/small".into(),
                     open_repositories: 2,
                     top_language: None,
                     top_license: None,
@@ -354,6 +397,7 @@ mod tests {
             ],
             series: vec![Series {
                 organisation: name.into(),
+                forge: Forge::Github,
                 points: vec![("2021-03-04".into(), 3)],
             }],
             languages: vec![(name.into(), 3, 0.6)],

@@ -11,7 +11,7 @@ mod html;
 use polars::prelude::*;
 use tracing::info;
 
-use crate::domain::SnapshotDate;
+use crate::domain::{Forge, SnapshotDate};
 use crate::formats::build::build_marker;
 use crate::formats::parquet::from_parquet_bytes;
 use crate::formats::staged::{self, StagedError};
@@ -45,6 +45,7 @@ impl crate::exit::HasExitCode for ReportError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrgLine {
     pub organisation: String,
+    pub forge: Forge,
     pub display_name: String,
     pub url: String,
     pub open_repositories: i64,
@@ -60,6 +61,7 @@ pub struct OrgLine {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     pub organisation: String,
+    pub forge: Forge,
     pub points: Vec<(String, i64)>,
 }
 
@@ -232,6 +234,7 @@ fn read_orgs(df: &DataFrame) -> PolarsResult<Vec<OrgLine>> {
     let text = |name| strings(df, name);
     let (organisation, display, url) = (text("organisation")?, text("display_name")?, text("url")?);
     let (language, license) = (text("top_language")?, text("top_license")?);
+    let forge = forges(df)?;
     let (open, stars, forks, issues) = (
         ints(df, "open_repositories")?,
         ints(df, "stars")?,
@@ -242,6 +245,7 @@ fn read_orgs(df: &DataFrame) -> PolarsResult<Vec<OrgLine>> {
     let mut orgs: Vec<OrgLine> = (0..df.height())
         .map(|i| OrgLine {
             organisation: organisation[i].clone().unwrap_or_default(),
+            forge: forge[i],
             display_name: display[i].clone().unwrap_or_default(),
             url: url[i].clone().unwrap_or_default(),
             open_repositories: open[i],
@@ -261,8 +265,24 @@ fn read_orgs(df: &DataFrame) -> PolarsResult<Vec<OrgLine>> {
     Ok(orgs)
 }
 
+/// The `forge` column (`github`, `gitlab`); any other value is an error.
+fn forges(df: &DataFrame) -> PolarsResult<Vec<Forge>> {
+    strings(df, "forge")?
+        .iter()
+        .map(|f| {
+            f.as_deref()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|message: String| {
+                    PolarsError::ComputeError(format!("column forge: {message}").into())
+                })
+        })
+        .collect()
+}
+
 fn read_series(df: &DataFrame) -> PolarsResult<Vec<Series>> {
     let organisation = strings(df, "organisation")?;
+    let forge = forges(df)?;
     let date = dates(df, "date")?;
     let open = ints(df, "open_repositories")?;
     let mut series: Vec<Series> = Vec::new();
@@ -273,6 +293,7 @@ fn read_series(df: &DataFrame) -> PolarsResult<Vec<Series>> {
             Some(s) if s.organisation == org => s.points.push((date[i].clone(), open[i])),
             _ => series.push(Series {
                 organisation: org,
+                forge: forge[i],
                 points: vec![(date[i].clone(), open[i])],
             }),
         }

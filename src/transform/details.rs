@@ -1,16 +1,21 @@
-//! The per-repository answers in bronze → licence detections and silver `repo_languages`.
+//! The per-repository answers in bronze → licence detections, GitLab's licences and primary
+//! languages, and silver `repo_languages`.
 //!
-//! A snapshot uses an endpoint's answers only when every org of it has them: statistics over
-//! some orgs but not others would mislead, so a partial endpoint is left out whole, loudly.
+//! A snapshot uses a GitHub endpoint's answers only when every GitHub org of it has them:
+//! statistics over some orgs but not others would mislead, so a partial endpoint is left out
+//! whole, loudly. A GitLab group's answers are its listing's licences and languages, so each
+//! group's are used whenever it has them. GitHub's and GitLab's ids are separate series:
+//! answers only ever meet the records of their own forge.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::gitlab;
 use super::licence_text::{self, Detection, LicenceText};
 use super::repos::RepoRecord;
 use super::silver::RepoLanguage;
 use super::TransformError;
 use crate::bronze::{RepoEndpoint, RepoResponse, RepoResponses};
-use crate::domain::SnapshotDate;
+use crate::domain::{Forge, OrgLogin, SnapshotDate};
 use crate::lake::{self, LakeKey};
 
 /// Identifies the licence in the stored `/license` answer of each repository in silver, by
@@ -26,7 +31,7 @@ pub fn detect_licences(
     let mut by_text: BTreeMap<String, LicenceText> = BTreeMap::new();
     let mut detections = HashMap::new();
     let mut identified = 0;
-    for (file, response, body) in answers_in_silver(files, repos) {
+    for (file, response, body) in answers_in_silver(files, repos, Forge::Github) {
         let text = licence_text::licence_file_bytes(body).map_err(|message| {
             corrupt(
                 RepoEndpoint::License,
@@ -60,7 +65,7 @@ pub fn detect_licences(
     Ok((detections, by_text.into_values().collect()))
 }
 
-/// Silver `repo_languages` for the repositories in silver, sorted by repo_id then language.
+/// Silver `repo_languages` for the repositories in silver, sorted by forge, repo_id, language.
 pub fn repo_languages(
     date: SnapshotDate,
     files: &[RepoResponses],
@@ -68,7 +73,17 @@ pub fn repo_languages(
     rename: &BTreeMap<String, String>,
 ) -> Result<Vec<RepoLanguage>, TransformError> {
     let mut rows = Vec::new();
-    for (file, response, body) in answers_in_silver(files, repos) {
+    for (file, response, body) in answers_in_silver(files, repos, Forge::Gitlab) {
+        let invalid = |message| {
+            let repo = &response.full_name;
+            corrupt(RepoEndpoint::Languages, date, file, repo, message)
+        };
+        let shares = gitlab::language_shares(body).map_err(invalid)?;
+        let repo_id =
+            super::repos::fits_signed_column("repo_id", response.repo_id).map_err(invalid)?;
+        rows.extend(gitlab::language_rows(repo_id, shares, rename));
+    }
+    for (file, response, body) in answers_in_silver(files, repos, Forge::Github) {
         let invalid = |message| {
             corrupt(
                 RepoEndpoint::Languages,
@@ -80,30 +95,69 @@ pub fn repo_languages(
         };
         let bytes: BTreeMap<String, u64> = serde_json::from_str(body)
             .map_err(|e| invalid(format!("not an object of language byte counts: {e}")))?;
+        let total: u64 = bytes.values().fold(0, |sum, b| sum.saturating_add(*b));
         for (language, count) in bytes {
             let fits =
                 |field, value| super::repos::fits_signed_column(field, value).map_err(invalid);
             rows.push(RepoLanguage {
+                forge: Forge::Github,
                 repo_id: fits("repo_id", response.repo_id)?,
-                bytes: fits("bytes", count)?,
+                bytes: Some(fits("bytes", count)?),
+                share: (total > 0).then(|| count as f64 / total as f64),
                 language_normalised: rename.get(&language).unwrap_or(&language).clone(),
                 language,
             });
         }
     }
-    rows.sort_by(|a, b| (a.repo_id, &a.language).cmp(&(b.repo_id, &b.language)));
+    rows.sort_by(|a, b| (a.forge, a.repo_id, &a.language).cmp(&(b.forge, b.repo_id, &b.language)));
     Ok(rows)
 }
 
-/// The answers with a body of the repositories in silver, each repository's first only
-/// (an org listed twice answers twice), with the file that holds each.
+/// Sets each GitLab project's licence and primary language from its group's answers.
+pub fn apply_gitlab_answers(
+    date: SnapshotDate,
+    (licences, languages): (&[RepoResponses], &[RepoResponses]),
+    repos: &mut [RepoRecord],
+    rename: &BTreeMap<String, String>,
+) -> Result<(), TransformError> {
+    let mut answers: HashMap<u64, gitlab::ProjectAnswers> = HashMap::new();
+    let mut files_by_id: HashMap<u64, (&RepoResponses, &str)> = HashMap::new();
+    for (file, response, body) in answers_in_silver(licences, repos, Forge::Gitlab) {
+        answers.entry(response.repo_id).or_default().licence = Some(body);
+        files_by_id.insert(response.repo_id, (file, &response.full_name));
+    }
+    for (file, response, body) in answers_in_silver(languages, repos, Forge::Gitlab) {
+        answers.entry(response.repo_id).or_default().languages = Some(body);
+        files_by_id
+            .entry(response.repo_id)
+            .or_insert((file, &response.full_name));
+    }
+    gitlab::apply_answers(repos, &answers, rename).map_err(|(id, message)| {
+        match files_by_id.get(&id) {
+            Some((file, repo)) => corrupt(file.endpoint, date, file, repo, message),
+            None => TransformError::Corrupt {
+                key: lake::bronze::listings_root(Forge::Gitlab),
+                message: format!("project {id}: {message}"),
+            },
+        }
+    })
+}
+
+/// The answers with a body of `forge`'s repositories in silver, each repository's first
+/// only (an org listed twice answers twice), with the file that holds each.
 fn answers_in_silver<'a>(
     files: &'a [RepoResponses],
     repos: &[RepoRecord],
+    forge: Forge,
 ) -> impl Iterator<Item = (&'a RepoResponses, &'a RepoResponse, &'a str)> {
-    let in_silver: HashSet<u64> = repos.iter().map(|r| r.repo_id.0).collect();
+    let in_silver: HashSet<u64> = repos
+        .iter()
+        .filter(|r| r.forge == forge)
+        .map(|r| r.repo_id.0)
+        .collect();
     let mut seen = HashSet::new();
-    let answers = files.iter().flat_map(|file| {
+    let of_forge = move |file: &&RepoResponses| forge_of(file) == forge;
+    let answers = files.iter().filter(of_forge).flat_map(|file| {
         let with_body = |response: &'a RepoResponse| Some((response, response.body.as_ref()?));
         file.responses
             .iter()
@@ -115,9 +169,16 @@ fn answers_in_silver<'a>(
     })
 }
 
-/// Sets each repository's detected licence from `detections`.
+/// The forge of the org whose answers `file` holds.
+fn forge_of(file: &RepoResponses) -> Forge {
+    file.org
+        .parse::<OrgLogin>()
+        .map_or(Forge::Github, |org| org.forge())
+}
+
+/// Sets each GitHub repository's detected licence from `detections`.
 pub fn apply_licences(repos: &mut [RepoRecord], detections: &HashMap<u64, Detection>) {
-    for repo in repos {
+    for repo in repos.iter_mut().filter(|r| r.forge == Forge::Github) {
         if let Some(found) = detections.get(&repo.repo_id.0) {
             repo.license_detected_spdx_id = found.spdx_id.as_deref().map(Into::into);
             repo.license_detection_confidence = found.confidence;
@@ -134,7 +195,7 @@ fn corrupt(
 ) -> TransformError {
     let key: LakeKey = match file.org.parse() {
         Ok(org) => lake::bronze::repo_responses(endpoint, date, &org),
-        Err(_) => lake::bronze::snapshot(date),
+        Err(_) => lake::bronze::listings_root(crate::domain::Forge::Github),
     };
     TransformError::Corrupt {
         key,
@@ -179,6 +240,7 @@ mod tests {
         let org = super::super::repos::ListingOrg {
             login: "nhsx".parse().unwrap(),
             canonical_login: None,
+            web_url: None,
         };
         let page = format!(
             r#"[{{"id": {id}, "name": "r{id}", "full_name": "nhsx/r{id}",

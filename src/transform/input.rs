@@ -11,7 +11,7 @@ use super::repos::{self, ListingOrg, RepoRecord};
 use super::TransformError;
 use crate::bronze::{self, EndpointRequests, RepoEndpoint, RepoResponses};
 use crate::config::RunSettings;
-use crate::domain::{OrgLogin, SnapshotDate};
+use crate::domain::{Forge, OrgLogin, SnapshotDate};
 use crate::formats::build::OrgBuild;
 use crate::lake::{self, Lake};
 
@@ -22,9 +22,13 @@ pub struct BronzeSnapshot {
     /// In org order, then page order.
     pub(super) repos: Vec<RepoRecord>,
     pub(super) builds: Vec<OrgBuild>,
-    /// Each org's answers of the per-repository endpoints; `None` unless every org has them.
+    /// Each GitHub org's answers of the per-repository endpoints; `None` unless every GitHub
+    /// org has them.
     pub(super) licences: Option<Vec<RepoResponses>>,
     pub(super) languages: Option<Vec<RepoResponses>>,
+    /// Each GitLab group's answers (licences, languages), whichever it has.
+    pub(super) gitlab_licences: Vec<RepoResponses>,
+    pub(super) gitlab_languages: Vec<RepoResponses>,
     /// Requests the runs that completed the orgs made, by endpoint.
     pub(super) requests: BTreeMap<String, EndpointRequests>,
     /// Per-repository endpoints some org skipped, with why.
@@ -64,7 +68,7 @@ async fn snapshot_members(
         .iter()
         .map(|key| {
             OrgLogin::from_key(key).map_err(|message| TransformError::Corrupt {
-                key: lake::bronze::snapshot(date),
+                key: lake::bronze::snapshot(forge_of_key(key), date),
                 message: format!("org folder or marker {key:?}: {message}"),
             })
         })
@@ -94,18 +98,26 @@ pub async fn read_bronze(
         builds: Vec::new(),
         licences: Some(Vec::new()),
         languages: Some(Vec::new()),
+        gitlab_licences: Vec::new(),
+        gitlab_languages: Vec::new(),
         requests: BTreeMap::new(),
         skipped: BTreeMap::new(),
         parse_time: Duration::ZERO,
     };
     while let Some(org) = read.try_next().await? {
         snapshot.parse_time += org.parse_time;
+        let forge = org.listing.login.forge();
         snapshot.listings.push(org.listing);
         snapshot.repos.extend(org.repos);
         snapshot.builds.push(org.build);
         snapshot.requests = bronze::sum_requests([&snapshot.requests, &org.requests]);
         for (endpoint, why) in org.skipped {
             snapshot.skipped.entry(endpoint).or_insert(why);
+        }
+        if forge == Forge::Gitlab {
+            snapshot.gitlab_licences.extend(org.licences);
+            snapshot.gitlab_languages.extend(org.languages);
+            continue;
         }
         for (all, one) in [
             (&mut snapshot.licences, org.licences),
@@ -170,6 +182,7 @@ async fn read_org(
     let listing = ListingOrg {
         login: spelled,
         canonical_login: manifest.canonical_login.clone(),
+        web_url: manifest.web_url.clone(),
     };
     let read = bronze::read::pages(lake, date, &listing.login, &manifest).await?;
     let mut pages = Vec::new();
@@ -209,4 +222,13 @@ async fn read_org(
         skipped: manifest.skipped,
         parse_time,
     })
+}
+
+/// The forge a lake key names: a GitLab group's key holds the `+` that stands for its `/`.
+fn forge_of_key(key: &str) -> Forge {
+    if key.contains('+') {
+        Forge::Gitlab
+    } else {
+        Forge::Github
+    }
 }

@@ -9,6 +9,7 @@
 //! It can be re-run on any past snapshot; the same bronze gives byte-identical outputs.
 
 mod details;
+mod gitlab;
 pub mod gold;
 mod input;
 pub mod licence_text;
@@ -26,7 +27,7 @@ use tracing::{info, warn, Instrument};
 
 use crate::bronze::{self, RepoEndpoint, RepoResponses};
 use crate::config::RunSettings;
-use crate::domain::{OrgLogin, SnapshotDate};
+use crate::domain::{Forge, OrgLogin, SnapshotDate};
 use crate::formats::build::BuildRecord;
 use crate::formats::parquet;
 use crate::lake::outputs::{ORG_REPOS_DAILY, SITE_CSV};
@@ -202,10 +203,7 @@ async fn build_on_own_thread(
 
 /// Every snapshot date with a folder in bronze, sorted.
 pub async fn bronze_snapshots(lake: &Lake) -> Result<Vec<SnapshotDate>, LakeError> {
-    let partitions = lake
-        .partitions(&lake::bronze::repos_root(), "snapshot_date")
-        .await?;
-    Ok(partitions.iter().filter_map(|p| p.parse().ok()).collect())
+    crate::bronze::snapshot_dates(lake).await
 }
 
 /// Builds silver and stages gold, the site CSV and the page for the run's snapshot date,
@@ -231,6 +229,8 @@ async fn run_snapshot(
         builds: org_builds,
         licences,
         languages,
+        gitlab_licences,
+        gitlab_languages,
         requests,
         mut skipped,
         ..
@@ -239,7 +239,7 @@ async fn run_snapshot(
     repos.retain(RepoRecord::is_public);
     let non_public = total - repos.len();
     let mut seen = HashSet::new();
-    repos.retain(|r| seen.insert(r.repo_id));
+    repos.retain(|r| seen.insert((r.forge, r.repo_id)));
     let duplicates = total - non_public - repos.len();
     if duplicates > 0 {
         warn!(
@@ -261,12 +261,18 @@ async fn run_snapshot(
         }
         _ => HashMap::new(),
     };
+    details::apply_gitlab_answers(
+        date,
+        (&gitlab_licences, &gitlab_languages),
+        &mut repos,
+        &settings.config.languages,
+    )?;
     let (repo_languages, licence_texts) = repo_details(
         settings,
         date,
         &mut repos,
         (licences, &known),
-        languages,
+        (languages, gitlab_languages),
         &mut skipped,
     )?;
 
@@ -462,10 +468,22 @@ fn org_records(
         .map(|listing| {
             let login = listing.login.to_string();
             let owner = owners.get(login.as_str());
-            let (organisation, url) = match owner {
-                Some(r) => (r.owner_login.to_string(), r.owner_html_url.to_string()),
-                None => {
-                    let spelling = listing.github_spelling();
+            let forge = listing.login.forge();
+            let (organisation, url) = match (forge, owner) {
+                // A project's owner may be a subgroup: the group names itself.
+                (Forge::Gitlab, _) => {
+                    let spelling = listing.forge_spelling();
+                    let page = listing.web_url.clone();
+                    (
+                        spelling.to_string(),
+                        page.unwrap_or_else(|| format!("https://{spelling}")),
+                    )
+                }
+                (Forge::Github, Some(r)) => {
+                    (r.owner_login.to_string(), r.owner_html_url.to_string())
+                }
+                (Forge::Github, None) => {
+                    let spelling = listing.forge_spelling();
                     (
                         spelling.to_string(),
                         format!("https://github.com/{spelling}"),
@@ -475,6 +493,7 @@ fn org_records(
             OrgRecord {
                 display_name: settings.display_name(&listing.login),
                 org_login: login,
+                forge,
                 organisation,
                 url,
             }
@@ -605,7 +624,7 @@ fn repo_details(
     date: SnapshotDate,
     repos: &mut [RepoRecord],
     (licences, known): (Option<Vec<RepoResponses>>, &HashMap<String, Detection>),
-    languages: Option<Vec<RepoResponses>>,
+    (languages, gitlab_languages): (Option<Vec<RepoResponses>>, Vec<RepoResponses>),
     skipped: &mut BTreeMap<String, String>,
 ) -> Result<(Vec<silver::RepoLanguage>, Vec<LicenceText>), TransformError> {
     let mut left_out = |endpoint: RepoEndpoint| {
@@ -626,13 +645,12 @@ fn repo_details(
             Vec::new()
         }
     };
-    let languages = match languages {
-        Some(files) => details::repo_languages(date, &files, repos, &settings.config.languages)?,
-        None => {
-            left_out(RepoEndpoint::Languages);
-            Vec::new()
-        }
-    };
+    let mut files = gitlab_languages;
+    match languages {
+        Some(github) => files.extend(github),
+        None => left_out(RepoEndpoint::Languages),
+    }
+    let languages = details::repo_languages(date, &files, repos, &settings.config.languages)?;
     Ok((languages, texts))
 }
 
@@ -645,6 +663,7 @@ mod tests {
         let org = ListingOrg {
             login: "nhsdigital".parse().unwrap(),
             canonical_login: None,
+            web_url: None,
         };
         let page = std::fs::read("data/sample/nhsdigital/page-1.json").unwrap();
         let page = repos::parse_page(&org, &page, &BTreeMap::new()).unwrap();

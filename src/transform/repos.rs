@@ -1,4 +1,5 @@
-//! Bronze pages → [`RepoRecord`]s: the GitHub repository model and its checks.
+//! Bronze pages → [`RepoRecord`]s: the GitHub repository model and its checks (a GitLab
+//! group's pages go through [`super::gitlab`] into the same records).
 //!
 //! Parsing is lenient about what GitHub adds or leaves out over the years (unknown fields are
 //! ignored; `topics`, `visibility`, `license` and `language` may be absent) and strict about
@@ -13,7 +14,7 @@ use serde_json::value::RawValue;
 
 use super::normalise::{language_type, licence_facts, LicenceFacts};
 use crate::bronze::github::GithubRepo;
-use crate::domain::{is_kept_repo, is_public_repo, OrgLogin, RepoId, SnapshotDate};
+use crate::domain::{is_kept_repo, is_public_repo, Forge, OrgLogin, RepoId, SnapshotDate};
 
 /// The org whose bronze listing is being read: its configured login and, when extract asked
 /// `GET /orgs/{org}`, its login as GitHub spells it now (it differs after a rename).
@@ -21,6 +22,8 @@ use crate::domain::{is_kept_repo, is_public_repo, OrgLogin, RepoId, SnapshotDate
 pub struct ListingOrg {
     pub login: OrgLogin,
     pub canonical_login: Option<String>,
+    /// A GitLab group's page, from `GET /groups/:id`.
+    pub web_url: Option<String>,
 }
 
 impl ListingOrg {
@@ -34,7 +37,7 @@ impl ListingOrg {
     }
 
     /// The login as GitHub spells it, as far as we know.
-    pub fn github_spelling(&self) -> &str {
+    pub fn forge_spelling(&self) -> &str {
         self.canonical_login
             .as_deref()
             .unwrap_or(self.login.as_str())
@@ -50,6 +53,7 @@ impl ListingOrg {
 pub struct RepoRecord {
     /// The org whose listing held it, as configured.
     pub org_login: Arc<str>,
+    pub forge: Forge,
     pub repo_id: RepoId,
     pub name: Box<str>,
     pub full_name: Box<str>,
@@ -118,9 +122,10 @@ impl RepoRecord {
     }
 }
 
-/// Just enough of a repository to name it in an error.
+/// Just enough of a repository (or project) to name it in an error.
 #[derive(Deserialize)]
 struct RepoIdentity {
+    #[serde(alias = "path_with_namespace")]
     full_name: Option<String>,
     id: Option<u64>,
 }
@@ -134,6 +139,9 @@ pub fn parse_page(
     body: &[u8],
     languages: &BTreeMap<String, String>,
 ) -> Result<Vec<RepoRecord>, String> {
+    if org.login.forge() == Forge::Gitlab {
+        return super::gitlab::parse_page(org, body);
+    }
     let mut strings = SharedStrings::default();
     match serde_json::from_slice::<Vec<GithubRepo>>(body) {
         Ok(page) => page
@@ -162,14 +170,15 @@ fn parse_page_precisely(
         .iter()
         .enumerate()
         .map(|(index, raw)| {
-            parse_repo(raw.get())
+            parse_item::<GithubRepo>(raw.get())
                 .and_then(|repo| to_record(org, repo, languages, &mut strings))
                 .map_err(|message| format!("repo {}: {message}", identify(index, raw.get())))
         })
         .collect()
 }
 
-fn parse_repo(json: &str) -> Result<GithubRepo<'_>, String> {
+/// One repository (or project) object, or the path of its bad field and what is wrong.
+pub fn parse_item<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, String> {
     let mut de = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -220,6 +229,7 @@ fn to_record(
     let mut share = |text: Option<&str>| text.map(|t| strings.get(t));
     Ok(RepoRecord {
         org_login: share(Some(org.login.as_str())).unwrap_or_default(),
+        forge: Forge::Github,
         repo_id: repo.id,
         name: repo.name.into(),
         full_name: repo.full_name.into(),
@@ -261,7 +271,7 @@ pub fn fits_signed_column(field: &str, value: u64) -> Result<i64, String> {
 }
 
 /// "#3 (nhsx/foo)", or "#3 (id 42)", or "#3": the best name an invalid object allows.
-fn identify(index: usize, json: &str) -> String {
+pub fn identify(index: usize, json: &str) -> String {
     let position = format!("#{}", index + 1);
     match serde_json::from_str::<RepoIdentity>(json) {
         Ok(RepoIdentity {
@@ -281,6 +291,7 @@ mod tests {
         ListingOrg {
             login: "nhsx".parse().unwrap(),
             canonical_login: None,
+            web_url: None,
         }
     }
 
@@ -355,7 +366,7 @@ mod tests {
             count in proptest::prelude::any::<u64>(),
             id in proptest::prelude::any::<u64>(),
         ) {
-            let org = ListingOrg { login: "nhsx".parse().unwrap(), canonical_login: None };
+            let org = ListingOrg { login: "nhsx".parse().unwrap(), canonical_login: None, web_url: None };
             let _ = parse_page(&org, &body, &BTreeMap::new());
             let repo = repo_json("").replace("\"stargazers_count\": 1", &format!("\"stargazers_count\": {count}"));
             let repo = repo.replacen("\"id\": 1,", &format!("\"id\": {id},"), 1);

@@ -1,11 +1,13 @@
 //! The silver tables, typed and checked against their declared schemas:
 //!
-//! - `repos`: one row per public repository per snapshot, key (snapshot_date, repo_id),
-//!   sorted by org_login then repo_id;
+//! - `repos`: one row per public repository per snapshot, key (snapshot_date, forge,
+//!   repo_id) (GitHub's and GitLab's ids are separate series), sorted by org_login then repo_id;
 //! - `orgs`: one row per organisation of the snapshot, key (snapshot_date, org_login), with
-//!   the login as GitHub spells it and the display name from the configuration;
-//! - `repo_languages`: bytes per language of each repository in `repos` whose breakdown was
-//!   fetched, key (snapshot_date, repo_id, language), sorted by repo_id then language.
+//!   its forge (`github`, `gitlab`), the login as the forge spells it and the display name
+//!   from the configuration;
+//! - `repo_languages`: each language of each repository in `repos` whose breakdown was
+//!   fetched, with its bytes (GitHub; null for GitLab, which gives percentages) and its share
+//!   of the repository, key (snapshot_date, forge, repo_id, language), sorted so.
 //!
 //! Ids and counts are `Int64` (GitHub's never approach 2^63), which every warehouse reads.
 
@@ -15,17 +17,18 @@ use polars::prelude::*;
 
 use super::licence_text::{self, Detection, LicenceText};
 use super::repos::RepoRecord;
-use crate::domain::SnapshotDate;
+use crate::domain::{Forge, SnapshotDate};
 
 /// One organisation of a snapshot, as silver `orgs` holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgRecord {
     /// The login as configured.
     pub org_login: String,
-    /// The login as GitHub spells it (`NHSDigital`).
+    pub forge: Forge,
+    /// The login as GitHub spells it (`NHSDigital`); a GitLab group's `<host>/<full path>`.
     pub organisation: String,
     pub display_name: String,
-    /// The organisation's page on GitHub.
+    /// The organisation's page on its forge.
     pub url: String,
 }
 
@@ -61,6 +64,7 @@ pub fn repos_schema() -> Schema {
     use DataType::*;
     let mut columns = schema(&[
         ("org_login", String),
+        ("forge", String),
         ("repo_id", Int64),
         ("name", String),
         ("full_name", String),
@@ -92,15 +96,20 @@ pub fn repos_schema() -> Schema {
     columns
 }
 
-/// Bytes of one language in one repository, as silver `repo_languages` holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One language of one repository, as silver `repo_languages` holds it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RepoLanguage {
+    pub forge: Forge,
     pub repo_id: i64,
-    /// As GitHub names it.
+    /// As the forge names it.
     pub language: String,
     /// Through the configured exact-match map, as `repos.language_normalised`.
     pub language_normalised: String,
-    pub bytes: i64,
+    /// Bytes of it (GitHub); unknown for GitLab, which gives shares only.
+    pub bytes: Option<i64>,
+    /// Its fraction of the repository: GitHub's bytes over the repository's, GitLab's
+    /// percentage over 100.
+    pub share: Option<f64>,
 }
 
 /// The silver `repo_languages` schema.
@@ -108,10 +117,12 @@ pub fn repo_languages_schema() -> Schema {
     use DataType::*;
     schema(&[
         ("snapshot_date", Date),
+        ("forge", String),
         ("repo_id", Int64),
         ("language", String),
         ("language_normalised", String),
         ("bytes", Int64),
+        ("share", Float64),
     ])
 }
 
@@ -188,7 +199,7 @@ pub fn known_licence_texts(df: &DataFrame) -> PolarsResult<HashMap<String, Detec
     Ok(known)
 }
 
-/// Builds silver `repo_languages`; `rows` must already be sorted by repo_id, language.
+/// Builds silver `repo_languages`; `rows` must already be sorted by forge, repo_id, language.
 pub fn repo_languages_frame(rows: &[RepoLanguage], date: SnapshotDate) -> PolarsResult<DataFrame> {
     let text = |name: &str, f: fn(&RepoLanguage) -> &str| -> Column {
         Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
@@ -196,12 +207,16 @@ pub fn repo_languages_frame(rows: &[RepoLanguage], date: SnapshotDate) -> Polars
     let int = |name: &str, f: fn(&RepoLanguage) -> i64| -> Column {
         Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
     };
+    let bytes: Vec<Option<i64>> = rows.iter().map(|r| r.bytes).collect();
+    let share: Vec<Option<f64>> = rows.iter().map(|r| r.share).collect();
     let columns = vec![
         date_column("snapshot_date", date, rows.len()),
+        text("forge", |r| r.forge.as_str()),
         int("repo_id", |r| r.repo_id),
         text("language", |r| &r.language),
         text("language_normalised", |r| &r.language_normalised),
-        int("bytes", |r| r.bytes),
+        Column::new("bytes".into(), bytes),
+        Column::new("share".into(), share),
     ];
     let df = DataFrame::new(rows.len(), columns)?;
     check_schema(&df, &repo_languages_schema(), "silver repo_languages")?;
@@ -214,6 +229,7 @@ pub fn orgs_schema() -> Schema {
     schema(&[
         ("snapshot_date", Date),
         ("org_login", String),
+        ("forge", String),
         ("organisation", String),
         ("display_name", String),
         ("url", String),
@@ -247,6 +263,7 @@ pub fn repos_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<Dat
     }
     let columns = vec![
         text("org_login", |r| Some(&r.org_login)),
+        text("forge", |r| Some(r.forge.as_str())),
         int("repo_id", |r| r.repo_id.0),
         text("name", |r| Some(&r.name)),
         text("full_name", |r| Some(&r.full_name)),
@@ -319,6 +336,7 @@ pub fn orgs_frame(orgs: &[OrgRecord], date: SnapshotDate) -> PolarsResult<DataFr
     let columns = vec![
         date_column("snapshot_date", date, orgs.len()),
         text("org_login", |o| &o.org_login),
+        text("forge", |o| o.forge.as_str()),
         text("organisation", |o| &o.organisation),
         text("display_name", |o| &o.display_name),
         text("url", |o| &o.url),

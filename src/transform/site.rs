@@ -20,13 +20,15 @@ use polars::prelude::*;
 
 use super::repos::RepoRecord;
 use super::silver::{check_schema, days_since_epoch, OrgRecord};
-use crate::domain::SnapshotDate;
+use crate::domain::{Forge, SnapshotDate};
 
 /// One row of the site CSV.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteRow {
-    /// The owner's login as GitHub spells it.
+    /// The owner's login as GitHub spells it; a GitLab group's `<host>/<full path>`.
     pub organisation: String,
+    /// Not in the CSV, whose columns stay the previous pipeline's: gold's twin has it.
+    pub forge: Forge,
     pub date: NaiveDate,
     pub open_repositories: u64,
     pub top_language: Option<String>,
@@ -81,6 +83,7 @@ fn org_series(org: &OrgRecord, repos: &[&RepoRecord], snapshot: NaiveDate) -> Ve
     let mut push = |tally: &Tally, date| {
         rows.push(SiteRow {
             organisation: organisation.clone(),
+            forge: org.forge,
             date,
             open_repositories: tally.repos,
             top_language: top(&tally.languages),
@@ -164,10 +167,11 @@ pub fn to_csv(rows: &[SiteRow]) -> Vec<u8> {
     writer.into_inner().unwrap_or_default()
 }
 
-/// The gold `org_repos_daily` schema: the CSV's columns, typed.
+/// The gold `org_repos_daily` schema: the CSV's columns, typed, and the forge.
 pub fn gold_schema() -> Schema {
     [
         ("organisation", DataType::String),
+        ("forge", DataType::String),
         ("date", DataType::Date),
         ("open_repositories", DataType::Int64),
         ("top_language", DataType::String),
@@ -189,6 +193,7 @@ pub fn gold_frame(rows: &[SiteRow]) -> PolarsResult<DataFrame> {
     let days: Vec<i32> = rows.iter().map(|r| days_since_epoch(r.date)).collect();
     let columns = vec![
         text("organisation", |r| Some(&r.organisation)),
+        text("forge", |r| Some(r.forge.as_str())),
         Int32Chunked::new("date".into(), days)
             .into_date()
             .into_column(),
@@ -214,6 +219,7 @@ mod tests {
     fn row(language: &str, license: &str) -> SiteRow {
         SiteRow {
             organisation: "nhsx".into(),
+            forge: Forge::Github,
             date: NaiveDate::from_ymd_opt(2021, 3, 4).unwrap(),
             open_repositories: 3,
             top_language: Some(language.into()),
@@ -250,6 +256,7 @@ mod tests {
     fn gold_keeps_values_as_they_are_and_the_csv_escapes_formulas() {
         let row = SiteRow {
             organisation: "=HYPERLINK(1)".into(),
+            forge: Forge::Github,
             date: NaiveDate::from_ymd_opt(2021, 3, 4).unwrap(),
             open_repositories: 1,
             top_language: Some("+Lang".into()),

@@ -168,8 +168,9 @@ impl Workdir {
     }
 }
 
-/// The bundled sample's six organisations.
-pub const SAMPLE_ORGS: &str = "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx";
+/// The bundled sample's six GitHub organisations and its GitLab group.
+pub const SAMPLE_ORGS: &str =
+    "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx,gitlab.com/ohs-sample";
 
 /// `ohs run` offline on the bundled sample for 2021-03-04 into `lake`, with the repository's
 /// pipeline.toml.

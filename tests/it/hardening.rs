@@ -474,7 +474,7 @@ async fn validate_online_checks_the_token_and_every_org_for_free() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("org ghost: not found on GitHub"));
     assert!(
-        stderr(&out).contains("not found on GitHub: ghost"),
+        stderr(&out).contains("not found: ghost on GitHub"),
         "{}",
         stderr(&out)
     );

@@ -21,7 +21,7 @@ const DAY: &str = "2021-03-04";
 
 fn expected_sample_csv() -> String {
     std::fs::read_to_string(
-        repo_root().join("tests/fixtures/expected/org_repos_agg_2021-03-04.csv"),
+        repo_root().join("tests/fixtures/expected/sample_org_repos_agg_2021-03-04.csv"),
     )
     .unwrap()
 }

@@ -24,7 +24,10 @@ async fn local_lake_round_trip() {
     let names: Vec<&str> = listed.iter().map(|k| k.file_name()).collect();
     assert_eq!(names, ["_manifest.json", "page-0001.json"]);
     let dates = lake
-        .partitions(&lake::bronze::repos_root(), "snapshot_date")
+        .partitions(
+            &lake::bronze::listings_root(open_health_stats::domain::Forge::Github),
+            "snapshot_date",
+        )
         .await
         .unwrap();
     assert_eq!(dates, ["2021-03-04"]);

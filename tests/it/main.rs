@@ -6,6 +6,7 @@ mod details;
 mod examples;
 mod extract;
 mod github_mock;
+mod gitlab;
 mod hardening;
 mod integrity;
 mod lake;

@@ -62,20 +62,53 @@ fn sample_run_writes_bronze_silver_gold_and_the_reference_csv() {
             .join(SNAPSHOT)
             .join("part-0.parquet"),
     );
-    assert_eq!(silver.height(), 13 + 177 + 79 + 23 + 30 + 42);
+    assert_eq!(silver.height(), 13 + 177 + 79 + 23 + 30 + 42 + 4);
     let names: Vec<&str> = silver
         .get_column_names()
         .iter()
         .map(|c| c.as_str())
         .collect();
-    assert_eq!(&names[..3], ["org_login", "repo_id", "name"]);
+    assert_eq!(&names[..3], ["org_login", "forge", "repo_id"]);
     assert_eq!(names.last(), Some(&"snapshot_date"));
 
+    // The GitHub rows are the previous pipeline's, byte for byte; the GitLab group's are its own
+    // organisation, checked by hand against data/sample/gitlab.com+ohs-sample.
     let expected = std::fs::read_to_string(
         repo_root().join("tests/fixtures/expected/org_repos_agg_2021-03-04.csv"),
     )
     .unwrap();
-    assert_eq!(work.read("lake/site/org_repos_agg.csv"), expected);
+    let site = work.read("lake/site/org_repos_agg.csv");
+    let (gitlab, github): (Vec<&str>, Vec<&str>) =
+        site.lines().partition(|l| l.starts_with("gitlab.com/"));
+    assert_eq!(github.join("\n") + "\n", expected);
+    let with_gitlab = "tests/fixtures/expected/sample_org_repos_agg_2021-03-04.csv";
+    assert_eq!(
+        site,
+        std::fs::read_to_string(repo_root().join(with_gitlab)).unwrap()
+    );
+    assert_eq!(
+        gitlab,
+        [
+            "gitlab.com/ohs-sample,2018-11-20,1,HTML,,https://gitlab.com/groups/ohs-sample",
+            "gitlab.com/ohs-sample,2019-05-14,2,Java,MIT License,https://gitlab.com/groups/ohs-sample",
+            "gitlab.com/ohs-sample,2020-02-03,3,Python,MIT License,https://gitlab.com/groups/ohs-sample",
+            "gitlab.com/ohs-sample,2021-03-04,3,Python,MIT License,https://gitlab.com/groups/ohs-sample",
+        ]
+    );
+    // The group's bronze sits beside GitHub's; its internal project never reaches it.
+    let group = lake.join("bronze/gitlab/projects").join(SNAPSHOT);
+    assert!(group.join("_orgs/gitlab.com+ohs-sample.json").is_file());
+    let page = std::fs::read_to_string(group.join("org=gitlab.com+ohs-sample/page-0001.json"));
+    let page = page.unwrap();
+    assert!(page.contains("prescription-checker") && !page.contains("internal-notes"));
+    for endpoint in ["license", "languages"] {
+        let answers = lake
+            .join(format!("bronze/gitlab/{endpoint}"))
+            .join(SNAPSHOT);
+        assert!(answers
+            .join("org=gitlab.com+ohs-sample/responses.json")
+            .is_file());
+    }
 
     let gold = read_parquet(
         &lake
@@ -83,7 +116,7 @@ fn sample_run_writes_bronze_silver_gold_and_the_reference_csv() {
             .join(SNAPSHOT)
             .join("part-0.parquet"),
     );
-    assert_eq!(gold.height(), expected.lines().count() - 1);
+    assert_eq!(gold.height(), site.lines().count() - 1);
     assert!(lake
         .join("gold/_manifests")
         .join(SNAPSHOT)

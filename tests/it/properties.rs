@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use open_health_stats::domain::{RepoId, SnapshotDate};
+use open_health_stats::domain::{Forge, RepoId, SnapshotDate};
 use open_health_stats::transform::normalise::licence_facts;
 use open_health_stats::transform::repos::RepoRecord;
 use open_health_stats::transform::silver::OrgRecord;
@@ -63,6 +63,7 @@ fn record(i: usize, r: &Repo) -> RepoRecord {
     let licence = LICENCES[r.licence];
     RepoRecord {
         org_login: login.to_lowercase().into(),
+        forge: Forge::Github,
         repo_id: RepoId(i as u64 + 1),
         name: format!("r{i}").into(),
         full_name: format!("{login}/r{i}").into(),
@@ -161,6 +162,7 @@ proptest! {
             .iter()
             .map(|login| OrgRecord {
                 org_login: login.to_lowercase(),
+                forge: Forge::Github,
                 organisation: login.to_string(),
                 display_name: login.to_string(),
                 url: format!("https://github.com/{login}"),

@@ -8,12 +8,13 @@ use std::process::{Command, Output};
 use crate::common::{ohs_command, repo_root, stderr, Workdir};
 use crate::servers::{python, start_azurite, start_moto, FaultProxy, S3Credentials, AZURITE_KEY};
 
-const SAMPLE_ORGS: &str = "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx";
+use crate::common::SAMPLE_ORGS;
 const BUCKET: &str = "lake";
 
+/// The sample's site CSV: the previous pipeline's rows and the sample GitLab group's.
 fn expected_csv() -> String {
     std::fs::read_to_string(
-        repo_root().join("tests/fixtures/expected/org_repos_agg_2021-03-04.csv"),
+        repo_root().join("tests/fixtures/expected/sample_org_repos_agg_2021-03-04.csv"),
     )
     .unwrap()
 }

@@ -55,7 +55,7 @@ fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
         .match_indices("class=\"series")
         .map(|(i, _)| &dom[i..])
         .collect();
-    assert_eq!(lines.len(), 6, "one line per organisation");
+    assert_eq!(lines.len(), 7, "one line per organisation");
     for org in [
         "111Online",
         "nhsconnect",
@@ -63,6 +63,7 @@ fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
         "nhsengland",
         "nhsuk",
         "nhsx",
+        "gitlab.com/ohs-sample",
     ] {
         let line = lines.iter().any(|l| {
             l.split('>')
@@ -85,15 +86,24 @@ fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
             "NHSX",
             "NHS.UK",
             "NHS England",
-            "NHS 111 Online - NHS Digital"
+            "NHS 111 Online - NHS Digital",
+            "gitlab.com/ohs-sample"
         ],
         "Table 1 sorted by open repositories"
+    );
+    assert!(
+        dom.contains("gitlab.com/ohs-sample (GitLab)</button>"),
+        "the chart's legend names the forge"
+    );
+    assert!(
+        dom.contains("<td data-sort=\"GitLab\">GitLab</td>"),
+        "Table 1 names the forge"
     );
     assert!(
         dom.contains(">2021-03-04</time>"),
         "the data's date is shown"
     );
-    assert!(dom.contains("346</strong> open repositories"));
+    assert!(dom.contains("349</strong> open repositories"));
 
     let shot = work.path().join("page.png");
     let out = chromium(&work.path().join("profile-shot"))

@@ -58,7 +58,7 @@ fn sample_gold_tables_hold_hand_checked_numbers() {
     run_sample(&work);
     let lake = work.lake();
     let latest = gold(&lake, "org_latest", "2021-03-04");
-    assert_eq!(latest.height(), 6);
+    assert_eq!(latest.height(), 7);
     // Counted by hand from data/sample/nhsx/page-1.json: 42 repositories, 4 forks.
     let nhsx = row(&latest, "org_login", "nhsx");
     let expected = [
@@ -92,6 +92,26 @@ fn sample_gold_tables_hold_hand_checked_numbers() {
     ] {
         assert_eq!(field(&england, name), value, "nhsengland {name}");
     }
+    // The GitLab group, by hand from data/sample/gitlab.com+ohs-sample: five projects, of
+    // which one internal (never stored) and one fork; one archived; licences and languages
+    // from the per-project answers (CSS renamed HTML).
+    let group = row(&latest, "org_login", "gitlab.com/ohs-sample");
+    for (name, value) in [
+        ("forge", "gitlab"),
+        ("organisation", "gitlab.com/ohs-sample"),
+        ("url", "https://gitlab.com/groups/ohs-sample"),
+        ("open_repositories", "3"),
+        ("archived_repositories", "1"),
+        ("forks_excluded", "1"),
+        ("top_language", "Python"),
+        ("top_license", "MIT License"),
+        ("stars", "20"),
+        ("forks", "6"),
+        ("open_issues", "8"),
+    ] {
+        assert_eq!(field(&group, name), value, "gitlab.com/ohs-sample {name}");
+    }
+    assert_eq!(field(&nhsx, "forge"), "github");
     // NHS Digital: configured as nhsdigital, spelled NHSDigital by GitHub.
     let digital = row(&latest, "org_login", "nhsdigital");
     assert_eq!(field(&digital, "organisation"), "NHSDigital");
@@ -100,8 +120,8 @@ fn sample_gold_tables_hold_hand_checked_numbers() {
     let headline = gold(&lake, "headline", "2021-03-04");
     let facts = row(&headline, "first_repo_name", "ckanext-nhsengland");
     for (name, value) in [
-        ("organisations", "6"),
-        ("open_repositories", "346"),
+        ("organisations", "7"),
+        ("open_repositories", "349"),
         ("first_repo_organisation", "nhsengland"),
         ("first_repo_year", "2014"),
         ("top_language_1", "HTML"),
@@ -389,6 +409,7 @@ fn duckdb_reads_every_table_and_rebuilds_it_from_the_same_sql() {
         [
             "snapshot_date DATE",
             "org_login VARCHAR",
+            "forge VARCHAR",
             "organisation VARCHAR",
             "display_name VARCHAR",
             "url VARCHAR",
@@ -410,6 +431,7 @@ fn duckdb_reads_every_table_and_rebuilds_it_from_the_same_sql() {
         columns("org_repos_daily"),
         [
             "organisation VARCHAR",
+            "forge VARCHAR",
             "date DATE",
             "open_repositories BIGINT",
             "top_language VARCHAR",
@@ -424,7 +446,7 @@ fn duckdb_reads_every_table_and_rebuilds_it_from_the_same_sql() {
     assert_eq!(report["org_repos_daily"]["rows"], csv_rows);
     // Table 1 as DuckDB reads it: the largest organisation first, with its numbers.
     let table1 = report["org_latest_rows"].as_array().unwrap();
-    assert_eq!(table1.len(), 6);
+    assert_eq!(table1.len(), 7);
     assert_eq!(table1[0][0], "nhsconnect");
     assert_eq!(table1[0][1], 174);
 }
