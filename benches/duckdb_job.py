@@ -45,7 +45,7 @@ with listed as (
     qualify row_number() over (partition by snapshot_date, id order by filename) = 1
 )
 select
-    listed.org_login, id as repo_id, name, full_name, html_url,
+    listed.org_login, 'github' as forge, id as repo_id, name, full_name, html_url,
     owner.login as owner_login, owner.html_url as owner_html_url,
     fork as is_fork, coalesce(private, false) as is_private,
     coalesce(archived, false) as is_archived, visibility, created_at,
@@ -82,7 +82,7 @@ owners as (
     group by all
 )
 select
-    members.snapshot_date, members.org_login,
+    members.snapshot_date, members.org_login, 'github' as forge,
     coalesce(owners.organisation, members.canonical_login, members.org_login) as organisation,
     members.org_login as display_name,
     coalesce(owners.url, 'https://github.com/'
@@ -94,8 +94,8 @@ order by snapshot_date, org_login
 
 # Listings only: no per-repository language answers, as in ohs's run on the same bronze.
 SILVER_LANGUAGES = """
-create table silver_repo_languages (snapshot_date date, repo_id bigint, language varchar,
-    language_normalised varchar, bytes bigint)
+create table silver_repo_languages (snapshot_date date, forge varchar, repo_id bigint,
+    language varchar, language_normalised varchar, bytes bigint, share double)
 """
 
 # The site series: one row per org per day a kept repository was created, and one at the
@@ -152,7 +152,7 @@ running as (
         range between unbounded preceding and current row)
 )
 select distinct
-    running.snapshot_date, silver_orgs.organisation, running.day as date,
+    running.snapshot_date, silver_orgs.organisation, silver_orgs.forge, running.day as date,
     running.open_repositories, running.top_language.name as top_language,
     running.top_license.name as top_license, silver_orgs.url
 from running

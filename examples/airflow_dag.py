@@ -12,7 +12,7 @@ the interval, the day before, and would file today's GitHub under yesterday's da
 
 `ohs` exit codes: 0 done; 3 source, 5 storage and 6 lease held (another run is writing)
 are worth a retry later, which resumes; 2 config and 4 data need a person; 1 is a bug.
-Set GITHUB_TOKEN and the AWS_* variables in the worker's environment or a connection.
+Set GITHUB_TOKEN (and GITLAB_TOKEN for GitLab groups) and the AWS_* variables in the worker's environment or a connection.
 """
 import subprocess
 from datetime import datetime, timedelta

@@ -12,7 +12,7 @@ its snapshot date is the partition's end, D, not its key.
 
 `ohs` exit codes: 0 done; 3 (source), 5 (storage) and 6 (another run holds the lease) raise
 RetryRequested, since a rerun resumes; 2 (config), 4 (data) and 1 (a bug) fail.
-Environment: GITHUB_TOKEN and the store's variables (AWS_*, AZURE_*, GOOGLE_*).
+Environment: GITHUB_TOKEN, GITLAB_TOKEN and the store's variables (AWS_*, AZURE_*, GOOGLE_*).
 """
 import subprocess
 from datetime import date, timedelta

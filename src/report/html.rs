@@ -55,6 +55,20 @@ pub fn safe_href<'a>(url: &'a str, origin: &url::Origin) -> Option<&'a str> {
     (parsed.scheme() == "https" && parsed.origin() == *origin).then_some(url)
 }
 
+/// "GitHub", "GitLab" or "GitHub and GitLab": where the organisations publish.
+fn forges(data: &ReportData) -> String {
+    let on = |forge| data.orgs.iter().any(|o| o.forge == forge);
+    let names: Vec<&str> = Forge::ALL
+        .into_iter()
+        .filter(|f| on(*f))
+        .map(Forge::name)
+        .collect();
+    match names.as_slice() {
+        [] => Forge::Github.name().to_string(),
+        names => names.join(" and "),
+    }
+}
+
 /// An organisation's link: on GitHub's web origin, or for a GitLab group on the `https`
 /// origin of the host its Organisation names (`gitlab.com/nhsbsa` → `https://gitlab.com`).
 fn org_href<'a>(org: &'a OrgLine, github: &url::Origin) -> Option<&'a str> {
@@ -83,6 +97,8 @@ fn json_for_script(value: &serde_json::Value) -> String {
 struct Page<'a> {
     data: &'a ReportData,
     date: String,
+    /// The forges the organisations publish on: "GitHub", or "GitHub and GitLab".
+    forges: String,
     build_marker: String,
     css: &'static str,
     script: &'static str,
@@ -134,6 +150,7 @@ pub fn render(data: &ReportData) -> String {
     let page = Page {
         data,
         date: data.snapshot_date.to_string(),
+        forges: forges(data),
         build_marker: super::build_marker(&data.build_id),
         css: CSS,
         script: SCRIPT,
@@ -459,5 +476,9 @@ mod tests {
         let rows = page.matches("<tr><th scope=\"row\"").count();
         assert_eq!(rows, 2);
         assert!(page.find(">nhsx</a>").unwrap() < page.find(">Small</a>").unwrap());
+        assert!(page.contains("public GitHub and GitLab repositories of 2 organisations"));
+        let mut github_only = data("nhsx");
+        github_only.orgs.truncate(1);
+        assert!(render(&github_only).contains("public GitHub repositories of 1 organisations"));
     }
 }
