@@ -32,6 +32,7 @@ final as (
     select
         orgs.snapshot_date as snapshot_date,
         orgs.org_login as org_login,
+        orgs.forge as forge,
         orgs.organisation as organisation,
         coalesce(repo_totals.open_repositories, 0) as open_repositories,
         coalesce(repo_totals.archived_repositories, 0) as archived_repositories,

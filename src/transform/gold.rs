@@ -188,6 +188,7 @@ fn org_snapshot_counts_schema() -> Schema {
     schema(&[
         ("snapshot_date", Date),
         ("org_login", String),
+        ("forge", String),
         ("organisation", String),
         ("open_repositories", Int64),
         ("archived_repositories", Int64),
