@@ -6,7 +6,7 @@ SAMPLE_DATE := 2021-03-04
 SAMPLE_ORGS := 111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx,gitlab.com/ohs-sample
 LAKE ?= lake
 
-.PHONY: run test test-deps chromium lint fmt bench
+.PHONY: run test test-deps chromium lint fmt bench nhsuk-css
 
 # What the tests use, cached outside the clone and reinstalled only when its list changes:
 # Python packages (DuckDB, moto) in a venv, and Azurite from npm.
@@ -29,7 +29,12 @@ run:
 
 test: test-deps
 	OHS_TEST_PYTHON=$(PYTHON_ENV)/bin/python OHS_TEST_AZURITE=$(NPM_ENV)/node_modules/.bin/azurite-blob \
-		$(CARGO) test --all-targets --features failpoints
+		OHS_TEST_NPM=$(NPM_ENV)/node_modules $(CARGO) test --all-targets --features failpoints
+
+# The page's NHS.UK styles, rebuilt from the pinned nhsuk-frontend after a template changes
+# the classes it uses (a test fails until then).
+nhsuk-css: $(NPM_ENV)/installed.json
+	tools/nhsuk-css.sh $(NPM_ENV)/node_modules src/report/nhsuk-frontend.css
 
 test-deps: $(PYTHON_ENV)/requirements.txt $(NPM_ENV)/installed.json chromium
 

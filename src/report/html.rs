@@ -11,15 +11,34 @@ use super::{OrgLine, ReportData};
 use crate::domain::Forge;
 use crate::lake::{outputs, Output};
 
+/// The NHS.UK frontend's subset the page uses (`make nhsuk-css`), then the page's own styles.
+const NHSUK_CSS: &str = include_str!("nhsuk-frontend.css");
 const CSS: &str = include_str!("report.css");
 const SCRIPT: &str = include_str!("report.js");
 
-/// Colour-blind-safe colours (Okabe-Ito, then Tol's) for the largest organisations' lines;
-/// every other line is drawn muted grey.
+/// Colour-blind-safe colours (after Okabe-Ito and Tol, darkened to 3.8:1 or more on white,
+/// WCAG's 3:1 for graphics) for the largest organisations' lines; every other line is grey.
 const PALETTE: [&str; 10] = [
-    "#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#882255", "#117733",
-    "#332288", "#999933",
+    "#0072b2", "#d55e00", "#007a5a", "#b03a8a", "#8c5a00", "#6a3d9a", "#882255", "#117733",
+    "#332288", "#666600",
 ];
+
+/// A dash pattern for each coloured line, so no line is told apart by its colour alone.
+const DASHES: [&str; 10] = [
+    "",
+    "8 4",
+    "2 3",
+    "8 3 2 3",
+    "14 4",
+    "4 4",
+    "1 3",
+    "10 3 2 3 2 3",
+    "6 2",
+    "16 3 4 3",
+];
+
+/// The lines of the other organisations: grey, under the coloured ones.
+const MUTED: &str = "#768692";
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -100,6 +119,7 @@ struct Page<'a> {
     /// The forges the organisations publish on: "GitHub", or "GitHub and GitLab".
     forges: String,
     build_marker: String,
+    nhsuk_css: &'static str,
     css: &'static str,
     script: &'static str,
     version: &'static str,
@@ -110,7 +130,16 @@ struct Page<'a> {
     language_bytes: Option<ShareChart<'a>>,
     licences: ShareChart<'a>,
     licences_resolved: ShareChart<'a>,
-    tables_key: crate::lake::LakeKey,
+    growth_table: GrowthTable,
+    /// The published Parquet table, relative to `site/index.html`.
+    tables_href: String,
+}
+
+/// The growth chart's text alternative: each organisation's open repositories at the end of
+/// each year, and at the snapshot date.
+struct GrowthTable {
+    columns: Vec<String>,
+    rows: Vec<(String, Vec<i64>)>,
 }
 
 /// An organisation's button under the growth chart.
@@ -119,6 +148,8 @@ struct LegendLine<'a> {
     /// Said after the name for a GitLab group; GitHub is the default.
     forge_note: &'static str,
     colour: &'static str,
+    /// Its SVG dash pattern, so a line is told apart without its colour.
+    dash: &'static str,
 }
 
 /// A row of Table 1: the organisation, linked when its URL is safe.
@@ -127,10 +158,12 @@ struct OrgRow<'a> {
     href: Option<&'a str>,
 }
 
-/// A horizontal bar chart of the ten largest shares, the rest summed as "Others".
+/// A share chart: the ten largest shares, the rest summed as "Others".
 struct ShareChart<'a> {
     id: &'a str,
     title: &'a str,
+    /// What the counts are: "Repositories", "Bytes".
+    unit: &'a str,
     bars: Vec<Bar>,
 }
 
@@ -139,19 +172,19 @@ struct Bar {
     /// The count as the chart writes it (a number, or bytes as "1.2 MB").
     count: String,
     share: f64,
-    /// The bar's top edge.
-    y: usize,
 }
 
 /// The whole page. The same data always gives the same bytes.
 pub fn render(data: &ReportData) -> String {
     let colours = colour_largest(data);
     let chart = |id, title, rows, show| ShareChart::new(id, title, rows, show);
+    let tables_key = outputs::published(data.snapshot_date, &Output::GoldTable("org_latest"));
     let page = Page {
         data,
         date: data.snapshot_date.to_string(),
         forges: forges(data),
         build_marker: super::build_marker(&data.build_id),
+        nhsuk_css: NHSUK_CSS,
         css: CSS,
         script: SCRIPT,
         version: env!("CARGO_PKG_VERSION"),
@@ -169,32 +202,36 @@ pub fn render(data: &ReportData) -> String {
             "languages",
             "Primary languages",
             &data.languages,
-            repositories,
+            REPOSITORIES,
         ),
         language_bytes: (!data.language_bytes.is_empty()).then(|| {
             let title = "Languages by bytes of code";
-            chart("language-bytes", title, &data.language_bytes, human_bytes)
+            chart("language-bytes", title, &data.language_bytes, BYTES)
         }),
         licences: chart(
             "licences",
             "Licences as GitHub reports them",
             &data.licences,
-            repositories,
+            REPOSITORIES,
         ),
         licences_resolved: chart(
             "licences-resolved",
             "Licences, \u{201c}Other\u{201d} identified from its text",
             &data.licences_resolved,
-            repositories,
+            REPOSITORIES,
         ),
-        tables_key: outputs::published(data.snapshot_date, &Output::GoldTable("org_latest")),
+        growth_table: growth_table(data),
+        tables_href: format!("../{tables_key}"),
     };
     // Askama writes to a String, and every value shown displays without failing.
     page.render().expect("the page renders")
 }
 
 /// The buttons under the growth chart: the ten largest organisations in colour, the rest grey.
-fn legend<'a>(data: &'a ReportData, colours: &[Option<&'static str>]) -> Vec<LegendLine<'a>> {
+fn legend<'a>(
+    data: &'a ReportData,
+    colours: &[Option<(&'static str, &'static str)>],
+) -> Vec<LegendLine<'a>> {
     data.series
         .iter()
         .zip(colours)
@@ -204,13 +241,50 @@ fn legend<'a>(data: &'a ReportData, colours: &[Option<&'static str>]) -> Vec<Leg
                 Forge::Github => "",
                 Forge::Gitlab => " (GitLab)",
             },
-            colour: colour.unwrap_or("#aeb7bd"),
+            colour: colour.map_or(MUTED, |c| c.0),
+            dash: colour.map_or("", |c| c.1),
         })
         .collect()
 }
 
+/// The end of each year from the first point's to the year before the snapshot, then the
+/// snapshot date, with each organisation's count on each.
+fn growth_table(data: &ReportData) -> GrowthTable {
+    let snapshot = data.snapshot_date.to_string();
+    let first_year = data
+        .series
+        .iter()
+        .filter_map(|s| s.points.first())
+        .filter_map(|(date, _)| date.get(..4)?.parse::<i32>().ok())
+        .min();
+    let snapshot_year = data.snapshot_date.date().format("%Y").to_string();
+    let last_year: i32 = snapshot_year.parse().unwrap_or(0) - 1;
+    let mut ends: Vec<(String, String)> = (first_year.unwrap_or(last_year + 1)..=last_year)
+        .map(|year| (year.to_string(), format!("{year}-12-31")))
+        .collect();
+    ends.push((snapshot.clone(), snapshot));
+    let rows = data
+        .series
+        .iter()
+        .map(|s| {
+            let at = |end: &str| {
+                let before = s.points.partition_point(|(date, _)| date.as_str() <= end);
+                before.checked_sub(1).map_or(0, |i| s.points[i].1)
+            };
+            (
+                s.organisation.clone(),
+                ends.iter().map(|(_, end)| at(end)).collect(),
+            )
+        })
+        .collect();
+    GrowthTable {
+        columns: ends.into_iter().map(|(label, _)| label).collect(),
+        rows,
+    }
+}
+
 /// The growth chart's data for the page's script: each organisation's points and colour.
-fn series_json(data: &ReportData, colours: &[Option<&str>]) -> String {
+fn series_json(data: &ReportData, colours: &[Option<(&str, &str)>]) -> String {
     let series: Vec<serde_json::Value> = data
         .series
         .iter()
@@ -219,7 +293,8 @@ fn series_json(data: &ReportData, colours: &[Option<&str>]) -> String {
             serde_json::json!({
                 "organisation": s.organisation,
                 "forge": s.forge.name(),
-                "colour": colour,
+                "colour": colour.map(|c| c.0),
+                "dash": colour.map_or("", |c| c.1),
                 "points": s.points.iter().map(|(d, v)| serde_json::json!([d, v])).collect::<Vec<_>>(),
             })
         })
@@ -229,8 +304,9 @@ fn series_json(data: &ReportData, colours: &[Option<&str>]) -> String {
     json_for_script(&json)
 }
 
-/// A colour for each of the ten organisations with the most open repositories.
-fn colour_largest(data: &ReportData) -> Vec<Option<&'static str>> {
+/// A colour and a dash pattern for each of the ten organisations with the most open
+/// repositories.
+fn colour_largest(data: &ReportData) -> Vec<Option<(&'static str, &'static str)>> {
     data.series
         .iter()
         .map(|s| {
@@ -238,7 +314,7 @@ fn colour_largest(data: &ReportData) -> Vec<Option<&'static str>> {
                 .orgs
                 .iter()
                 .position(|o| o.organisation == s.organisation);
-            rank.and_then(|r| PALETTE.get(r).copied())
+            rank.and_then(|r| Some((*PALETTE.get(r)?, *DASHES.get(r)?)))
         })
         .collect()
 }
@@ -250,7 +326,7 @@ impl<'a> ShareChart<'a> {
         id: &'a str,
         title: &'a str,
         rows: &[(String, i64, f64)],
-        show: fn(i64) -> String,
+        (unit, show): (&'a str, fn(i64) -> String),
     ) -> Self {
         let mut shown: Vec<(String, i64, f64)> = rows.iter().take(10).cloned().collect();
         if rows.len() > 10 {
@@ -263,53 +339,23 @@ impl<'a> ShareChart<'a> {
         }
         let bars = shown
             .into_iter()
-            .enumerate()
-            .map(|(i, (name, count, share))| Bar {
+            .map(|(name, count, share)| Bar {
                 name,
                 count: show(count),
                 share,
-                y: 4 + 24 * i,
             })
             .collect();
-        ShareChart { id, title, bars }
-    }
-
-    fn height(&self) -> usize {
-        24 * self.bars.len() + 8
-    }
-
-    /// The three largest, for the chart's text alternative.
-    fn summary(&self) -> String {
-        let largest: Vec<String> = self
-            .bars
-            .iter()
-            .take(3)
-            .map(|bar| format!("{} {} ({:.0}%)", bar.name, bar.count, bar.share * 100.0))
-            .collect();
-        largest.join(", ")
-    }
-}
-
-impl Bar {
-    /// At least a pixel wide, so a tiny share still shows.
-    fn width(&self) -> f64 {
-        (self.share * 250.0).max(1.0)
-    }
-
-    /// Names longer than the label column are cut with an ellipsis (the full name is the title).
-    fn label(&self) -> String {
-        const MAX: usize = 22;
-        if self.name.chars().count() <= MAX {
-            return self.name.clone();
+        ShareChart {
+            id,
+            title,
+            unit,
+            bars,
         }
-        let cut: String = self.name.chars().take(MAX - 1).collect();
-        format!("{}\u{2026}", cut.trim_end())
     }
 }
 
-fn repositories(count: i64) -> String {
-    count.to_string()
-}
+const REPOSITORIES: (&str, fn(i64) -> String) = ("Repositories", |count| count.to_string());
+const BYTES: (&str, fn(i64) -> String) = ("Bytes", human_bytes);
 
 /// 1,234,567 bytes as "1.2 MB" (decimal units, as GitHub shows sizes).
 fn human_bytes(count: i64) -> String {
@@ -447,14 +493,27 @@ mod tests {
     }
 
     #[test]
+    fn the_growth_tables_columns_are_year_ends_then_the_snapshot() {
+        let mut data = data("nhsx");
+        data.series[0].points = vec![
+            ("2019-05-01".into(), 1),
+            ("2020-12-31".into(), 3),
+            ("2021-01-02".into(), 4),
+        ];
+        let table = growth_table(&data);
+        assert_eq!(table.columns, ["2019", "2020", "2021-03-04"]);
+        assert_eq!(table.rows[0], ("nhsx".to_string(), vec![1, 3, 4]));
+    }
+
+    #[test]
     fn empty_sections_say_why() {
         let mut empty = data("nhsx");
         empty.language_bytes.clear();
         empty.topics.clear();
         let page = render(&empty);
         assert!(page.contains(
-            "</figure>\n<figure>\n<h2 id=\"language-bytes-heading\">Languages by bytes of code</h2>\n\
-             <p>Not collected for this snapshot (see the run manifest).</p>\n</figure>\n<figure>\n"
+            "<h2 id=\"language-bytes-heading\">Languages by bytes of code</h2>\n\
+             <p>Not collected for this snapshot (see the run manifest).</p>\n</figure>\n"
         ));
         assert!(page.contains(
             "<h2 id=\"topics-heading\">Top topics</h2>\n\
@@ -473,7 +532,9 @@ mod tests {
             !page.contains("<script src") && !page.contains("<link"),
             "no network resources"
         );
-        let rows = page.matches("<tr><th scope=\"row\"").count();
+        let rows = page
+            .matches("<th scope=\"row\" class=\"nhsuk-table__header\" data-sort=")
+            .count();
         assert_eq!(rows, 2);
         assert!(page.find(">nhsx</a>").unwrap() < page.find(">Small</a>").unwrap());
         assert!(page.contains("public GitHub and GitLab repositories of 2 organisations"));

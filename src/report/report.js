@@ -1,6 +1,6 @@
 // The page's only script: draws the growth chart from the data embedded in the page (so its
 // time window and scale can change in the browser), shows values on hover, and sorts Table 1.
-// No network, no library.
+// No network, no library. Without it the page still shows every number, in its tables.
 (function () {
   "use strict";
   var SVG = "http://www.w3.org/2000/svg";
@@ -9,7 +9,7 @@
   var tooltip = document.getElementById("chart-tooltip");
   var windowSelect = document.getElementById("window");
   var logScale = document.getElementById("log-scale");
-  var W = 960, H = 420, M = { left: 56, right: 16, top: 16, bottom: 36 };
+  var W = 960, H = 420, M = { left: 64, right: 20, top: 16, bottom: 40 };
   var DAY = 86400000;
   var highlighted = null;
   var drawn = [];
@@ -23,10 +23,15 @@
   function day(iso) { return Date.parse(iso + "T00:00:00Z") / DAY; }
   function iso(d) { return new Date(d * DAY).toISOString().slice(0, 10); }
 
+  // The chart is drawn in CSS pixels at the width it has, so its text keeps its size.
   function draw() {
     while (svg.lastChild && svg.lastChild.nodeName !== "title" && svg.lastChild.nodeName !== "desc") {
       svg.removeChild(svg.lastChild);
     }
+    W = Math.max(280, Math.round(svg.getBoundingClientRect().width) || 960);
+    H = W < 600 ? 320 : 420;
+    svg.setAttribute("height", H);
+    svg.setAttribute("viewBox", "0 0 " + W + " " + H);
     var end = day(data.snapshot_date);
     var months = Number(windowSelect.value);
     var start = months > 0 ? end - Math.round(months * 30.44) : Infinity;
@@ -46,11 +51,10 @@
       el("line", { x1: M.left, x2: W - M.right, y1: y(v), y2: y(v) }, grid);
       el("text", { x: M.left - 6, y: y(v) + 4, "text-anchor": "end" }, grid).textContent = v;
     });
-    for (var i = 0; i <= 4; i++) {
-      var d = start + (end - start) * i / 4;
-      var anchor = i === 0 ? "start" : i === 4 ? "end" : "middle";
-      el("text", { x: x(d), y: H - 10, "text-anchor": anchor }, grid).textContent = iso(Math.round(d));
-    }
+    timeTicks(start, end, Math.max(2, Math.floor((W - M.left - M.right) / 80))).forEach(function (t) {
+      el("line", { x1: x(t.day), x2: x(t.day), y1: M.top, y2: H - M.bottom }, grid);
+      el("text", { x: x(t.day), y: H - 14, "text-anchor": "middle" }, grid).textContent = t.label;
+    });
     drawn = [];
     data.series.forEach(function (s, index) {
       // Counts hold until the next creation day: a step line, clipped to the window.
@@ -68,9 +72,36 @@
       path += "H" + x(end);
       var cls = "series" + (s.colour ? "" : " muted") + (highlighted === s.organisation ? " highlight" : "");
       var line = el("path", { d: path, "class": cls, "data-org": s.organisation }, svg);
-      if (s.colour) { line.setAttribute("stroke", s.colour); }
+      line.setAttribute("stroke", s.colour || "#768692");
+      if (s.dash) { line.setAttribute("stroke-dasharray", s.dash); }
       el("title", {}, line).textContent = s.organisation;
     });
+  }
+
+  // Ticks on the first of January of whole years, or of months when the window is short,
+  // at most `most` of them.
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function timeTicks(start, end, most) {
+    var from = new Date(start * DAY), to = new Date(end * DAY);
+    var years = to.getUTCFullYear() - from.getUTCFullYear();
+    var out = [];
+    if (years >= 2) {
+      var step = Math.ceil((years + 1) / most);
+      for (var y = from.getUTCFullYear() + 1; y <= to.getUTCFullYear(); y++) {
+        if (y % step === 0) { out.push({ day: Date.UTC(y, 0, 1) / DAY, label: String(y) }); }
+      }
+      return out;
+    }
+    var months = years * 12 + to.getUTCMonth() - from.getUTCMonth();
+    var every = Math.max(1, Math.ceil((months + 1) / most));
+    for (var m = 1; m <= months; m++) {
+      var date = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + m, 1));
+      if (date.getUTCMonth() % every === 0) {
+        var label = MONTHS[date.getUTCMonth()] + (date.getUTCMonth() === 0 || out.length === 0 ? " " + date.getUTCFullYear() : "");
+        out.push({ day: date.getTime() / DAY, label: label });
+      }
+    }
+    return out;
   }
 
   function ticks(log, max) {
@@ -112,13 +143,14 @@
     });
   });
 
-  // Table 1: a click on a header sorts by that column, again to reverse.
+  // Table 1: a click (or Enter, or Space) on a heading sorts by that column, again to reverse;
+  // aria-sort says which column and which way.
   var table = document.getElementById("table-1");
-  Array.prototype.forEach.call(table.querySelectorAll("th button"), function (button, column) {
+  Array.prototype.forEach.call(table.querySelectorAll("thead th button"), function (button, column) {
     button.addEventListener("click", function () {
       var th = button.parentNode;
       var ascending = th.getAttribute("aria-sort") !== "ascending";
-      Array.prototype.forEach.call(table.querySelectorAll("th"), function (h) { h.removeAttribute("aria-sort"); });
+      Array.prototype.forEach.call(table.querySelectorAll("thead th"), function (h) { h.setAttribute("aria-sort", "none"); });
       th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
       var body = table.tBodies[0];
       var rows = Array.prototype.slice.call(body.rows);
@@ -131,5 +163,11 @@
     });
   });
 
+  var resized = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resized);
+    resized = setTimeout(draw, 100);
+  });
+  document.getElementById("growth-controls").hidden = false;
   draw();
 })();

@@ -1,14 +1,20 @@
 //! The report in a real browser: headless Chromium loads `site/index.html` from disk (no
-//! network), runs its script, and the DOM it dumps has one chart line and one Table 1 row per
-//! organisation, in order, and the data's date; a screenshot shows something drawn.
+//! network) and runs its script. The DOM it dumps has one chart line and one Table 1 row per
+//! organisation, in order, and the data's date; axe-core finds no WCAG 2.2 A or AA violation
+//! at 1280 and 375 pixels; the page never scrolls sideways at 375 pixels or at 640 (1280 at
+//! 200% zoom); the chart's labels are at least 12 CSS pixels with ticks on whole years; Table 1
+//! sorts from its heading buttons, saying so in `aria-sort`; and with JavaScript off the
+//! tables and facts still show. A screenshot shows something drawn.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+
+use serde_json::Value;
 
 use crate::common::{run_sample, Workdir};
 
-/// Headless Chromium with a fresh profile and no background networking.
-fn chromium(profile: &Path) -> Command {
+/// Headless Chromium with a fresh profile, no background networking, and `width` pixels.
+fn chromium(profile: &Path, width: u32) -> Command {
     let found = Command::new("chromium").arg("--version").output();
     assert!(
         found.is_ok_and(|o| o.status.success()),
@@ -24,21 +30,20 @@ fn chromium(profile: &Path) -> Command {
         "--disable-sync",
         "--disable-quic",
         "--no-first-run",
-        "--window-size=1280,2400",
+        "--hide-scrollbars",
     ])
+    .arg(format!("--window-size={width},2400"))
     .arg(format!("--user-data-dir={}", profile.display()));
     cmd
 }
 
-#[test]
-fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
-    let work = Workdir::new();
-    run_sample(&work);
-    let page = work.lake().join("site/index.html");
-    let url = format!("file://{}", page.display());
-
-    let out = chromium(&work.path().join("profile-dom"))
-        .args(["--virtual-time-budget=5000", "--dump-dom", &url])
+/// The DOM after the page (and anything injected) ran, at `width` pixels.
+fn dump_dom(work: &Workdir, page: &Path, width: u32, extra: &[&str]) -> String {
+    let profile = work.path().join(format!("profile-{width}-{}", extra.len()));
+    let out = chromium(&profile, width)
+        .args(extra)
+        .args(["--virtual-time-budget=15000", "--dump-dom"])
+        .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
     assert!(
@@ -46,7 +51,64 @@ fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dom = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What the probe measured in the page at `width`: a copy of the page with axe-core and
+/// `tests/fixtures/report_probe.js` appended, whose findings it writes into the DOM.
+fn probe(work: &Workdir, page: &Path, width: u32) -> Value {
+    let npm = PathBuf::from(std::env::var("OHS_TEST_NPM").expect(
+        "OHS_TEST_NPM (the npm tools' node_modules) is unset: run the tests with `make test`",
+    ));
+    let axe = std::fs::read_to_string(npm.join("axe-core/axe.min.js"))
+        .expect("axe-core is missing: run `make test`, which installs it from npm");
+    let probe =
+        std::fs::read_to_string(crate::common::repo_root().join("tests/fixtures/report_probe.js"))
+            .unwrap();
+    let html = std::fs::read_to_string(page).unwrap();
+    let injected = format!("<script>{axe}</script><script>{probe}</script></body>");
+    let copy = page.with_file_name(format!("probe-{width}.html"));
+    std::fs::write(&copy, html.replacen("</body>", &injected, 1)).unwrap();
+    let dom = if width >= NARROWEST_WINDOW {
+        dump_dom(work, &copy, width, &[])
+    } else {
+        // Narrower than a headless window can be: the page in a frame that wide.
+        let frame = page.with_file_name(format!("frame-{width}.html"));
+        let wrapper = format!(
+            "<!DOCTYPE html><html lang=\"en\"><body style=\"margin:0\">\
+             <iframe src=\"probe-{width}.html\" width=\"{width}\" height=\"2400\" style=\"border:0\"></iframe>\
+             <script>window.addEventListener('message', function (e) {{ var p = document.createElement('pre'); \
+             p.id = 'probe'; p.textContent = e.data; document.body.appendChild(p); }});</script></body></html>"
+        );
+        std::fs::write(&frame, wrapper).unwrap();
+        dump_dom(work, &frame, 1280, &[])
+    };
+    let start = dom
+        .rfind("<pre id=\"probe\">")
+        .expect("the probe wrote its findings")
+        + 16;
+    let end = start + dom[start..].find("</pre>").unwrap();
+    let text = dom[start..end]
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Headless Chromium's windows are at least this wide.
+const NARROWEST_WINDOW: u32 = 500;
+
+fn sample_page(work: &Workdir) -> PathBuf {
+    run_sample(work);
+    work.lake().join("site/index.html")
+}
+
+#[test]
+fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
+    let work = Workdir::new();
+    let page = sample_page(&work);
+    let dom = dump_dom(&work, &page, 1280, &[]);
     // Lines exist only after the script ran: the page ships none.
     assert!(!std::fs::read_to_string(&page)
         .unwrap()
@@ -73,13 +135,8 @@ fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
         });
         assert!(line, "no line for {org}");
     }
-    let rows: Vec<&str> = dom
-        .split("<tr><th scope=\"row\" data-sort=\"")
-        .skip(1)
-        .map(|rest| rest.split('"').next().unwrap())
-        .collect();
     assert_eq!(
-        rows,
+        table_1_rows(&dom),
         [
             "NHS Connect",
             "NHS Digital",
@@ -96,19 +153,18 @@ fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
         "the chart's legend names the forge"
     );
     assert!(
-        dom.contains("<td data-sort=\"GitLab\">GitLab</td>"),
+        dom.contains("data-sort=\"GitLab\">GitLab</td>"),
         "Table 1 names the forge"
     );
     assert!(
         dom.contains(">2021-03-04</time>"),
         "the data's date is shown"
     );
-    assert!(dom.contains("349</strong> open repositories"));
 
     let shot = work.path().join("page.png");
-    let out = chromium(&work.path().join("profile-shot"))
+    let out = chromium(&work.path().join("profile-shot"), 1280)
         .arg(format!("--screenshot={}", shot.display()))
-        .arg(&url)
+        .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
     assert!(
@@ -117,6 +173,100 @@ fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_not_blank(&shot);
+}
+
+/// Table 1's organisations, in the order the DOM has them.
+fn table_1_rows(dom: &str) -> Vec<&str> {
+    let table = &dom[dom.find("id=\"table-1\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    table
+        .split("<th scope=\"row\" class=\"nhsuk-table__header\" data-sort=\"")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap())
+        .collect()
+}
+
+#[test]
+fn axe_finds_nothing_at_1280_and_375_pixels_and_nothing_scrolls_sideways() {
+    let work = Workdir::new();
+    let page = sample_page(&work);
+    for width in [1280, 375, 640] {
+        let found = probe(&work, &page, width);
+        assert_eq!(found["width"], width, "{found}");
+        let violations = found["violations"].as_array().unwrap();
+        assert!(
+            violations.is_empty(),
+            "axe-core at {width} pixels, WCAG 2.2 A and AA: {}",
+            serde_json::to_string_pretty(violations).unwrap()
+        );
+        assert!(
+            found["scroll_width"].as_u64() <= found["width"].as_u64(),
+            "the page scrolls sideways at {width} pixels (640: 1280 at 200% zoom): {found}"
+        );
+        assert!(found["axe_rules"].as_u64().unwrap() > 20, "{found}");
+    }
+}
+
+#[test]
+fn chart_labels_are_readable_ticks_whole_years_and_table_1_sorts_by_its_headings() {
+    let work = Workdir::new();
+    let page = sample_page(&work);
+    let found = probe(&work, &page, 1280);
+    let smallest = found["smallest_chart_text_px"].as_f64().unwrap();
+    assert!(
+        smallest >= 12.0,
+        "chart text of {smallest} CSS pixels: {found}"
+    );
+    let ticks: Vec<&str> = found["x_ticks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ticks,
+        ["2015", "2016", "2017", "2018", "2019", "2020", "2021"]
+    );
+    // Sorting by Stars (a button: Enter and Space press it), then again to reverse.
+    assert_eq!(found["sorted_by_stars"]["aria_sort"], "ascending");
+    assert_eq!(
+        found["sorted_by_stars"]["first"],
+        "NHS 111 Online - NHS Digital"
+    );
+    assert_eq!(found["sorted_again"]["aria_sort"], "descending");
+    assert_eq!(found["sorted_again"]["first"], "NHSX");
+    assert_eq!(found["other_headings_aria_sort"], "none");
+    assert_eq!(found["sort_controls_are_buttons"], true);
+}
+
+/// Headless Chromium dumps no DOM with scripts turned off, so the page is loaded without
+/// its one script instead: the same view a reader without JavaScript gets.
+#[test]
+fn without_javascript_the_tables_and_facts_still_show() {
+    let work = Workdir::new();
+    let page = sample_page(&work);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let script = html.rfind("<script>").unwrap();
+    assert_eq!(
+        html.matches("<script>").count(),
+        1,
+        "the page has one script"
+    );
+    let without = page.with_file_name("no-script.html");
+    std::fs::write(&without, format!("{}</body>\n</html>\n", &html[..script])).unwrap();
+    let dom = dump_dom(&work, &without, 1280, &[]);
+    assert!(!dom.contains("class=\"series"), "the script did not run");
+    assert_eq!(table_1_rows(&dom).len(), 7);
+    assert!(dom.contains("<p class=\"nhsuk-card__heading nhsuk-heading-l\">349</p>"));
+    assert!(
+        dom.contains("id=\"growth-table\""),
+        "the chart's data table"
+    );
+    assert!(dom.contains("id=\"languages-chart\""), "the share tables");
+    assert!(
+        dom.contains("id=\"growth-controls\" hidden"),
+        "the chart's controls stay hidden without the chart"
+    );
 }
 
 /// A blank (or single-colour) screenshot would mean nothing was drawn.
@@ -135,4 +285,37 @@ fn assert_not_blank(path: &Path) {
         "{} distinct colours: the screenshot looks blank",
         colours.len()
     );
+}
+
+/// The committed NHS.UK styles are what `tools/nhsuk-css.sh` builds from the pinned package
+/// for the current templates, and fetch nothing: no web font, no image.
+#[test]
+fn the_nhsuk_styles_are_rebuilt_from_the_pinned_package_and_load_nothing() {
+    let npm = std::env::var("OHS_TEST_NPM").expect(
+        "OHS_TEST_NPM (the npm tools' node_modules) is unset: run the tests with `make test`",
+    );
+    let work = Workdir::new();
+    let rebuilt = work.path().join("nhsuk-frontend.css");
+    let root = crate::common::repo_root();
+    let out = Command::new(root.join("tools/nhsuk-css.sh"))
+        .arg(&npm)
+        .arg(&rebuilt)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let committed = std::fs::read_to_string(root.join("src/report/nhsuk-frontend.css")).unwrap();
+    assert!(
+        std::fs::read_to_string(&rebuilt).unwrap() == committed,
+        "src/report/nhsuk-frontend.css is stale: run `make nhsuk-css`"
+    );
+    for fetch in ["url(", "@font-face", "@import"] {
+        assert!(
+            !committed.contains(fetch),
+            "the page's styles would fetch: {fetch}"
+        );
+    }
 }
