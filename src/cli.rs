@@ -232,10 +232,11 @@ async fn dispatch(
             let built = transform::run_all(settings, lake).instrument(span).await?;
             // Each rebuilt snapshot's page, from its own new tables.
             let web = &settings.config.github.web;
+            let target = publish_target(settings, lake)?;
             for summary in &built {
                 let span =
                     info_span!("stage", stage = "report", snapshot_date = %summary.snapshot_date);
-                report::run(lake, summary.snapshot_date, web)
+                report::run(lake, &target, summary.snapshot_date, web)
                     .instrument(span)
                     .await?;
             }
@@ -295,9 +296,15 @@ async fn transform_stage(settings: &RunSettings, lake: &Lake) -> Result<(), Fail
 
 async fn report_stage(settings: &RunSettings, lake: &Lake) -> Result<(), Failure> {
     let span = info_span!("stage", stage = "report", snapshot_date = %settings.snapshot_date);
-    report::run(lake, settings.snapshot_date, &settings.config.github.web)
-        .instrument(span)
-        .await?;
+    let target = publish_target(settings, lake)?;
+    report::run(
+        lake,
+        &target,
+        settings.snapshot_date,
+        &settings.config.github.web,
+    )
+    .instrument(span)
+    .await?;
     Ok(())
 }
 

@@ -62,3 +62,6 @@ select * from read_parquet('lake/gold/language_bytes/*/*.parquet', hive_partitio
 
 create or replace view topic_counts as
 select * from read_parquet('lake/gold/topic_counts/*/*.parquet', hive_partitioning = true);
+
+create or replace view repositories as
+select * from read_parquet('lake/gold/repositories/*/*.parquet', hive_partitioning = true);

@@ -170,10 +170,14 @@ pub mod outputs {
     pub const SITE_CSV: Output = Output::SiteFile("org_repos_agg.csv");
     /// The page, rendered by report beside the site CSV.
     pub const INDEX_HTML: Output = Output::SiteFile("index.html");
+    /// The page as its build's copy shows it (`site/snapshot_date=S/build=B/index.html`),
+    /// whose relative links start two folders deeper: staged beside `index.html`, published
+    /// only as that copy.
+    pub const INDEX_HTML_OF_BUILD: Output = Output::SiteFile("index.of-build.html");
     /// The gold twin of the site CSV.
     pub const ORG_REPOS_DAILY: Output = Output::GoldTable(GOLD_TABLES[0]);
     /// Everything transform and report stage and publish publishes, gold tables first.
-    pub const ALL: [Output; 10] = [
+    pub const ALL: [Output; 11] = [
         Output::GoldTable(GOLD_TABLES[0]),
         Output::GoldTable(GOLD_TABLES[1]),
         Output::GoldTable(GOLD_TABLES[2]),
@@ -182,6 +186,7 @@ pub mod outputs {
         Output::GoldTable(GOLD_TABLES[5]),
         Output::GoldTable(GOLD_TABLES[6]),
         Output::GoldTable(GOLD_TABLES[7]),
+        Output::GoldTable(GOLD_TABLES[8]),
         SITE_CSV,
         INDEX_HTML,
     ];
@@ -190,7 +195,7 @@ pub mod outputs {
     /// output keys above, transform's models (`transform::gold::MODELS` after
     /// `org_repos_daily`), the DuckDB views and the data's documentation follow; tests check
     /// each against it.
-    pub const GOLD_TABLES: [&str; 8] = [
+    pub const GOLD_TABLES: [&str; 9] = [
         "org_repos_daily",
         "org_latest",
         "org_snapshot_counts",
@@ -199,6 +204,7 @@ pub mod outputs {
         "headline",
         "language_bytes",
         "topic_counts",
+        "repositories",
     ];
 
     /// All staged snapshots.

@@ -85,9 +85,18 @@ pub async fn run(
         let key = outputs::staged(date, output);
         let bytes = staged::get(source, date, &key).await?;
         check_of_build(&build, &key, output, &bytes)?;
+        // The page's own copy has its links from two folders deeper.
+        let copy_bytes = if *output == INDEX_HTML {
+            let key = outputs::staged(date, &outputs::INDEX_HTML_OF_BUILD);
+            let bytes = staged::get(source, date, &key).await?;
+            check_of_build(&build, &key, &INDEX_HTML, &bytes)?;
+            bytes
+        } else {
+            bytes.clone()
+        };
         let copy = (
             outputs::build_copy(date, &build.build_id, output),
-            bytes.clone(),
+            copy_bytes,
         );
         let current = (outputs::published(date, output), bytes);
         match output {

@@ -7,6 +7,8 @@ use std::fmt;
 
 use askama::Template;
 
+use super::history::{OrgAtSnapshot, METRICS};
+use super::listings::{RepoLine, MOST_LISTED};
 use super::{OrgLine, ReportData};
 use crate::domain::Forge;
 use crate::lake::{outputs, Output};
@@ -88,6 +90,19 @@ fn forges(data: &ReportData) -> String {
     }
 }
 
+/// A repository's link: on GitHub's web origin, or a GitLab project's on the `https` origin
+/// of its group's instance (the host its org_login names).
+fn repo_href<'a>(repo: &'a RepoLine, github: &url::Origin) -> Option<&'a str> {
+    match repo.forge {
+        Forge::Github => safe_href(&repo.url, github),
+        Forge::Gitlab => {
+            let host = repo.org_login.split('/').next()?;
+            let origin = url::Url::parse(&format!("https://{host}")).ok()?.origin();
+            safe_href(&repo.url, &origin)
+        }
+    }
+}
+
 /// An organisation's link: on GitHub's web origin, or for a GitLab group on the `https`
 /// origin of the host its Organisation names (`gitlab.com/nhsbsa` → `https://gitlab.com`).
 fn org_href<'a>(org: &'a OrgLine, github: &url::Origin) -> Option<&'a str> {
@@ -131,8 +146,31 @@ struct Page<'a> {
     licences: ShareChart<'a>,
     licences_resolved: ShareChart<'a>,
     growth_table: GrowthTable,
+    /// `None` with a single snapshot: trends need two.
+    trends: Option<Vec<TrendChart>>,
+    repositories: Vec<RepoRow<'a>>,
+    /// How many kept repositories there are, when the list shows only the most-starred.
+    repositories_cut: Option<usize>,
     /// The published Parquet table, relative to `site/index.html`.
     tables_href: String,
+}
+
+/// One metric's trend: a chart of each organisation's value at each snapshot, and the same
+/// numbers as a table (the last snapshots, when there are many).
+struct TrendChart {
+    id: &'static str,
+    title: &'static str,
+    note: &'static str,
+    /// The chart's SVG elements, drawn here: no script needed.
+    svg: String,
+    dates: Vec<String>,
+    rows: Vec<(String, Vec<Option<i64>>)>,
+}
+
+/// A repository of the list, linked when its URL is safe.
+struct RepoRow<'a> {
+    repo: &'a RepoLine,
+    href: Option<&'a str>,
 }
 
 /// The growth chart's text alternative: each organisation's open repositories at the end of
@@ -174,11 +212,28 @@ struct Bar {
     share: f64,
 }
 
-/// The whole page. The same data always gives the same bytes.
-pub fn render(data: &ReportData) -> String {
+/// Where a copy of the page is published, which decides its relative link to the tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageCopy {
+    /// `site/index.html`: links to the snapshot's Hive partition, `../gold/…`.
+    Latest,
+    /// `site/snapshot_date=S/build=B/index.html`: links to its build's own copy of the table,
+    /// `../../../gold/_builds/…`, never to a partition a later build may replace.
+    OfBuild,
+}
+
+/// The whole page, as published at `copy`. The same data always gives the same bytes.
+pub fn render(data: &ReportData, copy: PageCopy) -> String {
     let colours = colour_largest(data);
     let chart = |id, title, rows, show| ShareChart::new(id, title, rows, show);
-    let tables_key = outputs::published(data.snapshot_date, &Output::GoldTable("org_latest"));
+    let table = Output::GoldTable("org_latest");
+    let tables_href = match copy {
+        PageCopy::Latest => format!("../{}", outputs::published(data.snapshot_date, &table)),
+        PageCopy::OfBuild => {
+            let key = outputs::build_copy(data.snapshot_date, &data.build_id, &table);
+            format!("../../../{key}")
+        }
+    };
     let page = Page {
         data,
         date: data.snapshot_date.to_string(),
@@ -221,7 +276,19 @@ pub fn render(data: &ReportData) -> String {
             REPOSITORIES,
         ),
         growth_table: growth_table(data),
-        tables_href: format!("../{tables_key}"),
+        trends: trends(data, &colours),
+        repositories: data
+            .repositories
+            .iter()
+            .take(MOST_LISTED)
+            .map(|repo| RepoRow {
+                repo,
+                href: repo_href(repo, &data.link_origin),
+            })
+            .collect(),
+        repositories_cut: (data.repositories.len() > MOST_LISTED)
+            .then_some(data.repositories.len()),
+        tables_href,
     };
     // Askama writes to a String, and every value shown displays without failing.
     page.render().expect("the page renders")
@@ -245,6 +312,145 @@ fn legend<'a>(
             dash: colour.map_or("", |c| c.1),
         })
         .collect()
+}
+
+/// The trend charts, one per metric, when the history holds two snapshots or more. Lines
+/// are keyed by org_login, named and coloured as the organisation is today.
+fn trends(
+    data: &ReportData,
+    colours: &[Option<(&'static str, &'static str)>],
+) -> Option<Vec<TrendChart>> {
+    let mut dates: Vec<&str> = data.history.iter().map(|h| h.date.as_str()).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    if dates.len() < 2 {
+        return None;
+    }
+    // Today's organisations in Table 1's order, then any that left, by login.
+    let mut orgs: Vec<(&str, &str)> = Vec::new();
+    let latest = data.history.iter().rev();
+    for point in latest {
+        if !orgs.iter().any(|(login, _)| *login == point.org_login) {
+            orgs.push((&point.org_login, &point.display_name));
+        }
+    }
+    let rank = |name: &str| data.orgs.iter().position(|o| o.display_name == name);
+    orgs.sort_by_key(|(login, name)| (rank(name).unwrap_or(usize::MAX), *login));
+    let style = |name: &str| {
+        rank(name)
+            .and_then(|r| {
+                data.series
+                    .iter()
+                    .position(|s| s.organisation == data.orgs[r].organisation)
+            })
+            .and_then(|i| colours.get(i).copied().flatten())
+    };
+    let shown: Vec<&str> = dates.iter().rev().take(12).rev().copied().collect();
+    let charts = METRICS
+        .iter()
+        .map(|&(metric, title, note)| {
+            let value = |login: &str, date: &str| {
+                data.history
+                    .iter()
+                    .find(|h| h.org_login == login && h.date == date)
+                    .map(|h| h.value(metric))
+            };
+            let rows = orgs
+                .iter()
+                .map(|(login, name)| {
+                    let values = shown.iter().map(|d| value(login, d)).collect();
+                    (name.to_string(), values)
+                })
+                .collect();
+            TrendChart {
+                id: metric,
+                title,
+                note,
+                svg: trend_svg(&data.history, metric, &dates, &orgs, &style),
+                dates: shown.iter().map(|d| d.to_string()).collect(),
+                rows,
+            }
+        })
+        .collect();
+    Some(charts)
+}
+
+/// The SVG elements of one trend chart, 960 by 300 user units (CSS pixels at the page's
+/// widest): axes with the first, middle and last snapshot dates, and one line per
+/// organisation, coloured and dashed as in the growth chart for the ten largest.
+fn trend_svg(
+    history: &[OrgAtSnapshot],
+    metric: &str,
+    dates: &[&str],
+    orgs: &[(&str, &str)],
+    style: &dyn Fn(&str) -> Option<(&'static str, &'static str)>,
+) -> String {
+    const W: f64 = 960.0;
+    const H: f64 = 300.0;
+    let (left, right, top, bottom) = (72.0, 24.0, 16.0, 40.0);
+    let day = |d: &str| {
+        use chrono::Datelike;
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_or(0, |d| d.num_days_from_ce())
+    };
+    let (first, last) = (day(dates[0]), day(dates[dates.len() - 1]));
+    let x = |d: &str| {
+        left + (W - left - right) * f64::from(day(d) - first) / f64::from((last - first).max(1))
+    };
+    let max = history
+        .iter()
+        .map(|h| h.value(metric))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let y = |v: i64| H - bottom - (H - top - bottom) * v as f64 / max as f64;
+    let mut svg = String::new();
+    for v in [0, max / 2, max] {
+        svg.push_str(&format!(
+            "<line class=\"grid\" x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\"></line>\
+             <text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v}</text>",
+            W - right,
+            left - 8.0,
+            y(v) + 5.0,
+            y = y(v)
+        ));
+    }
+    let middle = dates[dates.len() / 2];
+    let mut labelled = vec![(dates[0], "start"), (dates[dates.len() - 1], "end")];
+    if dates.len() > 2 {
+        labelled.push((middle, "middle"));
+    }
+    for (date, anchor) in labelled {
+        svg.push_str(&format!(
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{date}</text>",
+            x(date),
+            H - 12.0
+        ));
+    }
+    // Muted lines first, so the coloured ones are drawn over them.
+    let mut ordered: Vec<&(&str, &str)> = orgs.iter().collect();
+    ordered.sort_by_key(|(_, name)| style(name).is_some());
+    for (login, name) in ordered {
+        let points: Vec<String> = history
+            .iter()
+            .filter(|h| h.org_login == *login)
+            .map(|h| format!("{:.1},{:.1}", x(&h.date), y(h.value(metric))))
+            .collect();
+        if points.is_empty() {
+            continue;
+        }
+        let (colour, dash) = style(name).unwrap_or((MUTED, ""));
+        let class = if style(name).is_some() {
+            "trend"
+        } else {
+            "trend muted"
+        };
+        svg.push_str(&format!(
+            "<polyline class=\"{class}\" points=\"{}\" stroke=\"{colour}\" stroke-dasharray=\"{dash}\"><title>{}</title></polyline>",
+            points.join(" "),
+            escape(name)
+        ));
+    }
+    svg
 }
 
 /// The end of each year from the first point's to the year before the snapshot, then the
@@ -378,6 +584,25 @@ mod tests {
     use super::super::{Headline, Series};
     use super::*;
 
+    fn render_latest(data: &ReportData) -> String {
+        render(data, PageCopy::Latest)
+    }
+
+    #[test]
+    fn each_copy_of_the_page_links_to_the_tables_from_where_it_is() {
+        let data = data("nhsx");
+        let latest = render(&data, PageCopy::Latest);
+        let copy = render(&data, PageCopy::OfBuild);
+        assert!(
+            latest.contains("href=\"../gold/org_latest/snapshot_date=2021-03-04/part-0.parquet\"")
+        );
+        let own = format!(
+            "href=\"../../../gold/_builds/snapshot_date=2021-03-04/build={}/org_latest.parquet\"",
+            data.build_id
+        );
+        assert!(copy.contains(&own), "{own}");
+    }
+
     #[test]
     fn only_https_urls_on_githubs_web_origin_become_links() {
         let github = url::Url::parse("https://github.com").unwrap().origin();
@@ -468,13 +693,28 @@ mod tests {
             licences_resolved: vec![("No licence".into(), 5, 1.0)],
             language_bytes: vec![(name.into(), 1_234_567, 1.0)],
             topics: vec![(name.into(), 2, 0.4)],
+            org_topics: vec![(name.into(), vec![(name.into(), 2)])],
+            repositories: vec![super::super::listings::RepoLine {
+                org_login: name.into(),
+                organisation: name.into(),
+                forge: Forge::Github,
+                name: name.into(),
+                full_name: format!("{name}/{name}"),
+                url: format!("https://github.com/x/{name}"),
+                language: Some(name.into()),
+                licence: None,
+                stars: 1,
+                topics: vec![name.into()],
+                created: "2020-01-02".into(),
+            }],
+            history: Vec::new(),
         }
     }
 
     #[test]
     fn data_values_are_escaped_everywhere() {
         let hostile = "<script>alert('x')</script>";
-        let page = render(&data(hostile));
+        let page = render_latest(&data(hostile));
         assert!(
             !page.contains(hostile),
             "a data value reached the page unescaped"
@@ -490,6 +730,42 @@ mod tests {
         );
         // Only the page's own script element exists, besides the data block.
         assert_eq!(page.matches("<script").count(), 2);
+    }
+
+    /// The page's weight at the size the site is meant for: 30 organisations, 2,000
+    /// repositories with a language, a licence and two topics each (the README states it).
+    #[test]
+    fn the_page_stays_light_at_2000_repositories_and_30_organisations() {
+        let mut data = data("nhsx");
+        let template = data.orgs[0].clone();
+        let repo = data.repositories[0].clone();
+        data.orgs = (0..30)
+            .map(|i| OrgLine {
+                organisation: format!("organisation-{i}"),
+                display_name: format!("NHS Organisation {i}"),
+                url: format!("https://github.com/organisation-{i}"),
+                ..template.clone()
+            })
+            .collect();
+        data.repositories = (0..2000)
+            .map(|i| RepoLine {
+                organisation: format!("NHS Organisation {}", i % 30),
+                name: format!("repository-{i}"),
+                full_name: format!("organisation-{}/repository-{i}", i % 30),
+                url: format!("https://github.com/organisation-{}/repository-{i}", i % 30),
+                language: Some("TypeScript".into()),
+                licence: Some("MIT License".into()),
+                topics: vec!["nhs".into(), "fhir".into()],
+                ..repo.clone()
+            })
+            .collect();
+        let page = render_latest(&data);
+        let kib = page.len() / 1024;
+        eprintln!("page at 2,000 repositories and 30 organisations: {kib} KiB");
+        assert!(
+            (350..=600).contains(&kib),
+            "{kib} KiB: update the README's figure"
+        );
     }
 
     #[test]
@@ -510,21 +786,24 @@ mod tests {
         let mut empty = data("nhsx");
         empty.language_bytes.clear();
         empty.topics.clear();
-        let page = render(&empty);
+        let page = render_latest(&empty);
         assert!(page.contains(
             "<h2 id=\"language-bytes-heading\">Languages by bytes of code</h2>\n\
              <p>Not collected for this snapshot (see the run manifest).</p>\n</figure>\n"
         ));
         assert!(page.contains(
-            "<h2 id=\"topics-heading\">Top topics</h2>\n\
-             <p>No kept repository has topics in this snapshot.</p>\n<h2>Data</h2>"
+            "<h2 id=\"topics-heading\">Topics</h2>\n\
+             <p>No kept repository has topics in this snapshot.</p>\n<h2 id=\"repositories-heading\">"
+        ));
+        assert!(page.contains(
+            "<p id=\"trends-pending\">Trends appear from the second snapshot: this lake holds one so far.</p>"
         ));
         assert!(page.ends_with("</html>\n"));
     }
 
     #[test]
     fn the_page_shows_the_data_date_and_loads_nothing() {
-        let page = render(&data("nhsx"));
+        let page = render_latest(&data("nhsx"));
         assert!(page.contains(
             "Data as of <time datetime=\"2021-03-04\" id=\"snapshot-date\">2021-03-04</time>"
         ));
@@ -540,6 +819,8 @@ mod tests {
         assert!(page.contains("public GitHub and GitLab repositories of 2 organisations"));
         let mut github_only = data("nhsx");
         github_only.orgs.truncate(1);
-        assert!(render(&github_only).contains("public GitHub repositories of 1 organisations"));
+        assert!(
+            render_latest(&github_only).contains("public GitHub repositories of 1 organisations")
+        );
     }
 }

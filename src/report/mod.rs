@@ -6,7 +6,11 @@
 //! network: its CSS and script are inline, the share charts are SVG drawn here, and the
 //! growth chart is drawn in the browser from the data embedded in the page.
 
+pub mod history;
 mod html;
+pub mod listings;
+
+use std::collections::BTreeMap;
 
 use polars::prelude::*;
 use tracing::info;
@@ -98,18 +102,33 @@ pub struct ReportData {
     pub language_bytes: Vec<(String, i64, f64)>,
     /// Repositories per topic, with the share of kept repositories carrying it.
     pub topics: Vec<(String, i64, f64)>,
+    /// Each organisation's top topics, organisations as in `orgs`.
+    pub org_topics: Vec<listings::OrgTopics>,
+    /// Every kept repository, most stars first.
+    pub repositories: Vec<listings::RepoLine>,
+    /// Each organisation's numbers at every snapshot up to this one, in date order.
+    pub history: Vec<history::OrgAtSnapshot>,
 }
 
-/// Renders the page for `date` from its staged gold tables and stages it; only URLs on
+/// Renders the page for `date` from its staged gold tables (and, for its trends, the gold
+/// `org_latest` of earlier snapshots published on `target`) and stages it; only URLs on
 /// `web`'s origin become links.
-pub async fn run(lake: &Lake, date: SnapshotDate, web: &url::Url) -> Result<(), ReportError> {
+pub async fn run(
+    lake: &Lake,
+    target: &Lake,
+    date: SnapshotDate,
+    web: &url::Url,
+) -> Result<(), ReportError> {
     let mut clock = StepClock::start("report", date);
-    let data = read(lake, date, web).await?;
+    let data = read(lake, target, date, web).await?;
     clock.lap("read gold");
-    let page = html::render(&data);
+    let page = html::render(&data, html::PageCopy::Latest);
+    let copy = html::render(&data, html::PageCopy::OfBuild);
     clock.lap("render");
     lake.put(&outputs::staged(date, &INDEX_HTML), page.into_bytes())
         .await?;
+    let of_build = outputs::staged(date, &outputs::INDEX_HTML_OF_BUILD);
+    lake.put(&of_build, copy.into_bytes()).await?;
     clock.lap("write");
     info!(snapshot_date = %date, orgs = data.orgs.len(), "report staged: site/index.html");
     Ok(())
@@ -125,9 +144,11 @@ async fn table(
     from_parquet_bytes(&bytes).map_err(|source| ReportError::Table { key, source })
 }
 
-/// Reads what the page shows from the staged gold tables of `date`.
+/// Reads what the page shows from the staged gold tables of `date`, and the published
+/// `org_latest` of earlier snapshots on `target`.
 pub async fn read(
     lake: &Lake,
+    target: &Lake,
     date: SnapshotDate,
     web: &url::Url,
 ) -> Result<ReportData, ReportError> {
@@ -145,12 +166,19 @@ pub async fn read(
     let licences = table(lake, date, "licence_counts").await?;
     let bytes = table(lake, date, "language_bytes").await?;
     let topics = table(lake, date, "topic_counts").await?;
+    let repositories = table(lake, date, "repositories").await?;
+    let orgs = read_orgs(&latest).map_err(err("org_latest"))?;
+    let names = display_names(&latest).map_err(err("org_latest"))?;
+    let order: Vec<String> = orgs.iter().map(|o| o.display_name.clone()).collect();
     Ok(ReportData {
         snapshot_date: date,
         build_id: build.build_id,
         link_origin: web.origin(),
         headline: read_headline(&headline).map_err(err("headline"))?,
-        orgs: read_orgs(&latest).map_err(err("org_latest"))?,
+        org_topics: listings::org_topics(&topics, &names, &order).map_err(err("topic_counts"))?,
+        repositories: listings::repositories(&repositories).map_err(err("repositories"))?,
+        history: history::read(target, date, &latest).await?,
+        orgs,
         series: read_series(&daily).map_err(err("org_repos_daily"))?,
         languages: read_shares(&languages, "repositories", named("language", "No language"))
             .map_err(err("language_counts"))?,
@@ -167,6 +195,16 @@ pub async fn read(
         topics: read_shares(&topics, "repositories", named("topic", "No topic"))
             .map_err(err("topic_counts"))?,
     })
+}
+
+/// Each organisation's display name, by org_login.
+fn display_names(df: &DataFrame) -> PolarsResult<BTreeMap<String, String>> {
+    let (login, display) = (strings(df, "org_login")?, strings(df, "display_name")?);
+    Ok(login
+        .into_iter()
+        .zip(display)
+        .filter_map(|(l, d)| Some((l?, d?)))
+        .collect())
 }
 
 /// Each row's `column`, `none` where it is null.

@@ -143,25 +143,52 @@
     });
   });
 
-  // Table 1: a click (or Enter, or Space) on a heading sorts by that column, again to reverse;
-  // aria-sort says which column and which way.
-  var table = document.getElementById("table-1");
-  Array.prototype.forEach.call(table.querySelectorAll("thead th button"), function (button, column) {
-    button.addEventListener("click", function () {
-      var th = button.parentNode;
-      var ascending = th.getAttribute("aria-sort") !== "ascending";
-      Array.prototype.forEach.call(table.querySelectorAll("thead th"), function (h) { h.setAttribute("aria-sort", "none"); });
-      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-      var body = table.tBodies[0];
-      var rows = Array.prototype.slice.call(body.rows);
-      rows.sort(function (a, b) {
-        var p = a.cells[column].getAttribute("data-sort"), q = b.cells[column].getAttribute("data-sort");
-        var order = th.classList.contains("number") ? Number(p) - Number(q) : (p < q ? -1 : p > q ? 1 : 0);
-        return ascending ? order : -order;
+  // Sortable tables (Table 1, the repositories): a click (or Enter, or Space) on a heading
+  // sorts by that column, again to reverse; aria-sort says which column and which way.
+  function cellKey(row, column) {
+    var cell = row.cells[column];
+    return cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent;
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
+    var headings = table.querySelectorAll("thead th");
+    Array.prototype.forEach.call(headings, function (th, column) {
+      th.querySelector("button").addEventListener("click", function () {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(headings, function (h) { h.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var numeric = th.classList.contains("number");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var p = cellKey(a, column), q = cellKey(b, column);
+          var order = numeric ? Number(p) - Number(q) : (p < q ? -1 : p > q ? 1 : 0);
+          return ascending ? order : -order;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
       });
-      rows.forEach(function (row) { body.appendChild(row); });
     });
   });
+
+  // The repositories: rows whose text holds every word typed, in any column.
+  var filter = document.getElementById("repo-filter");
+  var repos = document.getElementById("repositories");
+  var count = document.getElementById("repo-count");
+  function applyFilter() {
+    var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+    var shown = 0;
+    Array.prototype.forEach.call(repos.tBodies[0].rows, function (row) {
+      var text = row.textContent.toLowerCase();
+      var match = words.every(function (w) { return text.indexOf(w) >= 0; });
+      row.hidden = !match;
+      if (match) { shown += 1; }
+    });
+    count.textContent = shown + " of " + repos.tBodies[0].rows.length + " repositories shown";
+  }
+  if (filter && repos) {
+    filter.addEventListener("input", applyFilter);
+    document.getElementById("repo-filter-group").hidden = false;
+    applyFilter();
+  }
 
   var resized = null;
   window.addEventListener("resize", function () {

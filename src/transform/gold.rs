@@ -33,7 +33,7 @@ macro_rules! model {
 }
 
 /// Every gold table built from SQL.
-pub const MODELS: [GoldModel; 7] = [
+pub const MODELS: [GoldModel; 8] = [
     model!(
         "org_latest",
         org_latest_schema,
@@ -69,6 +69,11 @@ pub const MODELS: [GoldModel; 7] = [
         "topic_counts",
         topic_counts_schema,
         &["snapshot_date", "org_login", "topic"]
+    ),
+    model!(
+        "repositories",
+        repositories_schema,
+        &["snapshot_date", "forge", "repo_id"]
     ),
 ];
 
@@ -240,6 +245,26 @@ fn topic_counts_schema() -> Schema {
         ("topic", String),
         ("repositories", Int64),
         ("share", Float64),
+    ])
+}
+
+fn repositories_schema() -> Schema {
+    use DataType::*;
+    schema(&[
+        ("snapshot_date", Date),
+        ("org_login", String),
+        ("forge", String),
+        ("repo_id", Int64),
+        ("display_name", String),
+        ("name", String),
+        ("full_name", String),
+        ("html_url", String),
+        ("language", String),
+        ("license_name", String),
+        ("is_archived", Boolean),
+        ("stars", Int64),
+        ("topics", List(Box::new(String))),
+        ("created_at", utc()),
     ])
 }
 

@@ -291,3 +291,32 @@ fn sample_outputs_match_the_committed_digests() {
         "the sample's outputs changed:\n{actual}"
     );
 }
+
+/// Both published copies of the page link to tables and a CSV that exist, each from where it
+/// is: `site/index.html` and its build's copy two folders deeper.
+#[test]
+fn every_copy_of_the_page_links_to_files_that_exist() {
+    let work = Workdir::new();
+    run_sample(&work);
+    let site = work.lake().join("site");
+    let builds = site.join(SNAPSHOT);
+    let build_dir = std::fs::read_dir(&builds)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .expect("the build's copy of the site");
+    for page in [site.join("index.html"), build_dir.join("index.html")] {
+        let html = std::fs::read_to_string(&page).unwrap();
+        for link in ["Parquet tables", "site CSV"] {
+            let end = html.find(&format!("\">{link}</a>")).unwrap();
+            let start = html[..end].rfind("href=\"").unwrap() + 6;
+            let target = page.parent().unwrap().join(&html[start..end]);
+            assert!(
+                target.is_file(),
+                "{}: {link} -> {}",
+                page.display(),
+                target.display()
+            );
+        }
+    }
+}

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use polars::prelude::*;
 use serde_json::Value;
 
 use crate::common::{run_sample, Workdir};
@@ -163,6 +164,7 @@ fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
 
     let shot = work.path().join("page.png");
     let out = chromium(&work.path().join("profile-shot"), 1280)
+        .arg("--window-size=1280,1800")
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", page.display()))
         .output()
@@ -173,6 +175,16 @@ fn chromium_runs_the_page_from_disk_with_a_line_and_a_row_per_organisation() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_not_blank(&shot);
+    // The README's screenshot is this one: `OHS_UPDATE_SCREENSHOT=1` replaces it.
+    let committed = crate::common::repo_root().join("docs/page.png");
+    if std::env::var_os("OHS_UPDATE_SCREENSHOT").is_some() {
+        std::fs::copy(&shot, &committed).unwrap();
+    }
+    let size = std::fs::metadata(&committed).map(|m| m.len()).unwrap_or(0);
+    assert!(
+        (1..=300 * 1024).contains(&size),
+        "docs/page.png is {size} bytes: at most 300 KB (OHS_UPDATE_SCREENSHOT=1 writes it)"
+    );
 }
 
 /// Table 1's organisations, in the order the DOM has them.
@@ -237,6 +249,162 @@ fn chart_labels_are_readable_ticks_whole_years_and_table_1_sorts_by_its_headings
     assert_eq!(found["sorted_again"]["first"], "NHSX");
     assert_eq!(found["other_headings_aria_sort"], "none");
     assert_eq!(found["sort_controls_are_buttons"], true);
+    // Every kept repository is listed; typing filters them (the sample group's one Python
+    // project: language is a column like any other).
+    assert_eq!(found["repositories_listed"], 349);
+    assert_eq!(found["repositories_matching"], 1);
+    assert_eq!(found["repositories_status"], "1 of 349 repositories shown");
+}
+
+#[test]
+fn topics_and_repositories_agree_with_gold() {
+    let work = Workdir::new();
+    let page = sample_page(&work);
+    let html = std::fs::read_to_string(&page).unwrap();
+    let gold = |table: &str| {
+        let file = work.lake().join(format!(
+            "gold/{table}/snapshot_date=2021-03-04/part-0.parquet"
+        ));
+        crate::common::read_parquet(&file)
+    };
+    // The repository list: one row per gold `repositories` row.
+    let repositories = gold("repositories");
+    let listed = html[html.find("id=\"repositories\"").unwrap()..]
+        .split("</table>")
+        .next()
+        .unwrap()
+        .matches("<tr><td>")
+        .count();
+    assert_eq!(listed, repositories.height());
+    // Each organisation's top topics: gold topic_counts' largest for that organisation.
+    let topics = gold("topic_counts");
+    // The sample's GitHub listings predate topics: its GitLab group has them.
+    let group = topics
+        .lazy()
+        .filter(col("org_login").eq(lit("gitlab.com/ohs-sample")))
+        .sort_by_exprs(
+            [col("repositories"), col("topic")],
+            SortMultipleOptions::default().with_order_descending_multi([true, false]),
+        )
+        .limit(5)
+        .collect()
+        .unwrap();
+    let expected: Vec<String> = (0..group.height())
+        .map(|i| {
+            let topic = group
+                .column("topic")
+                .unwrap()
+                .str()
+                .unwrap()
+                .get(i)
+                .unwrap()
+                .to_string();
+            let count = group
+                .column("repositories")
+                .unwrap()
+                .i64()
+                .unwrap()
+                .get(i)
+                .unwrap();
+            format!("{topic} ({count})")
+        })
+        .collect();
+    assert_eq!(
+        expected,
+        ["api (1)", "dental (1)", "nhs (1)", "prescriptions (1)"]
+    );
+    let row = format!(
+        "<th scope=\"row\" class=\"nhsuk-table__header\">gitlab.com/ohs-sample</th><td class=\"nhsuk-table__cell\">{}</td>",
+        expected.join(", ")
+    );
+    assert!(html.contains(&row), "{row}");
+}
+
+/// Three snapshots of the sample in one lake: the page's trend tables hold, for each
+/// organisation and date, the numbers gold `org_latest` published for that date.
+#[test]
+fn trends_across_three_snapshots_are_gold_org_latest_of_each() {
+    let work = Workdir::new();
+    let dates = ["2021-03-02", "2021-03-03", "2021-03-04"];
+    for date in dates {
+        let lake = work.lake();
+        let config = crate::common::repo_root().join("pipeline.toml");
+        let sample = crate::common::repo_root().join("data/sample");
+        crate::common::assert_success(&work.ohs(&[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--offline",
+            sample.to_str().unwrap(),
+            "--orgs",
+            crate::common::SAMPLE_ORGS,
+            "--lake",
+            lake.to_str().unwrap(),
+            "--snapshot-date",
+            date,
+        ]));
+    }
+    let page = work.lake().join("site/index.html");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("trends-pending"));
+    let found = probe(&work, &page, 1280);
+    assert_eq!(
+        found["violations"],
+        serde_json::json!([]),
+        "axe with the trend charts"
+    );
+    for (metric, column) in [
+        ("open_repositories", "open_repositories"),
+        ("stars", "stars"),
+        ("forks", "forks"),
+        ("open_issues", "open_issues"),
+    ] {
+        let table = &html[html.find(&format!("id=\"trend-{metric}-table\"")).unwrap()..];
+        let table = &table[..table.find("</table>").unwrap()];
+        for date in dates {
+            let file = work.lake().join(format!(
+                "gold/org_latest/snapshot_date={date}/part-0.parquet"
+            ));
+            let latest = crate::common::read_parquet(&file);
+            let column_index = dates.iter().position(|d| *d == date).unwrap();
+            for i in 0..latest.height() {
+                let name = latest
+                    .column("display_name")
+                    .unwrap()
+                    .str()
+                    .unwrap()
+                    .get(i)
+                    .unwrap();
+                let value = latest
+                    .column(column)
+                    .unwrap()
+                    .i64()
+                    .unwrap()
+                    .get(i)
+                    .unwrap();
+                let row = table
+                    .split(&format!(
+                        "<th scope=\"row\" class=\"nhsuk-table__header\">{name}</th>"
+                    ))
+                    .nth(1)
+                    .unwrap_or_else(|| panic!("{metric}: no row for {name}"));
+                let row = &row[..row.find("</tr>").unwrap()];
+                let cells: Vec<&str> = row
+                    .split("nhsuk-table__cell--numeric\">")
+                    .skip(1)
+                    .map(|c| c.split('<').next().unwrap())
+                    .collect();
+                assert_eq!(
+                    cells[column_index],
+                    value.to_string(),
+                    "{metric} {name} {date}"
+                );
+            }
+        }
+    }
+    // Open repositories did change between the days (repositories created on the 3rd and
+    // 4th), so the trend is not a constant.
+    assert!(html.contains("<td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">173</td><td class=\"nhsuk-table__cell nhsuk-table__cell--numeric\">174</td>"));
 }
 
 /// Headless Chromium dumps no DOM with scripts turned off, so the page is loaded without

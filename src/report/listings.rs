@@ -1,0 +1,127 @@
+//! The page's lists: every kept repository (gold `repositories`) and each organisation's top
+//! topics (gold `topic_counts`).
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+
+use super::{forges, ints, strings};
+use crate::domain::Forge;
+
+/// One kept repository, as the page's list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoLine {
+    /// Its organisation's login (a GitLab group's `<host>/<path>`).
+    pub org_login: String,
+    /// Its organisation's display name.
+    pub organisation: String,
+    pub forge: Forge,
+    pub name: String,
+    pub full_name: String,
+    pub url: String,
+    pub language: Option<String>,
+    pub licence: Option<String>,
+    pub stars: i64,
+    pub topics: Vec<String>,
+    /// The creation day, `YYYY-MM-DD`.
+    pub created: String,
+}
+
+/// The most the page lists: beyond it, the most-starred are shown and the page says where
+/// the rest are (gold `repositories`), so the page stays a page.
+pub const MOST_LISTED: usize = 5_000;
+
+/// The repositories, most stars first, then by full name.
+pub fn repositories(df: &DataFrame) -> PolarsResult<Vec<RepoLine>> {
+    let text = |name| strings(df, name);
+    let (login, display, name) = (text("org_login")?, text("display_name")?, text("name")?);
+    let forge = forges(df)?;
+    let (full_name, url) = (text("full_name")?, text("html_url")?);
+    let (language, licence) = (text("language")?, text("license_name")?);
+    let stars = ints(df, "stars")?;
+    let topics = topic_lists(df)?;
+    let created = df
+        .column("created_at")?
+        .cast(&DataType::Date)?
+        .cast(&DataType::Int32)?;
+    let created = created.i32()?;
+    let mut lines: Vec<RepoLine> = (0..df.height())
+        .map(|i| RepoLine {
+            org_login: login[i].clone().unwrap_or_default(),
+            organisation: display[i].clone().unwrap_or_default(),
+            forge: forge[i],
+            name: name[i].clone().unwrap_or_default(),
+            full_name: full_name[i].clone().unwrap_or_default(),
+            url: url[i].clone().unwrap_or_default(),
+            language: language[i].clone(),
+            licence: licence[i].clone(),
+            stars: stars[i],
+            topics: topics[i].clone(),
+            created: day(created.get(i).unwrap_or_default()),
+        })
+        .collect();
+    lines.sort_by(|a, b| {
+        b.stars
+            .cmp(&a.stars)
+            .then_with(|| a.full_name.cmp(&b.full_name))
+    });
+    Ok(lines)
+}
+
+fn day(days_since_epoch: i32) -> String {
+    let date = chrono::NaiveDate::default() + chrono::Duration::days(i64::from(days_since_epoch));
+    date.format("%Y-%m-%d").to_string()
+}
+
+fn topic_lists(df: &DataFrame) -> PolarsResult<Vec<Vec<String>>> {
+    let lists = df.column("topics")?.list()?;
+    lists
+        .amortized_iter()
+        .map(|topics| match topics {
+            Some(series) => Ok(series
+                .as_ref()
+                .str()?
+                .iter()
+                .flatten()
+                .map(str::to_string)
+                .collect()),
+            None => Ok(Vec::new()),
+        })
+        .collect()
+}
+
+/// An organisation's display name and its top topics with their repositories.
+pub type OrgTopics = (String, Vec<(String, i64)>);
+
+/// Each organisation's (display name) five most used topics with their counts, organisations
+/// in `order` (display names), those without topics left out.
+pub fn org_topics(
+    df: &DataFrame,
+    names: &BTreeMap<String, String>,
+    order: &[String],
+) -> PolarsResult<Vec<OrgTopics>> {
+    let (login, topic) = (strings(df, "org_login")?, strings(df, "topic")?);
+    let counts = ints(df, "repositories")?;
+    let mut by_org: BTreeMap<&str, Vec<(String, i64)>> = BTreeMap::new();
+    for i in 0..df.height() {
+        let (Some(login), Some(topic)) = (&login[i], &topic[i]) else {
+            continue;
+        };
+        if let Some(name) = names.get(login) {
+            by_org
+                .entry(name)
+                .or_default()
+                .push((topic.clone(), counts[i]));
+        }
+    }
+    Ok(order
+        .iter()
+        .filter_map(|name| {
+            let mut topics = by_org.remove(name.as_str())?;
+            // Most repositories first; a tie to the name first in code-point order.
+            topics.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            topics.truncate(5);
+            Some((name.clone(), topics))
+        })
+        .collect())
+}
