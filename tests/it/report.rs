@@ -239,6 +239,24 @@ fn chart_labels_are_readable_ticks_whole_years_and_table_1_sorts_by_its_headings
         ticks,
         ["2015", "2016", "2017", "2018", "2019", "2020", "2021"]
     );
+    let months: Vec<&str> = found["x_ticks_six_months"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert_eq!(months, ["Oct 2020", "Nov", "Dec", "Jan 2021", "Feb", "Mar"]);
+    // Long names fit their box only when cut: each carries its whole name in its title and
+    // can take focus (which shows it whole).
+    let names = found["share_names"].as_array().unwrap();
+    assert!(names
+        .iter()
+        .all(|n| n["title"] == n["text"] && n["tabindex"] == "0"));
+    assert!(names.iter().all(|n| n["ellipsis"] == "ellipsis"));
+    assert!(
+        names.iter().any(|n| n["cut"] == true),
+        "some long name is cut: {names:?}"
+    );
     // Sorting by Stars (a button: Enter and Space press it), then again to reverse.
     assert_eq!(found["sorted_by_stars"]["aria_sort"], "ascending");
     assert_eq!(
