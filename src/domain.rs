@@ -13,6 +13,21 @@ use serde::{Deserialize, Serialize};
 #[serde(try_from = "String", into = "String")]
 pub struct SnapshotDate(NaiveDate);
 
+/// In JSON a `YYYY-MM-DD` string, as every manifest writes it.
+impl schemars::JsonSchema for SnapshotDate {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "SnapshotDate".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "format": "date",
+            "description": "A snapshot's day, YYYY-MM-DD (UTC)."
+        })
+    }
+}
+
 impl SnapshotDate {
     pub fn new(date: NaiveDate) -> Self {
         Self(date)

@@ -27,7 +27,8 @@ final as (
         kept_repos.license_name as license_name,
         kept_repos.is_archived as is_archived,
         kept_repos.stargazers_count as stars,
-        kept_repos.topics as topics,
+        -- One string ("fhir, nhs"), so every reader takes it as it is (the list is in silver).
+        array_to_string(kept_repos.topics, ', ') as topics,
         kept_repos.created_at as created_at
     from kept_repos
     inner join orgs

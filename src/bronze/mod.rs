@@ -193,7 +193,7 @@ pub struct RepoResponse {
 }
 
 /// Requests of one extract run to one endpoint.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndpointRequests {
     /// HTTP requests sent, retries included.

@@ -10,7 +10,7 @@ use crate::domain::SnapshotDate;
 
 /// What transform leaves beside the staged outputs for publish to record
 /// (`staging/snapshot_date=S/_build.json`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BuildRecord {
     /// Names this build: derived from the staged outputs' bytes and the `ohs` version, so
     /// the same bronze always gives the same id, and changed outputs a new one.
@@ -45,6 +45,11 @@ pub struct BuildRecord {
     pub staged: BTreeMap<String, String>,
 }
 
+/// The JSON Schema of [`BuildRecord`] (published as `build.schema.json`).
+pub fn json_schema() -> Vec<u8> {
+    super::schema_bytes(schemars::schema_for!(BuildRecord))
+}
+
 impl BuildRecord {
     /// The id of a build whose staged outputs have these checksums: 16 hex digits of the
     /// SHA-256 over the `ohs` version (which renders the page) and `key sha256` lines in key
@@ -59,7 +64,7 @@ impl BuildRecord {
 }
 
 /// One org's bronze listing, as the build used it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct OrgBuild {
     pub org: String,
     pub pages: u32,

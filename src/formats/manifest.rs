@@ -8,7 +8,7 @@ use super::build::BuildRecord;
 use crate::domain::SnapshotDate;
 
 /// One published object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PublishedObject {
     pub key: String,
     pub size: usize,
@@ -17,7 +17,7 @@ pub struct PublishedObject {
 
 /// `gold/_manifests/snapshot_date=S/_manifest.json` and `site/_manifest.json`: the run that
 /// published the objects, what built them, and each object's size and SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PublishManifest {
     pub snapshot_date: SnapshotDate,
     pub run_id: String,
@@ -34,6 +34,12 @@ pub struct PublishManifest {
     /// partitions, `site/index.html`, `site/org_repos_agg.csv`), replaced in place.
     #[serde(default)]
     pub current: Vec<PublishedObject>,
+}
+
+/// The JSON Schema of [`PublishManifest`] (published as `manifest.schema.json`), generated
+/// from the type, so it cannot drift from what publish writes.
+pub fn json_schema() -> Vec<u8> {
+    super::schema_bytes(schemars::schema_for!(PublishManifest))
 }
 
 /// The snapshot a site manifest shows, read from that field alone, so a manifest of any

@@ -28,6 +28,13 @@ pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     bytes
 }
 
+/// A generated JSON Schema as published: pretty, with a trailing newline.
+fn schema_bytes(schema: schemars::Schema) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(&schema).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

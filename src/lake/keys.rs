@@ -160,6 +160,9 @@ pub enum Output {
     GoldTable(&'static str),
     /// A file of the public site (`org_repos_agg.csv`).
     SiteFile(&'static str),
+    /// A file at the root, describing the rest (`datapackage.json`, the manifests' JSON
+    /// Schemas): published with the site files, for the snapshot the site shows.
+    RootFile(&'static str),
 }
 
 /// Keys of built and published outputs.
@@ -174,10 +177,16 @@ pub mod outputs {
     /// whose relative links start two folders deeper: staged beside `index.html`, published
     /// only as that copy.
     pub const INDEX_HTML_OF_BUILD: Output = Output::SiteFile("index.of-build.html");
+    /// The Frictionless data package describing the site CSV and every gold table.
+    pub const DATA_PACKAGE: Output = Output::RootFile("datapackage.json");
+    /// The JSON Schema of the publish manifests (`gold/_manifests/…`, `site/_manifest.json`).
+    pub const MANIFEST_SCHEMA: Output = Output::RootFile("manifest.schema.json");
+    /// The JSON Schema of the build record (`_build.json`), which each manifest embeds.
+    pub const BUILD_SCHEMA: Output = Output::RootFile("build.schema.json");
     /// The gold twin of the site CSV.
     pub const ORG_REPOS_DAILY: Output = Output::GoldTable(GOLD_TABLES[0]);
     /// Everything transform and report stage and publish publishes, gold tables first.
-    pub const ALL: [Output; 11] = [
+    pub const ALL: [Output; 14] = [
         Output::GoldTable(GOLD_TABLES[0]),
         Output::GoldTable(GOLD_TABLES[1]),
         Output::GoldTable(GOLD_TABLES[2]),
@@ -189,6 +198,9 @@ pub mod outputs {
         Output::GoldTable(GOLD_TABLES[8]),
         SITE_CSV,
         INDEX_HTML,
+        DATA_PACKAGE,
+        MANIFEST_SCHEMA,
+        BUILD_SCHEMA,
     ];
 
     /// Every gold table, in the order transform builds them: the one registry that the
@@ -229,6 +241,7 @@ pub mod outputs {
                 LakeKey(staging.0.join("gold").join(*table).join("part-0.parquet"))
             }
             Output::SiteFile(name) => child(&child(&staging, "site"), name),
+            Output::RootFile(name) => child(&child(&staging, "root"), name),
         }
     }
 
@@ -245,6 +258,7 @@ pub mod outputs {
                 LakeKey::from_parts(["gold", table, date.as_str(), "part-0.parquet"])
             }
             Output::SiteFile(name) => LakeKey::from_parts(["site", name]),
+            Output::RootFile(name) => LakeKey::from_parts([*name]),
         }
     }
 
@@ -267,7 +281,7 @@ pub mod outputs {
                     file.as_str(),
                 ])
             }
-            Output::SiteFile(name) => {
+            Output::SiteFile(name) | Output::RootFile(name) => {
                 LakeKey::from_parts(["site", date.as_str(), build.as_str(), name])
             }
         }

@@ -104,7 +104,7 @@ pub async fn run(
                 gold_copies.push(copy);
                 gold.push(current);
             }
-            Output::SiteFile(_) => {
+            Output::SiteFile(_) | Output::RootFile(_) => {
                 site_copies.push(copy);
                 site.push(current);
             }

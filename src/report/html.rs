@@ -704,7 +704,7 @@ mod tests {
                 language: Some(name.into()),
                 licence: None,
                 stars: 1,
-                topics: vec![name.into()],
+                topics: name.into(),
                 created: "2020-01-02".into(),
             }],
             history: Vec::new(),
@@ -755,7 +755,7 @@ mod tests {
                 url: format!("https://github.com/organisation-{}/repository-{i}", i % 30),
                 language: Some("TypeScript".into()),
                 licence: Some("MIT License".into()),
-                topics: vec!["nhs".into(), "fhir".into()],
+                topics: "nhs, fhir".into(),
                 ..repo.clone()
             })
             .collect();

@@ -22,7 +22,8 @@ pub struct RepoLine {
     pub language: Option<String>,
     pub licence: Option<String>,
     pub stars: i64,
-    pub topics: Vec<String>,
+    /// Its topics, `, `-separated.
+    pub topics: String,
     /// The creation day, `YYYY-MM-DD`.
     pub created: String,
 }
@@ -39,7 +40,7 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<Vec<RepoLine>> {
     let (full_name, url) = (text("full_name")?, text("html_url")?);
     let (language, licence) = (text("language")?, text("license_name")?);
     let stars = ints(df, "stars")?;
-    let topics = topic_lists(df)?;
+    let topics = text("topics")?;
     let created = df
         .column("created_at")?
         .cast(&DataType::Date)?
@@ -56,7 +57,7 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<Vec<RepoLine>> {
             language: language[i].clone(),
             licence: licence[i].clone(),
             stars: stars[i],
-            topics: topics[i].clone(),
+            topics: topics[i].clone().unwrap_or_default(),
             created: day(created.get(i).unwrap_or_default()),
         })
         .collect();
@@ -71,23 +72,6 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<Vec<RepoLine>> {
 fn day(days_since_epoch: i32) -> String {
     let date = chrono::NaiveDate::default() + chrono::Duration::days(i64::from(days_since_epoch));
     date.format("%Y-%m-%d").to_string()
-}
-
-fn topic_lists(df: &DataFrame) -> PolarsResult<Vec<Vec<String>>> {
-    let lists = df.column("topics")?.list()?;
-    lists
-        .amortized_iter()
-        .map(|topics| match topics {
-            Some(series) => Ok(series
-                .as_ref()
-                .str()?
-                .iter()
-                .flatten()
-                .map(str::to_string)
-                .collect()),
-            None => Ok(Vec::new()),
-        })
-        .collect()
 }
 
 /// An organisation's display name and its top topics with their repositories.

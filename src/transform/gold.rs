@@ -92,6 +92,29 @@ impl GoldModel {
         Ok(ctx.execute(self.sql)?.select(columns).sort(key, sort))
     }
 
+    /// The table's declared columns and types.
+    pub fn schema(&self) -> Schema {
+        (self.schema)()
+    }
+
+    /// The columns that identify a row.
+    pub fn key(&self) -> &'static [&'static str] {
+        self.key
+    }
+
+    /// What the table holds, in its model's words: the header comment of its SQL file, less
+    /// its `grain:` and `key:` lines (the key is declared apart).
+    pub fn description(&self) -> String {
+        let lines: Vec<&str> = self
+            .sql
+            .lines()
+            .map_while(|line| line.strip_prefix("--"))
+            .map(str::trim)
+            .filter(|line| !line.starts_with("grain:") && !line.starts_with("key:"))
+            .collect();
+        lines.join(" ")
+    }
+
     /// Checks a computed table against the declared schema.
     pub fn check(&self, table: &DataFrame) -> PolarsResult<()> {
         check_schema(table, &(self.schema)(), self.table)
@@ -263,7 +286,7 @@ fn repositories_schema() -> Schema {
         ("license_name", String),
         ("is_archived", Boolean),
         ("stars", Int64),
-        ("topics", List(Box::new(String))),
+        ("topics", String),
         ("created_at", utc()),
     ])
 }

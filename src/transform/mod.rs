@@ -8,6 +8,7 @@
 //! the snapshot day, so a snapshot observed later than its date shows no later numbers.
 //! It can be re-run on any past snapshot; the same bronze gives byte-identical outputs.
 
+pub mod datapackage;
 mod details;
 mod gitlab;
 pub mod gold;
@@ -30,7 +31,9 @@ use crate::config::RunSettings;
 use crate::domain::{Forge, OrgLogin, SnapshotDate};
 use crate::formats::build::BuildRecord;
 use crate::formats::parquet;
-use crate::lake::outputs::{ORG_REPOS_DAILY, SITE_CSV};
+use crate::lake::outputs::{
+    BUILD_SCHEMA, DATA_PACKAGE, MANIFEST_SCHEMA, ORG_REPOS_DAILY, SITE_CSV,
+};
 use crate::lake::{self, Lake, LakeError, LakeKey, Output};
 use crate::timings::StepClock;
 use licence_text::{Detection, LicenceText};
@@ -366,6 +369,16 @@ async fn run_snapshot(
     staged_outputs.insert(key.to_string(), crate::formats::sha256_hex(&csv));
     lake.put(&key, csv).await?;
     clock.lap("site CSV");
+    let descriptions = [
+        (DATA_PACKAGE, datapackage::data_package(date)),
+        (MANIFEST_SCHEMA, crate::formats::manifest::json_schema()),
+        (BUILD_SCHEMA, crate::formats::build::json_schema()),
+    ];
+    for (output, bytes) in descriptions {
+        let key = lake::outputs::staged(date, &output);
+        staged_outputs.insert(key.to_string(), crate::formats::sha256_hex(&bytes));
+        lake.put(&key, bytes).await?;
+    }
 
     if created_after_snapshot > 0 {
         warn!(

@@ -10,6 +10,7 @@ mod gitlab;
 mod hardening;
 mod integrity;
 mod lake;
+mod opendata;
 mod operations;
 mod pipeline;
 mod properties;
