@@ -17,7 +17,11 @@ org's completeness, write the build record, draw each snapshot's page.
 import csv
 import glob
 import os
+import sys
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "duckdb"))
+from compare import resolve_refs  # noqa: E402  (one rule for dbt's calls, as the tests use)
 
 ROW_GROUP = 122_880
 PARQUET = f"(format parquet, compression zstd, row_group_size {ROW_GROUP}, partition_by (snapshot_date))"
@@ -192,7 +196,7 @@ def run(con, root, out):
     """The whole job; returns its wall time in seconds."""
     def model(name):
         with open(os.path.join(root, f"sql/gold/{name}.sql"), encoding="utf-8") as f:
-            return f.read()
+            return resolve_refs(f.read())
 
     gold = sorted(n[:-4] for n in os.listdir(os.path.join(root, "sql/gold"))
                   if n.endswith(".sql") and not n.startswith("int_"))

@@ -19,23 +19,25 @@ select * from read_parquet('lake/silver/repo_languages/*/*.parquet', hive_partit
 
 -- intermediate models: the repositories every gold model counts, their totals and the
 -- language ranking. Each view runs its file in sql/gold/ as ohs does (read as text, so
--- there is one copy of each model); a variable per view holds that file's query.
-set variable int_snapshot_repos = (select content from read_text('sql/gold/int_snapshot_repos.sql'));
+-- there is one copy of each model); a variable per view holds that file's query, with the
+-- dbt calls that name what it reads ({{ ref('int_x') }}, {{ source('lake', 'silver_x') }})
+-- turned into those names, as ohs turns them.
+set variable int_snapshot_repos = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_snapshot_repos.sql'));
 create or replace view int_snapshot_repos as from query(getvariable('int_snapshot_repos'));
 
-set variable int_kept_repos = (select content from read_text('sql/gold/int_kept_repos.sql'));
+set variable int_kept_repos = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_kept_repos.sql'));
 create or replace view int_kept_repos as from query(getvariable('int_kept_repos'));
 
-set variable int_kept_repos_by_scope = (select content from read_text('sql/gold/int_kept_repos_by_scope.sql'));
+set variable int_kept_repos_by_scope = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_kept_repos_by_scope.sql'));
 create or replace view int_kept_repos_by_scope as from query(getvariable('int_kept_repos_by_scope'));
 
-set variable int_kept_scope_totals = (select content from read_text('sql/gold/int_kept_scope_totals.sql'));
+set variable int_kept_scope_totals = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_kept_scope_totals.sql'));
 create or replace view int_kept_scope_totals as from query(getvariable('int_kept_scope_totals'));
 
-set variable int_language_ranks = (select content from read_text('sql/gold/int_language_ranks.sql'));
+set variable int_language_ranks = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_language_ranks.sql'));
 create or replace view int_language_ranks as from query(getvariable('int_language_ranks'));
 
-set variable int_repo_topics = (select content from read_text('sql/gold/int_repo_topics.sql'));
+set variable int_repo_topics = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_repo_topics.sql'));
 create or replace view int_repo_topics as from query(getvariable('int_repo_topics'));
 
 -- gold: the published tables
@@ -65,3 +67,31 @@ select * from read_parquet('lake/gold/topic_counts/*/*.parquet', hive_partitioni
 
 create or replace view repositories as
 select * from read_parquet('lake/gold/repositories/*/*.parquet', hive_partitioning = true);
+
+-- The newest snapshot of each gold table (each holds every snapshot).
+create or replace view org_repos_daily_latest as
+select * from org_repos_daily where snapshot_date = (select max(snapshot_date) from org_repos_daily);
+
+create or replace view org_latest_latest as
+select * from org_latest where snapshot_date = (select max(snapshot_date) from org_latest);
+
+create or replace view org_snapshot_counts_latest as
+select * from org_snapshot_counts where snapshot_date = (select max(snapshot_date) from org_snapshot_counts);
+
+create or replace view language_counts_latest as
+select * from language_counts where snapshot_date = (select max(snapshot_date) from language_counts);
+
+create or replace view licence_counts_latest as
+select * from licence_counts where snapshot_date = (select max(snapshot_date) from licence_counts);
+
+create or replace view headline_latest as
+select * from headline where snapshot_date = (select max(snapshot_date) from headline);
+
+create or replace view language_bytes_latest as
+select * from language_bytes where snapshot_date = (select max(snapshot_date) from language_bytes);
+
+create or replace view topic_counts_latest as
+select * from topic_counts where snapshot_date = (select max(snapshot_date) from topic_counts);
+
+create or replace view repositories_latest as
+select * from repositories where snapshot_date = (select max(snapshot_date) from repositories);

@@ -5,11 +5,11 @@
 with
 
 orgs as (
-    select * from silver_orgs
+    select * from {{ source('lake', 'silver_orgs') }}
 ),
 
 kept_repos as (
-    select * from int_kept_repos
+    select * from {{ ref('int_kept_repos') }}
 ),
 
 org_counts as (
@@ -56,7 +56,7 @@ languages_ranked as (
         snapshot_date,
         language,
         language_rank
-    from int_language_ranks
+    from {{ ref('int_language_ranks') }}
     where scope = ''
 ),
 

@@ -2,5 +2,5 @@
 -- ones count), existing on the snapshot day.
 -- grain: one row per repository per snapshot_date
 
-select * from int_snapshot_repos
+select * from {{ ref('int_snapshot_repos') }}
 where not is_fork

@@ -6,9 +6,9 @@
 select
     *,
     org_login as scope
-from int_kept_repos
+from {{ ref('int_kept_repos') }}
 union all
 select
     *,
     '' as scope
-from int_kept_repos
+from {{ ref('int_kept_repos') }}

@@ -6,5 +6,5 @@ select
     snapshot_date,
     scope,
     count(*) as total_repositories
-from int_kept_repos_by_scope
+from {{ ref('int_kept_repos_by_scope') }}
 group by snapshot_date, scope

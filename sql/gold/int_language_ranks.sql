@@ -11,7 +11,7 @@ language_totals as (
         scope,
         language_normalised as language,
         count(*) as repositories
-    from int_kept_repos_by_scope
+    from {{ ref('int_kept_repos_by_scope') }}
     where language_normalised is not null
     group by snapshot_date, scope, language_normalised
 )

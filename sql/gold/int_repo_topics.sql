@@ -15,6 +15,6 @@ from (
         forge,
         repo_id,
         unnest(topics) as topic
-    from silver_repos
+    from {{ source('lake', 'silver_repos') }}
 ) as unnested
 where topic is not null

@@ -3,5 +3,5 @@
 -- `created_after_snapshot`; every gold table leaves them out through this model.
 -- grain: one row per repository per snapshot_date
 
-select * from silver_repos
+select * from {{ source('lake', 'silver_repos') }}
 where not is_private and not created_after_snapshot

@@ -8,11 +8,11 @@
 with
 
 kept_repos as (
-    select snapshot_date, org_login, forge, repo_id from int_kept_repos
+    select snapshot_date, org_login, forge, repo_id from {{ ref('int_kept_repos') }}
 ),
 
 repo_languages as (
-    select * from silver_repo_languages
+    select * from {{ source('lake', 'silver_repo_languages') }}
 ),
 
 kept_bytes as (

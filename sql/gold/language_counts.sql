@@ -6,11 +6,11 @@
 with
 
 scoped_repos as (
-    select * from int_kept_repos_by_scope
+    select * from {{ ref('int_kept_repos_by_scope') }}
 ),
 
 scope_totals as (
-    select * from int_kept_scope_totals
+    select * from {{ ref('int_kept_scope_totals') }}
 ),
 
 language_counts as (

@@ -15,11 +15,11 @@ scoped_repos as (
     select
         *,
         coalesce(license_detected_spdx_id, license_spdx_current) as license_resolved_spdx_id
-    from int_kept_repos_by_scope
+    from {{ ref('int_kept_repos_by_scope') }}
 ),
 
 scope_totals as (
-    select * from int_kept_scope_totals
+    select * from {{ ref('int_kept_scope_totals') }}
 ),
 
 licence_counts as (

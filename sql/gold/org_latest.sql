@@ -6,15 +6,15 @@
 with
 
 orgs as (
-    select * from silver_orgs
+    select * from {{ source('lake', 'silver_orgs') }}
 ),
 
 repos as (
-    select * from int_snapshot_repos
+    select * from {{ ref('int_snapshot_repos') }}
 ),
 
 kept_repos as (
-    select * from int_kept_repos
+    select * from {{ ref('int_kept_repos') }}
 ),
 
 repo_totals as (
@@ -49,7 +49,7 @@ top_languages as (
         snapshot_date,
         scope as org_login,
         language as top_language
-    from int_language_ranks
+    from {{ ref('int_language_ranks') }}
     where language_rank = 1 and scope <> ''
 ),
 

@@ -7,11 +7,11 @@
 with
 
 orgs as (
-    select * from silver_orgs
+    select * from {{ source('lake', 'silver_orgs') }}
 ),
 
 repos as (
-    select * from int_snapshot_repos
+    select * from {{ ref('int_snapshot_repos') }}
 ),
 
 repo_totals as (

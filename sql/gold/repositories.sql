@@ -6,11 +6,11 @@
 with
 
 kept_repos as (
-    select * from int_kept_repos
+    select * from {{ ref('int_kept_repos') }}
 ),
 
 orgs as (
-    select snapshot_date, org_login, display_name from silver_orgs
+    select snapshot_date, org_login, display_name from {{ source('lake', 'silver_orgs') }}
 ),
 
 final as (

@@ -8,15 +8,15 @@
 with
 
 scoped_repos as (
-    select snapshot_date, scope, forge, repo_id from int_kept_repos_by_scope
+    select snapshot_date, scope, forge, repo_id from {{ ref('int_kept_repos_by_scope') }}
 ),
 
 scope_totals as (
-    select * from int_kept_scope_totals
+    select * from {{ ref('int_kept_scope_totals') }}
 ),
 
 repo_topics as (
-    select * from int_repo_topics
+    select * from {{ ref('int_repo_topics') }}
 ),
 
 scoped_topics as (

@@ -89,7 +89,10 @@ impl GoldModel {
         let sort = SortMultipleOptions::default()
             .with_nulls_last(true)
             .with_maintain_order(true);
-        Ok(ctx.execute(self.sql)?.select(columns).sort(key, sort))
+        Ok(ctx
+            .execute(&resolve_refs(self.sql))?
+            .select(columns)
+            .sort(key, sort))
     }
 
     /// The table's declared columns and types.
@@ -119,6 +122,38 @@ impl GoldModel {
     pub fn check(&self, table: &DataFrame) -> PolarsResult<()> {
         check_schema(table, &(self.schema)(), self.table)
     }
+}
+
+/// A model's SQL as polars runs it. The files in `sql/gold/` are also a dbt project's models
+/// (`sql/dbt_project.yml`), so they name what they read as dbt does, `{{ ref('int_x') }}` and
+/// `{{ source('lake', 'silver_x') }}`; here each becomes the table name, registered in the
+/// context. One copy of each model serves ohs, DuckDB (`sql/duckdb/views.sql`) and dbt.
+pub fn resolve_refs(sql: &str) -> String {
+    let mut resolved = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find("{{") {
+        let Some(length) = rest[start..].find("}}") else {
+            break;
+        };
+        resolved.push_str(&rest[..start]);
+        let call = &rest[start + 2..start + length];
+        // Anything else is left as written, for polars to refuse naming the model.
+        resolved.push_str(referenced_table(call).unwrap_or(call));
+        rest = &rest[start + length + 2..];
+    }
+    resolved.push_str(rest);
+    resolved
+}
+
+/// The table a dbt `ref('x')` or `source('lake', 'x')` call names: its last argument.
+fn referenced_table(call: &str) -> Option<&str> {
+    let call = call.trim();
+    let arguments = call
+        .strip_prefix("ref(")
+        .or_else(|| call.strip_prefix("source("))?
+        .strip_suffix(')')?;
+    let last = arguments.rsplit(',').next()?.trim();
+    last.strip_prefix('\'')?.strip_suffix('\'')
 }
 
 /// Computes one model's table with polars' streaming engine.
@@ -184,7 +219,7 @@ pub fn silver_context(silver: SilverTables) -> PolarsResult<SQLContext> {
         silver.repo_languages.clone().lazy(),
     );
     for (name, sql) in INTERMEDIATE {
-        let model = ctx.execute(sql)?;
+        let model = ctx.execute(&resolve_refs(sql))?;
         ctx.register(name, model);
     }
     Ok(ctx)
@@ -309,6 +344,20 @@ fn headline_schema() -> Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dbt_calls_become_the_tables_they_name() {
+        let sql = "select * from {{ ref('int_kept_repos') }} k\n\
+                   join {{source('lake', 'silver_orgs')}} o using (org_login)";
+        assert_eq!(
+            resolve_refs(sql),
+            "select * from int_kept_repos k\njoin silver_orgs o using (org_login)"
+        );
+        assert_eq!(resolve_refs("{{ config(x) }} a"), " config(x)  a");
+        for model in &MODELS {
+            assert!(!resolve_refs(model.sql).contains("{{"), "{}", model.file);
+        }
+    }
     use crate::lake::outputs::GOLD_TABLES;
 
     #[test]
@@ -336,7 +385,7 @@ mod tests {
         .unwrap();
         for model in &MODELS {
             let selected: Vec<String> = ctx
-                .execute(model.sql)
+                .execute(&resolve_refs(model.sql))
                 .unwrap()
                 .collect_schema()
                 .unwrap()
@@ -356,7 +405,7 @@ mod tests {
         let views = include_str!("../../sql/duckdb/views.sql");
         for (name, _) in INTERMEDIATE {
             let view = format!(
-                "set variable {name} = (select content from read_text('sql/gold/{name}.sql'));\n\
+                "from read_text('sql/gold/{name}.sql'));\n\
                  create or replace view {name} as from query(getvariable('{name}'));"
             );
             assert!(views.contains(&view), "views.sql does not run {name}.sql");

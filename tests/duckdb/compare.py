@@ -9,9 +9,18 @@ views gives the same rows (floats compared to 1e-9).
 import json
 import math
 import os
+import re
 import sys
 
 import duckdb
+
+# dbt's calls in the model files, `{{ ref('x') }}` and `{{ source('lake', 'x') }}`: the table x.
+DBT_CALL = re.compile(r"\{\{\s*(?:ref|source)\([^)]*'([a-z_]+)'\s*\)\s*\}\}")
+
+
+def resolve_refs(sql):
+    """A model's SQL with dbt's calls turned into the names of the tables they read."""
+    return DBT_CALL.sub(r"\1", sql)
 
 def gold_models(repo_root):
     """Every gold model in sql/gold/ (int_* files are intermediate models, not tables)."""
@@ -52,7 +61,7 @@ def main(workdir, repo_root):
         entry = {"columns": columns, "rows": len(published)}
         if table in models:
             with open(os.path.join(repo_root, f"sql/gold/{table}.sql"), encoding="utf-8") as f:
-                model = f.read()
+                model = resolve_refs(f.read())
             rebuilt = rows_of(con, f"select {names} from ({model})")
             entry["model_matches"] = rebuilt == published
             if rebuilt != published:

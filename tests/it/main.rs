@@ -2,6 +2,7 @@
 
 mod cli;
 mod common;
+mod dbt;
 mod details;
 mod examples;
 mod extract;

@@ -1,0 +1,55 @@
+//! The dbt project in `sql/` (the same model files ohs runs) built by dbt-duckdb over the
+//! sample lake, as a warehouse team would: `dbt build` builds every model and its "latest
+//! snapshot" view and passes the schema tests, and each gold model gives ohs's rows
+//! (`tests/dbt/check.py`).
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::{repo_root, run_sample, Workdir};
+
+#[test]
+fn dbt_builds_the_same_gold_tables_and_passes_its_schema_tests() {
+    let work = Workdir::new();
+    run_sample(&work);
+    let scratch = work.path().join("dbt");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let out = Command::new(crate::servers::python())
+        .arg(repo_root().join("tests/dbt/check.py"))
+        .arg(work.lake())
+        .arg(repo_root())
+        .arg(&scratch)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(found["exit"], 0, "{}", found["log_tail"]);
+    assert_eq!(
+        found["statuses"],
+        serde_json::json!(["pass", "success"]),
+        "{found}"
+    );
+    let gold = open_health_stats::lake::outputs::GOLD_TABLES;
+    // One model per SQL-built gold table, six intermediate ones, a latest view per table.
+    assert_eq!(
+        found["models"],
+        (gold.len() - 1) + 6 + gold.len(),
+        "{found}"
+    );
+    assert!(found["tests"].as_u64().unwrap() >= 20, "{found}");
+    for table in &gold[1..] {
+        assert_eq!(
+            found["matches"][table], true,
+            "{table}: dbt's rows are not ohs's"
+        );
+    }
+    for table in gold {
+        assert_eq!(found["latest"][table][1], 1, "{table}_latest: one snapshot");
+    }
+    assert_eq!(found["latest"]["org_latest"][0], 7, "{found}");
+}
