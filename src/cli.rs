@@ -129,7 +129,11 @@ pub enum Command {
     /// Render the snapshot's HTML page again from its staged gold tables (transform does).
     Report,
     /// List the snapshots in the lake, complete or not, and what a rerun would do (writes nothing).
-    Status,
+    Status {
+        /// One JSON object on stdout (the snapshots and what the site shows), for scripts.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the configuration, the lake and the publish target without writing anything.
     Validate {
         /// Also ask GitHub: the token works (`GET /rate_limit`, which costs nothing) and every
@@ -252,11 +256,15 @@ async fn dispatch(
             leases.acquire(lake, &[Part::Snapshot(date)]).await?;
             report_stage(settings, lake).await?
         }
-        Command::Status => {
+        Command::Status { json } => {
             let target = publish_target(settings, lake)?;
             let statuses = status::snapshots(lake, &target).await?;
             let site = status::site_snapshot(&target).await?;
-            print!("{}", status::render(&statuses, site.as_deref()));
+            if json {
+                println!("{}", status::to_json(&statuses, site.as_deref()));
+            } else {
+                print!("{}", status::render(&statuses, site.as_deref()));
+            }
         }
         Command::Validate { .. } => unreachable!("handled before the lake is opened"),
     }

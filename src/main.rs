@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let format = cli.global.log_format;
     init_tracing(format, cli.global.verbose, cli.global.quiet);
-    report_panics_in_one_line();
+    report_panics_in_one_line(format);
     let outcome = std::panic::catch_unwind(|| {
         let runtime = tokio::runtime::Runtime::new()
             .map_err(|e| Failure::bug(anyhow::anyhow!("cannot start the async runtime: {e}")))?;
@@ -32,9 +32,10 @@ fn main() -> ExitCode {
     }
 }
 
-/// A bug becomes one line on stderr (and exit 1), never a backtrace.
-fn report_panics_in_one_line() {
-    std::panic::set_hook(Box::new(|info| {
+/// A bug becomes one line on stderr (and exit 1), never a backtrace: in JSON log mode, one
+/// JSON event.
+fn report_panics_in_one_line(format: LogFormat) {
+    std::panic::set_hook(Box::new(move |info| {
         let message = info
             .payload()
             .downcast_ref::<&str>()
@@ -44,22 +45,29 @@ fn report_panics_in_one_line() {
         let place = info
             .location()
             .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
-        tracing::error!(panic = %message, "internal error");
-        eprintln!(
-            "ohs: internal error (a bug, please report it): {}{place}; the log above shows what ran before it",
+        let line = format!(
+            "internal error (a bug, please report it): {}{place}; the log above shows what ran before it",
             message.replace('\n', " ")
         );
+        match format {
+            LogFormat::Json => tracing::error!(exit_code = 1, error = %line, "run failed"),
+            LogFormat::Text => {
+                tracing::error!(panic = %message, "internal error");
+                eprintln!("ohs: {line}");
+            }
+        }
     }));
 }
 
-/// Prints the error as one line (and one JSON event with `--log-format json`).
+/// Prints the error as one line: `ohs: <what failed>`, or with `--log-format json` one JSON
+/// event, so every line on stderr is JSON.
 fn fail(format: LogFormat, failure: &Failure) -> ExitCode {
     let code = failure.code as u8;
     let message = failure.error.to_string().replace('\n', " ");
-    if format == LogFormat::Json {
-        tracing::error!(exit_code = code, error = %message, "run failed");
+    match format {
+        LogFormat::Json => tracing::error!(exit_code = code, error = %message, "run failed"),
+        LogFormat::Text => eprintln!("ohs: {message}"),
     }
-    eprintln!("ohs: {message}");
     ExitCode::from(code)
 }
 
@@ -71,7 +79,12 @@ fn init_tracing(format: LogFormat, verbose: u8, quiet: u8) {
         (1, _) => "debug",
         _ => "trace",
     };
-    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // -v and -q say what this run wants: they beat RUST_LOG, which is read only without them.
+    let asked = verbose > 0 || quiet > 0;
+    let from_env = (!asked)
+        .then(|| EnvFilter::try_from_default_env().ok())
+        .flatten();
+    let mut filter = from_env.unwrap_or_else(|| EnvFilter::new(level));
     // HTTP internals stay quiet at every level: their debug output can carry request headers.
     for quiet_target in [
         "hyper=warn",

@@ -11,7 +11,7 @@ use crate::formats::manifest::{shown_snapshot, PublishManifest};
 use crate::lake::{outputs, Lake, LakeError};
 
 /// One snapshot's state across the layers.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SnapshotStatus {
     pub date: SnapshotDate,
     /// Orgs of the snapshot (members, or with a bronze folder), and how many are complete.
@@ -23,6 +23,19 @@ pub struct SnapshotStatus {
     pub reconstructed_from: Option<chrono::NaiveDate>,
     pub staged: bool,
     pub published: bool,
+}
+
+/// `ohs status --json`: what the site shows and every snapshot, each with what a rerun does.
+pub fn to_json(statuses: &[SnapshotStatus], site: Option<&str>) -> String {
+    let snapshots: Vec<serde_json::Value> = statuses
+        .iter()
+        .map(|s| {
+            let mut value = serde_json::to_value(s).unwrap_or_default();
+            value["rerun"] = s.rerun().into();
+            value
+        })
+        .collect();
+    serde_json::json!({"site_shows": site, "snapshots": snapshots}).to_string()
 }
 
 impl SnapshotStatus {

@@ -163,7 +163,7 @@ fn an_org_missing_from_the_recording_is_named() {
 }
 
 #[test]
-fn with_json_logs_a_failure_is_also_one_structured_event() {
+fn with_json_logs_every_line_on_stderr_is_json_the_failure_too() {
     let work = Workdir::new();
     work.write("empty.toml", "");
     let out = work.ohs(&["run", "--config", "empty.toml", "--log-format", "json"]);
@@ -171,8 +171,7 @@ fn with_json_logs_a_failure_is_also_one_structured_event() {
     let err = stderr(&out);
     let events: Vec<serde_json::Value> = err
         .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
     assert_eq!(events.len(), 1, "{err}");
     assert_eq!(events[0]["level"], "ERROR");
@@ -181,8 +180,77 @@ fn with_json_logs_a_failure_is_also_one_structured_event() {
         events[0]["error"],
         "config empty.toml: orgs: no organisations configured"
     );
+}
+
+#[test]
+fn verbosity_flags_beat_rust_log() {
+    let work = Workdir::new();
+    crate::common::run_sample(&work);
+    let lake = work.lake();
+    let config = crate::common::repo_root().join("pipeline.toml");
+    let status = |extra: &[&str]| {
+        let mut cmd = crate::common::ohs_command(work.path());
+        cmd.args(extra)
+            .args(["transform", "--config", config.to_str().unwrap(), "--lake"])
+            .arg(&lake)
+            .args([
+                "--snapshot-date",
+                "2021-03-04",
+                "--orgs",
+                crate::common::SAMPLE_ORGS,
+            ])
+            .env("RUST_LOG", "error");
+        cmd.output().unwrap()
+    };
+    let quiet = status(&[]);
+    assert!(quiet.status.success(), "{}", stderr(&quiet));
+    assert!(
+        !stderr(&quiet).contains("transform complete"),
+        "RUST_LOG=error holds without flags"
+    );
+    let verbose = status(&["-v"]);
+    assert!(verbose.status.success(), "{}", stderr(&verbose));
+    assert!(
+        stderr(&verbose).contains("transform complete"),
+        "-v beats RUST_LOG=error"
+    );
+    assert!(
+        stderr(&verbose).contains("step timed"),
+        "debug events shown with -v"
+    );
+}
+
+#[test]
+fn status_json_says_what_each_snapshot_holds_and_what_the_site_shows() {
+    let work = Workdir::new();
+    crate::common::run_sample(&work);
+    let lake = work.lake();
+    let config = crate::common::repo_root().join("pipeline.toml");
+    let config = config.to_str().unwrap();
+    let out = work.ohs(&[
+        "status",
+        "--json",
+        "--config",
+        config,
+        "--lake",
+        lake.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["site_shows"], "2021-03-04");
+    let snapshot = &status["snapshots"][0];
+    assert_eq!(snapshot["date"], "2021-03-04");
+    assert_eq!(snapshot["orgs_complete"], 7);
+    assert!(snapshot["repos"].as_u64().unwrap() > 300, "{snapshot}");
     assert_eq!(
-        err.lines().last(),
-        Some("ohs: config empty.toml: orgs: no organisations configured")
+        (
+            snapshot["staged"].as_bool(),
+            snapshot["published"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    assert_eq!(
+        snapshot["rerun"],
+        "nothing new: every published object is already there"
     );
 }

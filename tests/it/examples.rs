@@ -89,6 +89,10 @@ fn the_crontab_line_is_valid_and_uses_real_flags() {
                 .all(|f| f.chars().all(|c| c.is_ascii_digit() || "*/,-".contains(c))),
             "not a cron schedule: {entry}"
         );
+        assert!(
+            entry.contains(" flock -n "),
+            "no guard against a run overlapping the last: {entry}"
+        );
     }
     assert_flags_exist("crontab", &shell_flags(&text));
 }
