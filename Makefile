@@ -6,7 +6,7 @@ SAMPLE_DATE := 2021-03-04
 SAMPLE_ORGS := 111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx,gitlab.com/ohs-sample
 LAKE ?= lake
 
-.PHONY: run test test-deps chromium lint fmt bench nhsuk-css
+.PHONY: run test test-deps chromium lint fmt bench nhsuk-css check-examples
 
 # What the tests use, cached outside the clone and reinstalled only when its list changes:
 # Python packages (DuckDB, moto) in a venv, and Azurite from npm.
@@ -30,6 +30,21 @@ run:
 test: test-deps
 	OHS_TEST_PYTHON=$(PYTHON_ENV)/bin/python OHS_TEST_AZURITE=$(NPM_ENV)/node_modules/.bin/azurite-blob \
 		OHS_TEST_NPM=$(NPM_ENV)/node_modules $(CARGO) test --all-targets --features failpoints
+
+# The scheduling examples checked by their own tools (run by .ci/run): the Actions workflow
+# against GitHub's workflow schema, the Dagster definitions by `dagster definitions validate`,
+# the Airflow DAG by Airflow's DAG loader. Their venv is cached like the tests' tools.
+EXAMPLES_ENV ?= $(HOME)/.cache/ohs-examples-venv
+
+check-examples: $(EXAMPLES_ENV)/requirements.txt
+	$(EXAMPLES_ENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows examples/github-actions.yml
+	cd examples && DAGSTER_HOME="$$(mktemp -d)" $(EXAMPLES_ENV)/bin/dagster definitions validate -f dagster_asset.py
+	AIRFLOW_HOME="$$(mktemp -d)" $(EXAMPLES_ENV)/bin/python tests/examples/check_airflow_dag.py examples
+
+$(EXAMPLES_ENV)/requirements.txt: examples/requirements.txt
+	python3 -m venv $(EXAMPLES_ENV)
+	$(EXAMPLES_ENV)/bin/pip install --quiet --disable-pip-version-check -r examples/requirements.txt
+	cp examples/requirements.txt $@
 
 # The page's NHS.UK styles, rebuilt from the pinned nhsuk-frontend after a template changes
 # the classes it uses (a test fails until then).
