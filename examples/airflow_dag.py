@@ -17,7 +17,10 @@ Set GITHUB_TOKEN (and GITLAB_TOKEN for GitLab groups) and the AWS_* variables in
 import subprocess
 from datetime import datetime, timedelta
 
-from airflow.decorators import dag, task
+try:  # Airflow 3's task SDK; Airflow 2 has the same decorators under airflow.decorators.
+    from airflow.sdk import dag, task
+except ImportError:
+    from airflow.decorators import dag, task
 from airflow.exceptions import AirflowException, AirflowFailException
 
 SHARDS = 4

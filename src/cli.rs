@@ -27,6 +27,58 @@ Exit codes:
   6  another run holds a lease on what this run would write: nothing was written; retry later";
 
 /// Measures the use of open-source code in NHS and healthcare GitHub organisations.
+/// The flags that only some subcommands use, and which: given on the command line to another,
+/// they are a usage error rather than silently ignored (from `OHS_*` variables they are fine,
+/// as an orchestrator sets one environment for every step). `--config`, `--lake` and the
+/// logging flags apply everywhere.
+const SCOPED_FLAGS: [(&str, &[&str]); 6] = [
+    (
+        "snapshot_date",
+        &["run", "extract", "transform", "publish", "report"],
+    ),
+    ("orgs", &["run", "extract", "transform", "validate"]),
+    ("github_api", &["run", "extract", "validate"]),
+    ("gitlab_api", &["run", "extract", "transform", "validate"]),
+    ("offline", &["run", "extract"]),
+    (
+        "publish_target",
+        &[
+            "run",
+            "transform",
+            "publish",
+            "report",
+            "status",
+            "validate",
+        ],
+    ),
+];
+
+impl Cli {
+    /// The command line, refusing a flag given to a subcommand that does not use it.
+    pub fn parse_args() -> Self {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = Self::command().get_matches();
+        let cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        if let Some((name, given)) = matches.subcommand() {
+            for (flag, used_by) in SCOPED_FLAGS {
+                let on_command_line =
+                    given.value_source(flag) == Some(clap::parser::ValueSource::CommandLine);
+                if on_command_line && !used_by.contains(&name) {
+                    let flag = flag.replace('_', "-");
+                    let message = format!(
+                        "--{flag} does not apply to `ohs {name}`; it is for: {}",
+                        used_by.join(", ")
+                    );
+                    Self::command()
+                        .error(clap::error::ErrorKind::ArgumentConflict, message)
+                        .exit();
+                }
+            }
+        }
+        cli
+    }
+}
+
 #[derive(Parser)]
 #[command(name = "ohs", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -83,7 +135,7 @@ pub struct GlobalArgs {
     /// Log lines as human-readable text or as JSON for orchestrators.
     #[arg(long, global = true, env = "OHS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
-    /// More log output (-v debug, -vv trace); RUST_LOG overrides.
+    /// More log output (-v debug, -vv trace); beats RUST_LOG.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Less log output (-q warnings only, -qq errors only).
@@ -100,6 +152,9 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run every stage: extract, transform, report, then publish (page and data together).
+    #[command(
+        after_help = "Example:\n  GITHUB_TOKEN=... ohs run --orgs nhsx,nhsuk --lake s3://bucket/ohs --snapshot-date 2024-11-03"
+    )]
     Run {
         /// Fetch every org again, even those already complete for this snapshot.
         #[arg(long)]
@@ -107,6 +162,9 @@ pub enum Command {
     },
     /// Fetch the run's organisations (or a shard of them) from the GitHub API into bronze,
     /// adding them to the snapshot.
+    #[command(
+        after_help = "Example:\n  ohs extract --shard 2/4 --snapshot-date 2024-11-03 --lake az://lake/ohs"
+    )]
     Extract {
         /// Fetch every org again, even those already complete for this snapshot.
         #[arg(long)]
@@ -119,22 +177,37 @@ pub enum Command {
     },
     /// Build silver, gold, the site CSV and the page from every org of a complete bronze
     /// snapshot (no network).
+    #[command(
+        after_help = "Example:\n  ohs transform --snapshot-date 2024-11-03 --lake az://lake/ohs"
+    )]
     Transform {
         /// Rebuild every snapshot that is complete in bronze, not just --snapshot-date.
         #[arg(long)]
         all_snapshots: bool,
     },
     /// Publish a transformed snapshot's gold tables and site files, complete or not at all.
+    #[command(
+        after_help = "Example:\n  ohs publish --snapshot-date 2024-11-03 --lake az://lake/ohs"
+    )]
     Publish,
     /// Render the snapshot's HTML page again from its staged gold tables (transform does).
+    #[command(
+        after_help = "Example:\n  ohs report --snapshot-date 2024-11-03 && ohs publish --snapshot-date 2024-11-03"
+    )]
     Report,
     /// List the snapshots in the lake, complete or not, and what a rerun would do (writes nothing).
+    #[command(
+        after_help = "Example:\n  ohs status --json --lake s3://bucket/ohs | jq '.snapshots[-1].rerun'"
+    )]
     Status {
         /// One JSON object on stdout (the snapshots and what the site shows), for scripts.
         #[arg(long)]
         json: bool,
     },
     /// Check the configuration, the lake and the publish target without writing anything.
+    #[command(
+        after_help = "Example:\n  GITHUB_TOKEN=... GITLAB_TOKEN=... ohs validate --online --config pipeline.toml"
+    )]
     Validate {
         /// Also ask GitHub: the token works (`GET /rate_limit`, which costs nothing) and every
         /// organisation of the run exists (`GET /orgs/{org}`, one request each).

@@ -343,22 +343,113 @@ fn default_languages() -> BTreeMap<String, String> {
     .collect()
 }
 
+/// The sections whose keys the environment can set, by one rule: `OHS_<SECTION>_<KEY>` (upper
+/// case) sets `[section] key`, and `OHS_LAKE_OPTIONS_<NAME>` sets `[lake.options] name`. Other
+/// `OHS_` variables (`OHS_LAKE`, `OHS_ORGS`, …) are the flags' own.
+pub const ENV_SECTIONS: [&str; 5] = ["lake", "publish", "extract", "github", "gitlab"];
+
+/// The `pipeline.toml` overrides among `vars`: (variable, section path, key, value), sorted.
+fn env_overrides(
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Vec<(String, Vec<&'static str>, String, String)> {
+    let mut found = Vec::new();
+    for (name, value) in vars {
+        let Some(rest) = name.strip_prefix("OHS_") else {
+            continue;
+        };
+        let lower = rest.to_ascii_lowercase();
+        if let Some(option) = lower.strip_prefix("lake_options_") {
+            found.push((
+                name.clone(),
+                vec!["lake", "options"],
+                option.to_string(),
+                value,
+            ));
+            continue;
+        }
+        let section = ENV_SECTIONS
+            .iter()
+            .find_map(|s| Some((*s, lower.strip_prefix(s)?.strip_prefix('_')?)));
+        if let Some((section, key)) = section.filter(|(_, key)| !key.is_empty()) {
+            found.push((name.clone(), vec![section], key.to_string(), value));
+        }
+    }
+    found.sort();
+    found
+}
+
+/// A variable's value as TOML reads it (`3`, `true`, `"x"`), else as a string.
+fn env_value(value: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()))
+}
+
 impl Config {
-    /// Reads and validates `path`.
+    /// Reads and validates `path`, with any `OHS_<SECTION>_<KEY>` overrides from the
+    /// environment ([`ENV_SECTIONS`]): file < environment < flags.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Self::parse(path, &text)
+        Self::parse_with_env(path, &text, std::env::vars())
     }
 
     /// Validates the text of a config file; `path` is only used in messages.
     pub fn parse(path: &Path, text: &str) -> Result<Self, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+        Self::parse_with_env(path, text, std::iter::empty())
+    }
+
+    /// Validates the text of a config file with the overrides among `vars` applied. The
+    /// recorded SHA-256 covers the overrides too: the same file and variables, the same hash.
+    pub fn parse_with_env(
+        path: &Path,
+        text: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let parse_error = |message| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: one_line_toml_error(text, &e),
-        })?;
+            message,
+        };
+        let overrides = env_overrides(vars);
+        let raw: RawConfig = if overrides.is_empty() {
+            toml::from_str(text).map_err(|e| parse_error(one_line_toml_error(text, &e)))?
+        } else {
+            let mut table: toml::Table =
+                toml::from_str(text).map_err(|e| parse_error(one_line_toml_error(text, &e)))?;
+            for (_, sections, key, value) in &overrides {
+                let mut at = &mut table;
+                for section in sections {
+                    let entry = at
+                        .entry(section.to_string())
+                        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    let toml::Value::Table(inner) = entry else {
+                        return Err(parse_error(format!("{section} is not a table")));
+                    };
+                    at = inner;
+                }
+                // Store options are strings, whatever they look like.
+                let value = match sections.as_slice() {
+                    ["lake", "options"] => toml::Value::String(value.clone()),
+                    _ => env_value(value),
+                };
+                at.insert(key.clone(), value);
+            }
+            let names: Vec<&str> = overrides.iter().map(|o| o.0.as_str()).collect();
+            RawConfig::deserialize(toml::Value::Table(table)).map_err(|e| {
+                let message = e.message().trim().replace('\n', " ");
+                parse_error(format!(
+                    "{message} (with {} from the environment)",
+                    names.join(", ")
+                ))
+            })?
+        };
+        let mut hashed = text.to_string();
+        for (name, _, _, value) in &overrides {
+            hashed.push_str(&format!("\n# {name}={value}"));
+        }
         let invalid = |key: &str, message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
             key: key.to_string(),
@@ -391,7 +482,7 @@ impl Config {
         }
         Ok(Self {
             path: path.to_path_buf(),
-            sha256: crate::formats::sha256_hex(text.as_bytes()),
+            sha256: crate::formats::sha256_hex(hashed.as_bytes()),
             orgs,
             github: validate_github(raw.github, &invalid)?,
             gitlab,
@@ -793,6 +884,56 @@ mod tests {
     use super::*;
 
     const MINIMAL: &str = "[[orgs]]\nlogin = \"nhsx\"\nname = \"NHSX\"\n";
+
+    fn with_env(text: &str, vars: &[(&str, &str)]) -> Result<Config, String> {
+        let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+        Config::parse_with_env(Path::new("p.toml"), text, vars).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn every_key_can_come_from_the_environment_by_one_rule() {
+        let text = format!("[github]\nmax_retries = 5\n{MINIMAL}");
+        let config = with_env(
+            &text,
+            &[
+                ("OHS_GITHUB_MAX_RETRIES", "0"),
+                ("OHS_EXTRACT_LANGUAGES_BY_BYTES", "false"),
+                ("OHS_LAKE_ROOT", "s3://bucket/ohs"),
+                ("OHS_LAKE_OPTIONS_AWS_REGION", "eu-west-2"),
+                ("OHS_LAKE_OPTIONS_AWS_PORT", "9000"),
+                ("OHS_GITHUB_USER_AGENT", "nhs-stats"),
+                // The flags' own variables and other programs' are not keys.
+                ("OHS_LOG_FORMAT", "json"),
+                ("OHS_TEST_PYTHON", "/usr/bin/python3"),
+                ("GITHUB_MAX_RETRIES", "9"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            config.github.max_retries, 0,
+            "the environment beats the file"
+        );
+        assert!(!config.extract.languages_by_bytes);
+        assert_eq!(config.lake_root, "s3://bucket/ohs");
+        assert_eq!(config.github.user_agent, "nhs-stats");
+        let options = format!("{:?}", config.lake_options);
+        assert!(
+            options.contains("aws_region") && options.contains("aws_port"),
+            "{options}"
+        );
+        assert_ne!(
+            config.sha256,
+            parse(&text).unwrap().sha256,
+            "the hash covers the overrides"
+        );
+        let err = with_env(MINIMAL, &[("OHS_GITHUB_MAX_RETRYS", "3")]).unwrap_err();
+        assert!(
+            err.contains("max_retrys") && err.contains("OHS_GITHUB_MAX_RETRYS"),
+            "{err}"
+        );
+        let err = with_env(MINIMAL, &[("OHS_GITHUB_MAX_RETRIES", "many")]).unwrap_err();
+        assert!(err.contains("OHS_GITHUB_MAX_RETRIES"), "{err}");
+    }
 
     fn parse(text: &str) -> Result<Config, String> {
         Config::parse(Path::new("p.toml"), text).map_err(|e| e.to_string())

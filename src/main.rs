@@ -4,7 +4,6 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
 use indicatif::ProgressStyle;
 use open_health_stats::cli::{self, Cli, LogFormat};
 use open_health_stats::exit::Failure;
@@ -15,7 +14,7 @@ use tracing_subscriber::{fmt, EnvFilter};
 
 fn main() -> ExitCode {
     open_health_stats::memory::tune_malloc();
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     let format = cli.global.log_format;
     init_tracing(format, cli.global.verbose, cli.global.quiet);
     report_panics_in_one_line(format);

@@ -254,3 +254,63 @@ fn status_json_says_what_each_snapshot_holds_and_what_the_site_shows() {
         "nothing new: every published object is already there"
     );
 }
+
+#[test]
+fn every_subcommands_help_shows_an_example() {
+    for subcommand in [
+        "run",
+        "extract",
+        "transform",
+        "publish",
+        "report",
+        "status",
+        "validate",
+    ] {
+        let out = Workdir::new().ohs(&[subcommand, "--help"]);
+        let help = String::from_utf8_lossy(&out.stdout);
+        let example = help.split("Example:\n  ").nth(1).unwrap_or_default();
+        assert!(
+            example.contains(&format!("ohs {subcommand} ")),
+            "{subcommand}: {help}"
+        );
+    }
+}
+
+#[test]
+fn a_key_from_the_environment_is_checked_like_the_file_and_named() {
+    let work = Workdir::new();
+    work.config(&["nhsx"]);
+    let mut validate = crate::common::ohs_command(work.path());
+    validate
+        .args(["validate"])
+        .env("OHS_GITHUB_MAX_RETRIES", "many");
+    let out = validate.output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("OHS_GITHUB_MAX_RETRIES"),
+        "{}",
+        stderr(&out)
+    );
+    let mut validate = crate::common::ohs_command(work.path());
+    validate
+        .args(["validate"])
+        .env("OHS_GITHUB_MAX_RETRIES", "0");
+    assert_success(&validate.output().unwrap());
+}
+
+#[test]
+fn a_flag_given_to_a_subcommand_that_does_not_use_it_is_refused() {
+    let work = Workdir::new();
+    work.config(&["nhsx"]);
+    let out = work.ohs(&["status", "--offline", "pages"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--offline does not apply to `ohs status`; it is for: run, extract"),
+        "{}",
+        stderr(&out)
+    );
+    // From the environment it is fine: an orchestrator sets one for every step.
+    let mut status = crate::common::ohs_command(work.path());
+    status.args(["status"]).env("OHS_OFFLINE", "pages");
+    assert_success(&status.output().unwrap());
+}
