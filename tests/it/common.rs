@@ -175,6 +175,11 @@ pub const SAMPLE_ORGS: &str =
 /// `ohs run` offline on the bundled sample for 2021-03-04 into `lake`, with the repository's
 /// pipeline.toml.
 pub fn run_sample_into(work: &Workdir, lake: &Path) -> Output {
+    run_sample_on(work, lake, "2021-03-04")
+}
+
+/// `ohs run` offline on the bundled sample as the snapshot of `date` into `lake`.
+pub fn run_sample_on(work: &Workdir, lake: &Path, date: &str) -> Output {
     let config = repo_root().join("pipeline.toml");
     let sample = repo_root().join("data/sample");
     work.ohs(&[
@@ -188,7 +193,7 @@ pub fn run_sample_into(work: &Workdir, lake: &Path) -> Output {
         "--lake",
         lake.to_str().unwrap(),
         "--snapshot-date",
-        "2021-03-04",
+        date,
     ])
 }
 
@@ -253,15 +258,20 @@ pub fn grep_tree(dir: &Path, needle: &str) -> Vec<String> {
 /// (`tests/duckdb/compare.py`): columns and types, rows, and whether the same SQL model
 /// rebuilds it.
 pub fn duckdb_report(workdir: &Path) -> Value {
+    python_report("tests/duckdb/compare.py", &[workdir, &repo_root()])
+}
+
+/// What the test venv's Python `script` (a path in the repository), given `args`, prints
+/// as its one JSON object.
+pub fn python_report(script: &str, args: &[&Path]) -> Value {
     let out = Command::new(crate::servers::python())
-        .arg(repo_root().join("tests/duckdb/compare.py"))
-        .arg(workdir)
-        .arg(repo_root())
+        .arg(repo_root().join(script))
+        .args(args)
         .output()
         .expect("run python");
     assert!(
         out.status.success(),
-        "{}",
+        "{script}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()

@@ -3,11 +3,7 @@
 //! snapshot" view and passes the schema tests, and each gold model gives ohs's rows
 //! (`tests/dbt/check.py`).
 
-use std::process::Command;
-
-use serde_json::Value;
-
-use crate::common::{repo_root, run_sample, Workdir};
+use crate::common::{python_report, repo_root, run_sample, Workdir};
 
 #[test]
 fn dbt_builds_the_same_gold_tables_and_passes_its_schema_tests() {
@@ -15,19 +11,8 @@ fn dbt_builds_the_same_gold_tables_and_passes_its_schema_tests() {
     run_sample(&work);
     let scratch = work.path().join("dbt");
     std::fs::create_dir_all(&scratch).unwrap();
-    let out = Command::new(crate::servers::python())
-        .arg(repo_root().join("tests/dbt/check.py"))
-        .arg(work.lake())
-        .arg(repo_root())
-        .arg(&scratch)
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lake = work.lake();
+    let found = python_report("tests/dbt/check.py", &[&lake, &repo_root(), &scratch]);
     assert_eq!(found["exit"], 0, "{}", found["log_tail"]);
     assert_eq!(
         found["statuses"],

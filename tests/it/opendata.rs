@@ -3,27 +3,13 @@
 //! build record by `jsonschema` against the JSON Schemas published beside them, each check
 //! shown to fail on a violation (`tests/opendata/validate.py`).
 
-use std::process::Command;
-
-use serde_json::Value;
-
-use crate::common::{repo_root, run_sample, Workdir};
+use crate::common::{python_report, run_sample, Workdir};
 
 #[test]
 fn the_data_package_and_the_manifests_validate_with_their_own_tools() {
     let work = Workdir::new();
     run_sample(&work);
-    let out = Command::new(crate::servers::python())
-        .arg(repo_root().join("tests/opendata/validate.py"))
-        .arg(work.lake())
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let found: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found = python_report("tests/opendata/validate.py", &[&work.lake()]);
     assert_eq!(found["package_valid"], true, "{found}");
     let resources: Vec<&str> = found["resources"]
         .as_array()

@@ -345,22 +345,8 @@ fn trends_across_three_snapshots_are_gold_org_latest_of_each() {
     let work = Workdir::new();
     let dates = ["2021-03-02", "2021-03-03", "2021-03-04"];
     for date in dates {
-        let lake = work.lake();
-        let config = crate::common::repo_root().join("pipeline.toml");
-        let sample = crate::common::repo_root().join("data/sample");
-        crate::common::assert_success(&work.ohs(&[
-            "run",
-            "--config",
-            config.to_str().unwrap(),
-            "--offline",
-            sample.to_str().unwrap(),
-            "--orgs",
-            crate::common::SAMPLE_ORGS,
-            "--lake",
-            lake.to_str().unwrap(),
-            "--snapshot-date",
-            date,
-        ]));
+        let run = crate::common::run_sample_on(&work, &work.lake(), date);
+        crate::common::assert_success(&run);
     }
     let page = work.lake().join("site/index.html");
     let html = std::fs::read_to_string(&page).unwrap();
