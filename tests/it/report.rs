@@ -58,9 +58,7 @@ fn dump_dom(work: &Workdir, page: &Path, width: u32, extra: &[&str]) -> String {
 /// What the probe measured in the page at `width`: a copy of the page with axe-core and
 /// `tests/fixtures/report_probe.js` appended, whose findings it writes into the DOM.
 fn probe(work: &Workdir, page: &Path, width: u32) -> Value {
-    let npm = PathBuf::from(std::env::var("OHS_TEST_NPM").expect(
-        "OHS_TEST_NPM (the npm tools' node_modules) is unset: run the tests with `make test`",
-    ));
+    let npm = npm_modules();
     let axe = std::fs::read_to_string(npm.join("axe-core/axe.min.js"))
         .expect("axe-core is missing: run `make test`, which installs it from npm");
     let probe =
@@ -99,6 +97,23 @@ fn probe(work: &Workdir, page: &Path, width: u32) -> Value {
 
 /// Headless Chromium's windows are at least this wide.
 const NARROWEST_WINDOW: u32 = 500;
+
+/// A JSON array of strings, as strings.
+fn texts(array: &Value) -> Vec<&str> {
+    array
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect()
+}
+
+/// The npm tools' node_modules, which `make test` installs and names in `OHS_TEST_NPM`.
+fn npm_modules() -> PathBuf {
+    PathBuf::from(std::env::var("OHS_TEST_NPM").expect(
+        "OHS_TEST_NPM (the npm tools' node_modules) is unset: run the tests with `make test`",
+    ))
+}
 
 fn sample_page(work: &Workdir) -> PathBuf {
     run_sample(work);
@@ -229,23 +244,14 @@ fn chart_labels_are_readable_ticks_whole_years_and_table_1_sorts_by_its_headings
         smallest >= 12.0,
         "chart text of {smallest} CSS pixels: {found}"
     );
-    let ticks: Vec<&str> = found["x_ticks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap())
-        .collect();
     assert_eq!(
-        ticks,
+        texts(&found["x_ticks"]),
         ["2015", "2016", "2017", "2018", "2019", "2020", "2021"]
     );
-    let months: Vec<&str> = found["x_ticks_six_months"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t.as_str().unwrap())
-        .collect();
-    assert_eq!(months, ["Oct 2020", "Nov", "Dec", "Jan 2021", "Feb", "Mar"]);
+    assert_eq!(
+        texts(&found["x_ticks_six_months"]),
+        ["Oct 2020", "Nov", "Dec", "Jan 2021", "Feb", "Mar"]
+    );
     // Long names fit their box only when cut: each carries its whole name in its title and
     // can take focus (which shows it whole).
     let names = found["share_names"].as_array().unwrap();
@@ -463,9 +469,7 @@ fn assert_not_blank(path: &Path) {
 /// for the current templates, and fetch nothing: no web font, no image.
 #[test]
 fn the_nhsuk_styles_are_rebuilt_from_the_pinned_package_and_load_nothing() {
-    let npm = std::env::var("OHS_TEST_NPM").expect(
-        "OHS_TEST_NPM (the npm tools' node_modules) is unset: run the tests with `make test`",
-    );
+    let npm = npm_modules();
     let work = Workdir::new();
     let rebuilt = work.path().join("nhsuk-frontend.css");
     let root = crate::common::repo_root();
