@@ -6,7 +6,7 @@ SAMPLE_DATE := 2021-03-04
 SAMPLE_ORGS := 111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx,gitlab.com/ohs-sample
 LAKE ?= lake
 
-.PHONY: run test test-deps chromium lint fmt bench nhsuk-css check-examples
+.PHONY: run test test-deps chromium java lint fmt bench nhsuk-css check-examples
 
 # What the tests use, cached outside the clone and reinstalled only when its list changes:
 # Python packages (DuckDB, moto) in a venv, and Azurite from npm.
@@ -51,7 +51,7 @@ $(EXAMPLES_ENV)/requirements.txt: examples/requirements.txt
 nhsuk-css: $(NPM_ENV)/installed.json
 	tools/nhsuk-css.sh $(NPM_ENV)/node_modules src/report/nhsuk-frontend.css
 
-test-deps: $(PYTHON_ENV)/requirements.txt $(NPM_ENV)/installed.json chromium
+test-deps: $(PYTHON_ENV)/requirements.txt $(NPM_ENV)/installed.json chromium java
 
 # The report's browser test needs Debian's Chromium: installed here when missing (as root,
 # which CI and these machines are), otherwise it says how.
@@ -61,6 +61,16 @@ chromium:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
 		else \
 			echo "make test needs Chromium: sudo apt-get install chromium" >&2; exit 1; \
+		fi; }
+
+# PySpark (the Delta and dbt-on-Spark checks) runs on Java 17 or later: Debian's, installed
+# here when missing, as Chromium is.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jre-headless; \
+		else \
+			echo "make test needs Java 17: sudo apt-get install openjdk-17-jre-headless" >&2; exit 1; \
 		fi; }
 
 $(PYTHON_ENV)/requirements.txt: tests/requirements.txt

@@ -185,11 +185,17 @@ pub enum Command {
         #[arg(long)]
         all_snapshots: bool,
     },
-    /// Publish a transformed snapshot's gold tables and site files, complete or not at all.
+    /// Publish a transformed snapshot's gold tables and site files, complete or not at all:
+    /// one Delta commit per gold table, then the snapshot's manifest, then the site.
     #[command(
         after_help = "Example:\n  ohs publish --snapshot-date 2024-11-03 --lake az://lake/ohs"
     )]
-    Publish,
+    Publish {
+        /// Publish every staged snapshot (after `ohs transform --all-snapshots`), with one
+        /// Delta commit per gold table for all of them, not --snapshot-date alone.
+        #[arg(long)]
+        all_snapshots: bool,
+    },
     /// Render the snapshot's HTML page again from its staged gold tables (transform does).
     #[command(
         after_help = "Example:\n  ohs report --snapshot-date 2024-11-03 && ohs publish --snapshot-date 2024-11-03"
@@ -319,11 +325,20 @@ async fn dispatch(
             }
             info!(snapshots = built.len(), "rebuilt every complete snapshot");
         }
-        Command::Publish => {
+        Command::Publish { all_snapshots } => {
             let target = publish_target(settings, lake)?;
-            leases.acquire(lake, &[Part::Snapshot(date)]).await?;
+            let dates = if all_snapshots {
+                crate::formats::staged::snapshot_dates(lake).await?
+            } else {
+                vec![date]
+            };
+            let parts: Vec<Part> = dates.iter().copied().map(Part::Snapshot).collect();
+            leases.acquire(lake, &parts).await?;
             leases.acquire(&target, &[Part::Site]).await?;
-            publish_stage(settings, lake, &target, run_info).await?
+            let span = info_span!("stage", stage = "publish", snapshots = dates.len());
+            publish::run_all(lake, &target, &dates, run_info)
+                .instrument(span)
+                .await?;
         }
         Command::Report => {
             leases.acquire(lake, &[Part::Snapshot(date)]).await?;
@@ -333,10 +348,11 @@ async fn dispatch(
             let target = publish_target(settings, lake)?;
             let statuses = status::snapshots(lake, &target).await?;
             let site = status::site_snapshot(&target).await?;
+            let tables = status::gold_tables(&target).await?;
             if json {
-                println!("{}", status::to_json(&statuses, site.as_deref()));
+                println!("{}", status::to_json(&statuses, site.as_deref(), &tables));
             } else {
-                print!("{}", status::render(&statuses, site.as_deref()));
+                print!("{}", status::render(&statuses, site.as_deref(), &tables));
             }
         }
         Command::Validate { .. } => unreachable!("handled before the lake is opened"),

@@ -8,6 +8,7 @@
 pub mod bronze;
 pub mod cli;
 pub mod config;
+pub mod delta;
 pub mod domain;
 pub mod exit;
 pub mod extract;

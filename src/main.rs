@@ -85,12 +85,17 @@ fn init_tracing(format: LogFormat, verbose: u8, quiet: u8) {
         .flatten();
     let mut filter = from_env.unwrap_or_else(|| EnvFilter::new(level));
     // HTTP internals stay quiet at every level: their debug output can carry request headers.
+    // delta-rs reports what it hands back as an error too (a table with no log yet is one):
+    // ohs says what went wrong once, naming the table.
     for quiet_target in [
         "hyper=warn",
         "hyper_util=warn",
         "reqwest=warn",
         "h2=warn",
         "rustls=warn",
+        "deltalake_core=off",
+        "delta_kernel=off",
+        "buoyant_kernel=off",
     ] {
         if let Ok(directive) = quiet_target.parse() {
             filter = filter.add_directive(directive);

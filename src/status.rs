@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::bronze;
+use crate::delta::{DeltaError, TableStatus};
 use crate::domain::SnapshotDate;
 use crate::formats::build::BuildRecord;
 use crate::formats::manifest::{shown_snapshot, PublishManifest};
@@ -25,8 +26,9 @@ pub struct SnapshotStatus {
     pub published: bool,
 }
 
-/// `ohs status --json`: what the site shows and every snapshot, each with what a rerun does.
-pub fn to_json(statuses: &[SnapshotStatus], site: Option<&str>) -> String {
+/// `ohs status --json`: what the site shows, every snapshot, each with what a rerun does,
+/// and each gold table's Delta version.
+pub fn to_json(statuses: &[SnapshotStatus], site: Option<&str>, tables: &[TableStatus]) -> String {
     let snapshots: Vec<serde_json::Value> = statuses
         .iter()
         .map(|s| {
@@ -35,7 +37,8 @@ pub fn to_json(statuses: &[SnapshotStatus], site: Option<&str>) -> String {
             value
         })
         .collect();
-    serde_json::json!({"site_shows": site, "snapshots": snapshots}).to_string()
+    serde_json::json!({"site_shows": site, "snapshots": snapshots, "gold_tables": tables})
+        .to_string()
 }
 
 impl SnapshotStatus {
@@ -143,8 +146,17 @@ pub async fn site_snapshot(target: &Lake) -> Result<Option<String>, LakeError> {
     Ok(shown_snapshot(&bytes).map(|d| d.to_string()))
 }
 
+/// Each gold table that is a Delta table on `target`, in table order.
+pub async fn gold_tables(target: &Lake) -> Result<Vec<TableStatus>, DeltaError> {
+    let mut tables = Vec::new();
+    for table in outputs::GOLD_TABLES {
+        tables.extend(crate::delta::table_status(target, table).await?);
+    }
+    Ok(tables)
+}
+
 /// The status as a plain table.
-pub fn render(statuses: &[SnapshotStatus], site: Option<&str>) -> String {
+pub fn render(statuses: &[SnapshotStatus], site: Option<&str>, tables: &[TableStatus]) -> String {
     let yes_no = |b: bool| if b { "yes" } else { "no" };
     let mut out = String::from(
         "snapshot    bronze                  repos  staged  published  a rerun would\n",
@@ -178,5 +190,26 @@ pub fn render(statuses: &[SnapshotStatus], site: Option<&str>) -> String {
     }
     out.push_str(&notes);
     let _ = writeln!(out, "site/ shows: {}", site.unwrap_or("nothing yet"));
+    render_tables(&mut out, tables);
     out
+}
+
+/// One line per gold Delta table: version, when and what its last commit published.
+fn render_tables(out: &mut String, tables: &[TableStatus]) {
+    if tables.is_empty() {
+        out.push_str("gold/: no Delta tables yet\n");
+        return;
+    }
+    out.push_str("gold table           version  last commit (UTC)    what it published\n");
+    for t in tables {
+        let at = t.committed_at.map_or("-".to_string(), |at| {
+            at.format("%Y-%m-%d %H:%M:%S").to_string()
+        });
+        let what = t
+            .published
+            .as_deref()
+            .or(t.operation.as_deref())
+            .unwrap_or("-");
+        let _ = writeln!(out, "{:<20} {:>7}  {at:<19}  {what}", t.table, t.version);
+    }
 }

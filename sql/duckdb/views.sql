@@ -9,64 +9,71 @@ set timezone = 'UTC';
 
 -- silver: what the gold models read
 create or replace view silver_repos as
-select * from read_parquet('lake/silver/repos/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/silver/repos/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view silver_orgs as
-select * from read_parquet('lake/silver/orgs/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/silver/orgs/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view silver_repo_languages as
-select * from read_parquet('lake/silver/repo_languages/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/silver/repo_languages/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 -- intermediate models: the repositories every gold model counts, their totals and the
 -- language ranking. Each view runs its file in sql/gold/ as ohs does (read as text, so
 -- there is one copy of each model); a variable per view holds that file's query, with the
--- dbt calls that name what it reads ({{ ref('int_x') }}, {{ source('lake', 'silver_x') }})
--- turned into those names, as ohs turns them.
-set variable int_snapshot_repos = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_snapshot_repos.sql'));
+-- dbt calls turned into plain SQL as ohs turns them (src/transform/gold.rs): the calls that
+-- name what it reads ({{ ref('int_x') }}, {{ source('lake', 'silver_x') }}) into those
+-- names, and the functions Spark spells differently ({{ ohs_unnest("topics") }}, macros in
+-- sql/dbt/macros/engine_functions.sql) into DuckDB's spelling (unnest(topics)).
+create or replace temp macro resolve_dbt_calls(model) as regexp_replace(
+    regexp_replace(model, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g'),
+    '\{\{ *ohs_([a-z_]+)\("([^"]*)"\) *\}\}', '\1(\2)', 'g'
+);
+
+set variable int_snapshot_repos = (select resolve_dbt_calls(content) from read_text('sql/gold/int_snapshot_repos.sql'));
 create or replace view int_snapshot_repos as from query(getvariable('int_snapshot_repos'));
 
-set variable int_kept_repos = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_kept_repos.sql'));
+set variable int_kept_repos = (select resolve_dbt_calls(content) from read_text('sql/gold/int_kept_repos.sql'));
 create or replace view int_kept_repos as from query(getvariable('int_kept_repos'));
 
-set variable int_kept_repos_by_scope = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_kept_repos_by_scope.sql'));
+set variable int_kept_repos_by_scope = (select resolve_dbt_calls(content) from read_text('sql/gold/int_kept_repos_by_scope.sql'));
 create or replace view int_kept_repos_by_scope as from query(getvariable('int_kept_repos_by_scope'));
 
-set variable int_kept_scope_totals = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_kept_scope_totals.sql'));
+set variable int_kept_scope_totals = (select resolve_dbt_calls(content) from read_text('sql/gold/int_kept_scope_totals.sql'));
 create or replace view int_kept_scope_totals as from query(getvariable('int_kept_scope_totals'));
 
-set variable int_language_ranks = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_language_ranks.sql'));
+set variable int_language_ranks = (select resolve_dbt_calls(content) from read_text('sql/gold/int_language_ranks.sql'));
 create or replace view int_language_ranks as from query(getvariable('int_language_ranks'));
 
-set variable int_repo_topics = (select regexp_replace(content, '\{\{ *(?:ref|source)\([^)]*''([a-z_]+)'' *\) *\}\}', '\1', 'g') from read_text('sql/gold/int_repo_topics.sql'));
+set variable int_repo_topics = (select resolve_dbt_calls(content) from read_text('sql/gold/int_repo_topics.sql'));
 create or replace view int_repo_topics as from query(getvariable('int_repo_topics'));
 
 -- gold: the published tables
 create or replace view org_repos_daily as
-select * from read_parquet('lake/gold/org_repos_daily/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/gold/org_repos_daily/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view org_latest as
-select * from read_parquet('lake/gold/org_latest/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/gold/org_latest/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view org_snapshot_counts as
-select * from read_parquet('lake/gold/org_snapshot_counts/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/gold/org_snapshot_counts/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view language_counts as
-select * from read_parquet('lake/gold/language_counts/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/gold/language_counts/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view licence_counts as
-select * from read_parquet('lake/gold/licence_counts/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/gold/licence_counts/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view headline as
-select * from read_parquet('lake/gold/headline/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/gold/headline/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view language_bytes as
-select * from read_parquet('lake/gold/language_bytes/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/gold/language_bytes/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view topic_counts as
-select * from read_parquet('lake/gold/topic_counts/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/gold/topic_counts/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 create or replace view repositories as
-select * from read_parquet('lake/gold/repositories/*/*.parquet', hive_partitioning = true);
+select * from read_parquet('lake/gold/repositories/snapshot_date=*/*.parquet', hive_partitioning = true);
 
 -- The newest snapshot of each gold table (each holds every snapshot).
 create or replace view org_repos_daily_latest as

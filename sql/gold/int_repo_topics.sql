@@ -14,7 +14,7 @@ from (
         org_login,
         forge,
         repo_id,
-        unnest(topics) as topic
+        {{ ohs_unnest("topics") }} as topic
     from {{ source('lake', 'silver_repos') }}
 ) as unnested
 where topic is not null

@@ -84,7 +84,7 @@ org_shares as (
 all_shares as (
     select
         all_language_bytes.snapshot_date as snapshot_date,
-        cast(null as varchar) as org_login,
+        cast(null as string) as org_login,
         all_language_bytes.language as language,
         all_language_bytes.bytes as bytes,
         cast(all_language_bytes.bytes as double) / all_totals.total_bytes as share

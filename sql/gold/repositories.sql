@@ -28,7 +28,7 @@ final as (
         kept_repos.is_archived as is_archived,
         kept_repos.stargazers_count as stars,
         -- One string ("fhir, nhs"), so every reader takes it as it is (the list is in silver).
-        array_to_string(kept_repos.topics, ', ') as topics,
+        {{ ohs_array_to_string("kept_repos.topics, ', '") }} as topics,
         kept_repos.created_at as created_at
     from kept_repos
     inner join orgs

@@ -47,3 +47,19 @@ pub async fn build_record(lake: &Lake, date: SnapshotDate) -> Result<BuildRecord
         message: e.to_string(),
     })
 }
+
+/// Every snapshot with a build record in staging, oldest first.
+pub async fn snapshot_dates(lake: &Lake) -> Result<Vec<SnapshotDate>, LakeError> {
+    let mut dates = Vec::new();
+    for partition in lake
+        .partitions(&outputs::staging_root(), "snapshot_date")
+        .await?
+    {
+        if let Ok(date) = partition.parse::<SnapshotDate>() {
+            if lake.exists(&outputs::build_record(date)).await? {
+                dates.push(date);
+            }
+        }
+    }
+    Ok(dates)
+}

@@ -250,16 +250,38 @@ pub mod outputs {
         child(&staging(date), "_build.json")
     }
 
-    /// Where readers find `output` once published.
-    pub fn published(date: SnapshotDate, output: &Output) -> LakeKey {
+    /// Where readers find a site or root file once published (a gold table's data file is
+    /// named by its bytes: [`gold_file`]).
+    pub fn published(output: &Output) -> LakeKey {
         match output {
-            Output::GoldTable(table) => {
-                let date = partition("snapshot_date", date);
-                LakeKey::from_parts(["gold", table, date.as_str(), "part-0.parquet"])
-            }
+            Output::GoldTable(table) => gold_table(table),
             Output::SiteFile(name) => LakeKey::from_parts(["site", name]),
             Output::RootFile(name) => LakeKey::from_parts([*name]),
         }
+    }
+
+    /// A gold table's folder, a Delta table: its `_delta_log/` and Hive partitions.
+    pub fn gold_table(table: &str) -> LakeKey {
+        LakeKey::from_parts(["gold", table])
+    }
+
+    /// A gold table's Delta log.
+    pub fn delta_log(table: &str) -> LakeKey {
+        LakeKey::from_parts(["gold", table, "_delta_log"])
+    }
+
+    /// A gold table's Hive partition of snapshot `date`.
+    pub fn gold_partition(table: &str, date: SnapshotDate) -> LakeKey {
+        let date = partition("snapshot_date", date);
+        LakeKey::from_parts(["gold", table, date.as_str()])
+    }
+
+    /// A gold table's data file for snapshot `date`, named by the first 16 hex digits of its
+    /// SHA-256: `gold/<table>/snapshot_date=S/part-<sha>.parquet`. Never overwritten, as a
+    /// Delta log names its files and time travel reads them as they were.
+    pub fn gold_file(table: &str, date: SnapshotDate, sha256: &str) -> LakeKey {
+        let file = format!("part-{}.parquet", &sha256[..16.min(sha256.len())]);
+        child(&gold_partition(table, date), &file)
     }
 
     /// An output's immutable copy for its build, which readers following the manifests
@@ -376,17 +398,14 @@ mod tests {
             "staging/snapshot_date=2021-03-04/gold/org_repos_daily/part-0.parquet"
         );
         assert_eq!(
-            outputs::published(date(), &table).as_str(),
-            "gold/org_repos_daily/snapshot_date=2021-03-04/part-0.parquet"
+            outputs::gold_file("org_repos_daily", date(), &"ab".repeat(32)).as_str(),
+            "gold/org_repos_daily/snapshot_date=2021-03-04/part-abababababababab.parquet"
         );
         let csv = Output::SiteFile("org_repos_agg.csv");
         assert_eq!(
             outputs::staged(date(), &csv).as_str(),
             "staging/snapshot_date=2021-03-04/site/org_repos_agg.csv"
         );
-        assert_eq!(
-            outputs::published(date(), &csv).as_str(),
-            "site/org_repos_agg.csv"
-        );
+        assert_eq!(outputs::published(&csv).as_str(), "site/org_repos_agg.csv");
     }
 }

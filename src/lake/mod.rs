@@ -212,6 +212,17 @@ impl Lake {
         }
     }
 
+    /// The store under the lake root, for delta-rs, which reads and writes each gold table's
+    /// log through it ([`crate::delta`]).
+    pub(crate) fn object_store(&self) -> Arc<dyn ObjectStore> {
+        Arc::clone(&self.store)
+    }
+
+    /// `text` (a store's message) with every secret of this lake masked.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        crate::redact::text(text, self.secrets.iter().map(String::as_str))
+    }
+
     /// The root as given, redacted, for messages.
     pub fn root(&self) -> &str {
         &self.root

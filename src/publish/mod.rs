@@ -26,6 +26,8 @@ use crate::formats::{sha256_hex, to_json_bytes};
 use crate::lake::outputs::INDEX_HTML;
 use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
 
+mod gold;
+
 /// Why publish failed. Nothing already published is changed by a failed publish.
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -39,6 +41,8 @@ pub enum PublishError {
     },
     #[error("publish: {0}")]
     Lake(#[from] LakeError),
+    #[error("publish: {0}")]
+    Delta(#[from] crate::delta::DeltaError),
 }
 
 impl crate::exit::HasExitCode for PublishError {
@@ -47,6 +51,7 @@ impl crate::exit::HasExitCode for PublishError {
         match self {
             Self::Lake(e) => crate::exit::HasExitCode::exit_code(e),
             Self::Staged(e) => crate::exit::HasExitCode::exit_code(e),
+            Self::Delta(e) => crate::exit::HasExitCode::exit_code(e),
             Self::Stale { .. } => Usage,
         }
     }
@@ -78,6 +83,22 @@ pub async fn run(
     date: SnapshotDate,
     run: &RunInfo,
 ) -> Result<PublishSummary, PublishError> {
+    run_all(source, target, &[date], run).await
+}
+
+/// One snapshot's staged outputs, each checked against the build record.
+struct Staged {
+    build: BuildRecord,
+    /// The build's own copies (gold, then site), never overwritten.
+    copies: Vec<(LakeKey, Bytes)>,
+    /// Each gold table's bytes, committed to its Delta table.
+    gold: Vec<(&'static str, Bytes)>,
+    /// The site files at the keys readers find without a manifest.
+    site: Vec<(LakeKey, Bytes)>,
+    site_copies: Vec<(LakeKey, Bytes)>,
+}
+
+async fn read_staged(source: &Lake, date: SnapshotDate) -> Result<Staged, PublishError> {
     let build = staged::build_record(source, date).await?;
     let (mut gold_copies, mut site_copies) = (Vec::new(), Vec::new());
     let (mut gold, mut site) = (Vec::new(), Vec::new());
@@ -98,51 +119,70 @@ pub async fn run(
             outputs::build_copy(date, &build.build_id, output),
             copy_bytes,
         );
-        let current = (outputs::published(date, output), bytes);
         match output {
-            Output::GoldTable(_) => {
+            Output::GoldTable(table) => {
                 gold_copies.push(copy);
-                gold.push(current);
+                gold.push((*table, bytes));
             }
             Output::SiteFile(_) | Output::RootFile(_) => {
                 site_copies.push(copy);
-                site.push(current);
+                site.push((outputs::published(output), bytes));
             }
         }
     }
-    let manifest = |objects, current| PublishManifest {
-        snapshot_date: date,
-        run_id: run.run_id.clone(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        started_at: run.started_at,
-        finished_at: Utc::now(),
-        config_sha256: run.config_sha256.clone(),
-        build: build.clone(),
-        objects,
-        current,
-    };
+    let copies = gold_copies.into_iter().chain(site_copies.clone()).collect();
+    Ok(Staged {
+        build,
+        copies,
+        gold,
+        site,
+        site_copies,
+    })
+}
 
-    // The snapshot's manifest lists every copy of the build; the site's, the site's copies.
-    let all_copies: Vec<_> = gold_copies.iter().chain(&site_copies).cloned().collect();
-    let snapshot_manifest = outputs::snapshot_manifest(date);
-    let none = BTreeMap::new();
-    let (mut written, published) = put_all(
-        target,
-        &snapshot_manifest,
-        &all_copies,
-        &gold,
-        &none,
-        manifest,
-    )
-    .await?;
+/// Publishes the staged outputs of each of `dates` (ascending): every build's copies, then
+/// one Delta commit per gold table for all of them, then each snapshot's manifest, then the
+/// site of the newest, unless `site/` shows a newer one.
+pub async fn run_all(
+    source: &Lake,
+    target: &Lake,
+    dates: &[SnapshotDate],
+    run: &RunInfo,
+) -> Result<PublishSummary, PublishError> {
+    let mut snapshots = Vec::new();
+    for date in dates {
+        snapshots.push(read_staged(source, *date).await?);
+    }
+    let mut written = 0;
+    for snapshot in &snapshots {
+        let manifest_key = outputs::snapshot_manifest(snapshot.build.snapshot_date);
+        let recorded = published_checksums(target, &manifest_key).await?;
+        written += put_new(target, &recorded, &snapshot.copies).await?;
+    }
+    written += gold::commit(target, &snapshots, run).await?;
+    let mut published = BTreeMap::new();
+    for snapshot in &snapshots {
+        let (manifest_written, current) = gold::write_manifest(target, snapshot, run).await?;
+        written += manifest_written;
+        published = current;
+    }
+    let Some(newest) = snapshots.last() else {
+        return Ok(PublishSummary {
+            objects: 0,
+            written,
+            site_updated: false,
+        });
+    };
+    let date = newest.build.snapshot_date;
     let site_updated = site_shows_older_or_same(target, date).await?;
     if site_updated {
+        let manifest = |objects, current| manifest_of(newest, run, objects, current);
         let site_manifest = outputs::site_manifest();
         let (site_written, _) = put_all(
             target,
             &site_manifest,
-            &site_copies,
-            &site,
+            &newest.site_copies,
+            &newest.site,
             &published,
             manifest,
         )
@@ -151,13 +191,17 @@ pub async fn run(
     } else {
         info!(snapshot_date = %date, "site/ shows a newer snapshot: left as it is");
     }
+    let objects = snapshots
+        .iter()
+        .map(|s| s.copies.len() + s.gold.len() + s.site.len())
+        .sum();
     let summary = PublishSummary {
-        objects: all_copies.len() + gold.len() + site.len(),
+        objects,
         written,
         site_updated,
     };
     info!(
-        snapshot_date = %date,
+        snapshots = snapshots.len(),
         target = target.root(),
         objects = summary.objects,
         written,
@@ -165,6 +209,55 @@ pub async fn run(
         "publish complete"
     );
     Ok(summary)
+}
+
+fn manifest_of(
+    snapshot: &Staged,
+    run: &RunInfo,
+    objects: Vec<PublishedObject>,
+    current: Vec<PublishedObject>,
+) -> PublishManifest {
+    PublishManifest {
+        snapshot_date: snapshot.build.snapshot_date,
+        run_id: run.run_id.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        started_at: run.started_at,
+        finished_at: Utc::now(),
+        config_sha256: run.config_sha256.clone(),
+        build: snapshot.build.clone(),
+        objects,
+        current,
+    }
+}
+
+/// Puts each of `objects` unless `recorded` (a manifest's checksums) already has its bytes
+/// there. Returns how many were written.
+async fn put_new(
+    target: &Lake,
+    recorded: &BTreeMap<String, String>,
+    objects: &[(LakeKey, Bytes)],
+) -> Result<usize, PublishError> {
+    let mut written = 0;
+    for (key, bytes) in objects {
+        let unchanged =
+            recorded.get(key.as_str()) == Some(&sha256_hex(bytes)) && target.exists(key).await?;
+        if !unchanged {
+            target.put(key, bytes.clone()).await?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}
+
+fn listed(objects: &[(LakeKey, Bytes)]) -> Vec<PublishedObject> {
+    objects
+        .iter()
+        .map(|(key, bytes)| PublishedObject {
+            key: key.to_string(),
+            size: bytes.len(),
+            sha256: sha256_hex(bytes),
+        })
+        .collect()
 }
 
 /// Puts the build's immutable copies, then the current objects readers find at fixed keys,
@@ -183,25 +276,9 @@ async fn put_all(
     let first_manifest = recorded.is_empty();
     let mut previous = recorded;
     previous.extend(known.iter().map(|(k, v)| (k.clone(), v.clone())));
-    let mut written = 0;
-    let mut listed = [Vec::new(), Vec::new()];
-    for (objects, list) in [copies, current].into_iter().zip(&mut listed) {
-        for (key, bytes) in objects {
-            let sha256 = sha256_hex(bytes);
-            let unchanged =
-                previous.get(key.as_str()) == Some(&sha256) && target.exists(key).await?;
-            if !unchanged {
-                target.put(key, bytes.clone()).await?;
-                written += 1;
-            }
-            list.push(PublishedObject {
-                key: key.to_string(),
-                size: bytes.len(),
-                sha256,
-            });
-        }
-    }
-    let [objects, current] = listed;
+    let mut written = put_new(target, &previous, copies).await?;
+    written += put_new(target, &previous, current).await?;
+    let (objects, current) = (listed(copies), listed(current));
     let published = objects
         .iter()
         .chain(&current)

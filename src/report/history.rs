@@ -7,8 +7,12 @@ use polars::prelude::*;
 
 use super::{ints, strings, ReportError};
 use crate::domain::SnapshotDate;
+use crate::formats::manifest::PublishManifest;
 use crate::formats::parquet::from_parquet_bytes;
 use crate::lake::{outputs, Lake, LakeKey, Output};
+
+/// The gold table the trends read.
+const TABLE_NAME: &str = "org_latest";
 
 /// One organisation's numbers at one snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +68,7 @@ pub async fn read(
     date: SnapshotDate,
     current: &DataFrame,
 ) -> Result<Vec<OrgAtSnapshot>, ReportError> {
-    const TABLE: Output = Output::GoldTable("org_latest");
+    const TABLE: Output = Output::GoldTable(TABLE_NAME);
     let root = LakeKey::from_parts(["gold", "org_latest"]);
     let earlier: Vec<SnapshotDate> = target
         .partitions(&root, "snapshot_date")
@@ -74,7 +78,9 @@ pub async fn read(
         .filter(|d| *d < date)
         .collect();
     let read_one = |day: SnapshotDate| async move {
-        let key = outputs::published(day, &TABLE);
+        let Some(key) = published_file(target, day).await? else {
+            return Ok(Vec::new());
+        };
         let Some(bytes) = target.get(&key).await? else {
             return Ok(Vec::new());
         };
@@ -95,6 +101,20 @@ pub async fn read(
     let key = outputs::staged(date, &TABLE);
     all.extend(rows(current, date).map_err(|source| ReportError::Table { key, source })?);
     Ok(all)
+}
+
+/// The `org_latest` data file that snapshot `day`'s manifest names as current (a reader
+/// that follows the manifest never sees a file a republish is replacing).
+async fn published_file(target: &Lake, day: SnapshotDate) -> Result<Option<LakeKey>, ReportError> {
+    let Some(bytes) = target.get(&outputs::snapshot_manifest(day)).await? else {
+        return Ok(None);
+    };
+    let Ok(manifest) = serde_json::from_slice::<PublishManifest>(&bytes) else {
+        return Ok(None);
+    };
+    let folder = format!("{}/", outputs::gold_partition(TABLE_NAME, day));
+    let current = manifest.current.iter().find(|o| o.key.starts_with(&folder));
+    Ok(current.map(|o| LakeKey::from_parts(o.key.split('/'))))
 }
 
 fn rows(df: &DataFrame, date: SnapshotDate) -> PolarsResult<Vec<OrgAtSnapshot>> {

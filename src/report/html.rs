@@ -215,7 +215,7 @@ struct Bar {
 /// Where a copy of the page is published, which decides its relative link to the tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageCopy {
-    /// `site/index.html`: links to the snapshot's Hive partition, `../gold/…`.
+    /// `site/index.html`: links to its build's copy of the table, `../gold/_builds/…`.
     Latest,
     /// `site/snapshot_date=S/build=B/index.html`: links to its build's own copy of the table,
     /// `../../../gold/_builds/…`, never to a partition a later build may replace.
@@ -227,12 +227,12 @@ pub fn render(data: &ReportData, copy: PageCopy) -> String {
     let colours = colour_largest(data);
     let chart = |id, title, rows, show| ShareChart::new(id, title, rows, show);
     let table = Output::GoldTable("org_latest");
+    // Both copies link to the build's own table: the current partition's file is named by
+    // its bytes, and this one is never replaced.
+    let of_build = outputs::build_copy(data.snapshot_date, &data.build_id, &table);
     let tables_href = match copy {
-        PageCopy::Latest => format!("../{}", outputs::published(data.snapshot_date, &table)),
-        PageCopy::OfBuild => {
-            let key = outputs::build_copy(data.snapshot_date, &data.build_id, &table);
-            format!("../../../{key}")
-        }
+        PageCopy::Latest => format!("../{of_build}"),
+        PageCopy::OfBuild => format!("../../../{of_build}"),
     };
     let page = Page {
         data,
@@ -593,14 +593,15 @@ mod tests {
         let data = data("nhsx");
         let latest = render(&data, PageCopy::Latest);
         let copy = render(&data, PageCopy::OfBuild);
-        assert!(
-            latest.contains("href=\"../gold/org_latest/snapshot_date=2021-03-04/part-0.parquet\"")
-        );
-        let own = format!(
-            "href=\"../../../gold/_builds/snapshot_date=2021-03-04/build={}/org_latest.parquet\"",
+        let table = format!(
+            "gold/_builds/snapshot_date=2021-03-04/build={}/org_latest.parquet\"",
             data.build_id
         );
-        assert!(copy.contains(&own), "{own}");
+        assert!(latest.contains(&format!("href=\"../{table}")), "{table}");
+        assert!(
+            copy.contains(&format!("href=\"../../../{table}")),
+            "{table}"
+        );
     }
 
     #[test]

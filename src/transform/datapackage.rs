@@ -5,6 +5,8 @@
 //! site CSV's header and gold twin), so it cannot drift from them; the tests validate the
 //! published package and its data with `frictionless`.
 
+use std::collections::BTreeMap;
+
 use polars::prelude::{DataType, Schema};
 use serde_json::{json, Value};
 
@@ -12,7 +14,7 @@ use super::gold;
 use super::site;
 use crate::domain::SnapshotDate;
 use crate::lake::outputs::{self, GOLD_TABLES, SITE_CSV};
-use crate::lake::Output;
+use crate::lake::{LakeKey, Output};
 
 /// The licence the published statistics are offered under (the page's footer says the same).
 pub const LICENCE: (&str, &str, &str) = (
@@ -22,11 +24,18 @@ pub const LICENCE: (&str, &str, &str) = (
 );
 
 /// The package for snapshot `date`, as `datapackage.json` bytes (stable key order).
-pub fn data_package(date: SnapshotDate) -> Vec<u8> {
+/// `staged` holds the SHA-256 of each staged output by key, which names each gold table's
+/// published data file.
+pub fn data_package(date: SnapshotDate, staged: &BTreeMap<String, String>) -> Vec<u8> {
+    let gold_file = |table: &'static str| {
+        let key = outputs::staged(date, &Output::GoldTable(table));
+        let sha = staged.get(key.as_str()).map_or("", String::as_str);
+        outputs::gold_file(table, date, sha)
+    };
     let (name, title, path) = LICENCE;
-    let mut resources = vec![site_csv(date)];
+    let mut resources = vec![site_csv()];
     resources.push(gold_resource(
-        date,
+        gold_file(GOLD_TABLES[0]),
         GOLD_TABLES[0],
         &site::gold_schema(),
         &["organisation", "date"],
@@ -35,7 +44,7 @@ pub fn data_package(date: SnapshotDate) -> Vec<u8> {
     ));
     for model in &gold::MODELS {
         resources.push(gold_resource(
-            date,
+            gold_file(model.table),
             model.table,
             &model.schema(),
             model.key(),
@@ -66,8 +75,8 @@ pub fn data_package(date: SnapshotDate) -> Vec<u8> {
 }
 
 /// The site CSV: its six columns as the statistics site reads them.
-fn site_csv(date: SnapshotDate) -> Value {
-    let key = outputs::published(date, &SITE_CSV);
+fn site_csv() -> Value {
+    let key = outputs::published(&SITE_CSV);
     let fields = [
         ("Organisation", "string", "The organisation: GitHub's spelling of its login, or a GitLab group's host and path."),
         ("Date", "date", "A UTC day on which a kept repository was created, or the snapshot date."),
@@ -92,13 +101,12 @@ fn site_csv(date: SnapshotDate) -> Value {
 }
 
 fn gold_resource(
-    date: SnapshotDate,
+    path: LakeKey,
     table: &'static str,
     schema: &Schema,
     key: &[&str],
     description: &str,
 ) -> Value {
-    let path = outputs::published(date, &Output::GoldTable(table));
     let fields: Vec<Value> = schema
         .iter()
         .map(|(name, dtype)| json!({"name": name.as_str(), "type": table_schema_type(dtype)}))
@@ -133,7 +141,9 @@ mod tests {
     #[test]
     fn every_published_table_is_described_with_its_key() {
         let date: SnapshotDate = "2021-03-04".parse().unwrap();
-        let package: Value = serde_json::from_slice(&data_package(date)).unwrap();
+        let key = outputs::staged(date, &Output::GoldTable("org_latest"));
+        let staged = BTreeMap::from([(key.to_string(), "0123456789abcdef0123".to_string())]);
+        let package: Value = serde_json::from_slice(&data_package(date, &staged)).unwrap();
         let resources = package["resources"].as_array().unwrap();
         let names: Vec<&str> = resources
             .iter()
@@ -144,7 +154,7 @@ mod tests {
         let latest = &resources[2];
         assert_eq!(
             latest["path"],
-            "gold/org_latest/snapshot_date=2021-03-04/part-0.parquet"
+            "gold/org_latest/snapshot_date=2021-03-04/part-0123456789abcdef.parquet"
         );
         assert_eq!(
             latest["schema"]["primaryKey"],
@@ -155,6 +165,6 @@ mod tests {
             .unwrap()
             .starts_with("org_latest: each organisation's numbers at a snapshot"));
         assert_eq!(package["licenses"][0]["name"], "OGL-UK-3.0");
-        assert_eq!(data_package(date), data_package(date));
+        assert_eq!(data_package(date, &staged), data_package(date, &staged));
     }
 }

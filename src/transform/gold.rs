@@ -127,7 +127,10 @@ impl GoldModel {
 /// A model's SQL as polars runs it. The files in `sql/gold/` are also a dbt project's models
 /// (`sql/dbt_project.yml`), so they name what they read as dbt does, `{{ ref('int_x') }}` and
 /// `{{ source('lake', 'silver_x') }}`; here each becomes the table name, registered in the
-/// context. One copy of each model serves ohs, DuckDB (`sql/duckdb/views.sql`) and dbt.
+/// context. The few functions Spark spells differently are dbt macros that take the
+/// function's arguments as SQL text (`sql/dbt/macros/engine_functions.sql`): here
+/// `{{ ohs_unnest("topics") }}` becomes `unnest(topics)`, as polars and DuckDB spell it. One
+/// copy of each model serves ohs, DuckDB (`sql/duckdb/views.sql`) and dbt on DuckDB or Spark.
 pub fn resolve_refs(sql: &str) -> String {
     let mut resolved = String::with_capacity(sql.len());
     let mut rest = sql;
@@ -137,8 +140,17 @@ pub fn resolve_refs(sql: &str) -> String {
         };
         resolved.push_str(&rest[..start]);
         let call = &rest[start + 2..start + length];
-        // Anything else is left as written, for polars to refuse naming the model.
-        resolved.push_str(referenced_table(call).unwrap_or(call));
+        if let Some(table) = referenced_table(call) {
+            resolved.push_str(table);
+        } else if let Some((function, arguments)) = engine_function(call) {
+            resolved.push_str(function);
+            resolved.push('(');
+            resolved.push_str(arguments);
+            resolved.push(')');
+        } else {
+            // Anything else is left as written, for polars to refuse naming the model.
+            resolved.push_str(call);
+        }
         rest = &rest[start + length + 2..];
     }
     resolved.push_str(rest);
@@ -154,6 +166,18 @@ fn referenced_table(call: &str) -> Option<&str> {
         .strip_suffix(')')?;
     let last = arguments.rsplit(',').next()?.trim();
     last.strip_prefix('\'')?.strip_suffix('\'')
+}
+
+/// The function an engine macro call `ohs_f("arguments")` stands for, and its arguments:
+/// `f` (lower case and `_`) and the SQL text between the double quotes (which has none).
+fn engine_function(call: &str) -> Option<(&str, &str)> {
+    let (function, arguments) = call.trim().strip_prefix("ohs_")?.split_once('(')?;
+    let arguments = arguments.strip_prefix('"')?.strip_suffix("\")")?;
+    let plain = !function.is_empty()
+        && function
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'_');
+    (plain && !arguments.contains('"')).then_some((function, arguments))
 }
 
 /// Computes one model's table with polars' streaming engine.
@@ -357,6 +381,59 @@ mod tests {
         for model in &MODELS {
             assert!(!resolve_refs(model.sql).contains("{{"), "{}", model.file);
         }
+        for (name, sql) in INTERMEDIATE {
+            assert!(!resolve_refs(sql).contains("{{"), "sql/gold/{name}.sql");
+        }
+    }
+
+    #[test]
+    fn engine_macros_become_the_functions_polars_and_duckdb_spell() {
+        let sql = "select {{ ohs_unnest(\"topics\") }} as topic,\n\
+                   {{ohs_array_to_string(\"r.topics, ', '\")}} as topics";
+        assert_eq!(
+            resolve_refs(sql),
+            "select unnest(topics) as topic,\narray_to_string(r.topics, ', ') as topics"
+        );
+        // Only a plain name, and arguments as one double-quoted string, are expanded.
+        for call in [
+            "{{ ohs_unnest('topics') }}",
+            "{{ ohs_Unnest(\"topics\") }}",
+            "{{ ohs_(\"topics\") }}",
+            "{{ ohs_unnest(\"a\", \"b\") }}",
+        ] {
+            assert!(resolve_refs(call).contains("ohs_"), "{call}");
+        }
+    }
+
+    /// Each engine macro a model calls is defined in the dbt project, and its default form
+    /// (what dbt-duckdb runs) is exactly the call `resolve_refs` and DuckDB's views make.
+    #[test]
+    fn each_engine_macro_a_model_calls_defaults_to_the_function_it_names() {
+        let macros = include_str!("../../sql/dbt/macros/engine_functions.sql");
+        let models = MODELS
+            .iter()
+            .map(|m| m.sql)
+            .chain(INTERMEDIATE.map(|(_, sql)| sql));
+        let mut called = 0;
+        for sql in models {
+            for rest in sql.split("{{").skip(1) {
+                let call = &rest[..rest.find("}}").unwrap()];
+                let Some((function, _)) = engine_function(call) else {
+                    continue;
+                };
+                called += 1;
+                let default = format!(
+                    "{{% macro default__ohs_{function}(arguments) -%}}\n    {function}({{{{ arguments }}}})\n"
+                );
+                assert!(macros.contains(&default), "no default__ohs_{function}");
+                let spark = format!("{{% macro spark__ohs_{function}(arguments) -%}}");
+                assert!(macros.contains(&spark), "no spark__ohs_{function}");
+            }
+        }
+        assert_eq!(
+            called, 2,
+            "the models call ohs_unnest and ohs_array_to_string"
+        );
     }
     use crate::lake::outputs::GOLD_TABLES;
 
@@ -417,7 +494,7 @@ mod tests {
         let views = include_str!("../../sql/duckdb/views.sql");
         for table in GOLD_TABLES {
             let view = format!(
-                "create or replace view {table} as\nselect * from read_parquet('lake/gold/{table}/*/*.parquet', hive_partitioning = true);"
+                "create or replace view {table} as\nselect * from read_parquet('lake/gold/{table}/snapshot_date=*/*.parquet', hive_partitioning = true);"
             );
             assert!(
                 views.contains(&view),

@@ -370,7 +370,10 @@ async fn run_snapshot(
     lake.put(&key, csv).await?;
     clock.lap("site CSV");
     let descriptions = [
-        (DATA_PACKAGE, datapackage::data_package(date)),
+        (
+            DATA_PACKAGE,
+            datapackage::data_package(date, &staged_outputs),
+        ),
         (MANIFEST_SCHEMA, crate::formats::manifest::json_schema()),
         (BUILD_SCHEMA, crate::formats::build::json_schema()),
     ];

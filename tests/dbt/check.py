@@ -18,6 +18,20 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "duckdb"))
 from compare import gold_models, rows_of  # noqa: E402
 
 
+def run_results(target_path):
+    """What `dbt build` ran (its target/run_results.json): the statuses it gave, how many
+    nodes had each, and how many tests and models it ran."""
+    with open(os.path.join(target_path, "run_results.json"), encoding="utf-8") as f:
+        results = json.load(f)["results"]
+    statuses = [r["status"] for r in results]
+    return {
+        "statuses": sorted(set(statuses)),
+        "counts": {status: statuses.count(status) for status in sorted(set(statuses))},
+        "tests": sum(1 for r in results if r["unique_id"].startswith("test.")),
+        "models": sum(1 for r in results if r["unique_id"].startswith("model.")),
+    }
+
+
 def main(lake, repo_root, scratch):
     database = os.path.join(scratch, "dbt.duckdb")
     env = dict(os.environ, OHS_LAKE=lake, OHS_DBT_DATABASE=database, DBT_SEND_ANONYMOUS_USAGE_STATS="false")
@@ -29,16 +43,12 @@ def main(lake, repo_root, scratch):
         env=env, capture_output=True, text=True, check=False,
     )
     out = {"exit": run.returncode, "log_tail": run.stdout[-3000:]}
-    with open(os.path.join(scratch, "target", "run_results.json"), encoding="utf-8") as f:
-        results = json.load(f)["results"]
-    out["statuses"] = sorted({r["status"] for r in results})
-    out["tests"] = sum(1 for r in results if r["unique_id"].startswith("test."))
-    out["models"] = sum(1 for r in results if r["unique_id"].startswith("model."))
+    out.update(run_results(os.path.join(scratch, "target")))
 
     con = duckdb.connect(database, read_only=True)
     con.execute("set timezone = 'UTC'")
     date = con.sql(
-        f"select max(snapshot_date) from read_parquet('{lake}/gold/org_latest/*/*.parquet', hive_partitioning = true)"
+        f"select max(snapshot_date) from read_parquet('{lake}/gold/org_latest/snapshot_date=*/*.parquet', hive_partitioning = true)"
     ).fetchone()[0]
     out["snapshot"] = str(date)
     matches, latest = {}, {}

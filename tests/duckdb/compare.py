@@ -16,11 +16,15 @@ import duckdb
 
 # dbt's calls in the model files, `{{ ref('x') }}` and `{{ source('lake', 'x') }}`: the table x.
 DBT_CALL = re.compile(r"\{\{\s*(?:ref|source)\([^)]*'([a-z_]+)'\s*\)\s*\}\}")
+# The functions Spark spells differently, `{{ ohs_f("arguments") }}` (sql/dbt/macros/
+# engine_functions.sql): DuckDB's f(arguments).
+ENGINE_FUNCTION = re.compile(r'\{\{\s*ohs_([a-z_]+)\("([^"]*)"\)\s*\}\}')
 
 
 def resolve_refs(sql):
-    """A model's SQL with dbt's calls turned into the names of the tables they read."""
-    return DBT_CALL.sub(r"\1", sql)
+    """A model's SQL with dbt's calls turned into the names of the tables they read, and
+    its engine macros into the functions DuckDB runs."""
+    return ENGINE_FUNCTION.sub(r"\1(\2)", DBT_CALL.sub(r"\1", sql))
 
 def gold_models(repo_root):
     """Every gold model in sql/gold/ (int_* files are intermediate models, not tables)."""
@@ -37,7 +41,11 @@ def normalise(value):
 
 
 def rows_of(con, query):
-    rows = con.sql(query).fetchall()
+    return normalised(con.sql(query).fetchall())
+
+
+def normalised(rows):
+    """Rows as comparable values (floats to 1e-9, dates and times as ISO text), sorted."""
     return sorted(
         (tuple(normalise(v) for v in row) for row in rows),
         key=lambda r: tuple((v is None, str(v)) for v in r),

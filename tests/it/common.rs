@@ -202,6 +202,20 @@ pub fn run_sample(work: &Workdir) {
     assert_success(&run_sample_into(work, &work.lake()));
 }
 
+/// The one Parquet file of the partition `lake/<table_dir>/snapshot_date=<date>/`: silver's
+/// `part-0.parquet`, or a gold table's data file, named by its bytes (a Delta table keeps
+/// exactly one current file per snapshot, and publish deletes what it supersedes).
+pub fn partition_file(lake: &Path, table_dir: &str, date: &str) -> PathBuf {
+    let dir = lake.join(table_dir).join(format!("snapshot_date={date}"));
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    assert_eq!(files.len(), 1, "{}: {files:?}", dir.display());
+    files.into_iter().next().unwrap()
+}
+
 /// A Parquet file of the lake, read with polars.
 pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
     use polars::prelude::SerReader;

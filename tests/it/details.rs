@@ -157,10 +157,7 @@ async fn mount_fixtures(github: &MockGithub, repos_remaining: Option<u64>) {
 }
 
 fn table(lake: &Path, layer_table: &str, date: &str) -> DataFrame {
-    let file = lake
-        .join(layer_table)
-        .join(format!("snapshot_date={date}"))
-        .join("part-0.parquet");
+    let file = crate::common::partition_file(lake, layer_table, date);
     crate::common::read_parquet(&file)
 }
 

@@ -277,11 +277,7 @@ fn config(
 }
 
 fn table(lake: &Path, name: &str) -> DataFrame {
-    read_parquet(
-        &lake
-            .join(name)
-            .join(format!("snapshot_date={DAY}/part-0.parquet")),
-    )
+    read_parquet(&crate::common::partition_file(lake, name, DAY))
 }
 
 /// A text column's values, `None` for nulls.

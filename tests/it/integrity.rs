@@ -12,8 +12,8 @@ use serde_json::Value;
 use wiremock::ResponseTemplate;
 
 use crate::common::{
-    assert_success, ohs_command, read_parquet, repo_root, run_sample_into, stderr, RepoJson,
-    Workdir,
+    assert_success, ohs_command, partition_file, read_parquet, repo_root, run_sample_into, stderr,
+    RepoJson, Workdir,
 };
 use crate::github_mock::{mock_config, MockGithub, OrgListing};
 
@@ -174,18 +174,22 @@ async fn mock_with(orgs: &[OrgListing]) -> MockGithub {
     github
 }
 
-/// Every file under `lake/<layer>` (relative path → bytes), leaving out the manifests, which
-/// record a run (its id and times) rather than data.
+/// Every file under `lake/<layer>` (relative path → bytes), leaving out the manifests and
+/// Delta commits, which record a run (its id and times) rather than data: gold's tables
+/// stand as their versions and files instead.
 fn layer_files(lake: &Path, layer: &str) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![lake.join(layer)];
     while let Some(path) = stack.pop() {
+        let name = path.strip_prefix(lake).unwrap().display().to_string();
         if path.is_dir() {
             stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
-        } else if !path.ends_with("_manifest.json") {
-            let name = path.strip_prefix(lake).unwrap().display().to_string();
+        } else if !path.ends_with("_manifest.json") && !crate::delta::is_delta_log(&name) {
             out.push((name, std::fs::read(&path).unwrap()));
         }
+    }
+    if layer == "gold" {
+        out.extend(crate::delta::log_states_as_files(lake));
     }
     out.sort();
     out
@@ -614,9 +618,7 @@ async fn a_back_dated_run_counts_only_what_existed_on_its_day_and_says_so() {
     assert!(rows.iter().all(|r| r[1] <= DAY), "{csv}");
     assert_eq!(rows.last().unwrap()[1..3], [DAY, "2"], "{csv}");
     // Gold agrees; silver keeps all four, the later two flagged.
-    let latest = read_parquet(&work.lake().join(format!(
-        "gold/org_latest/snapshot_date={DAY}/part-0.parquet"
-    )));
+    let latest = read_parquet(&partition_file(&work.lake(), "gold/org_latest", DAY));
     assert_eq!(
         latest
             .column("open_repositories")
@@ -626,11 +628,7 @@ async fn a_back_dated_run_counts_only_what_existed_on_its_day_and_says_so() {
             .get(0),
         Some(2)
     );
-    let headline = read_parquet(
-        &work
-            .lake()
-            .join(format!("gold/headline/snapshot_date={DAY}/part-0.parquet")),
-    );
+    let headline = read_parquet(&partition_file(&work.lake(), "gold/headline", DAY));
     let open: i64 = headline
         .column("open_repositories")
         .unwrap()

@@ -3,9 +3,11 @@
 mod cli;
 mod common;
 mod dbt;
+mod delta;
 mod details;
 mod examples;
 mod extract;
+mod gcs;
 mod github_mock;
 mod gitlab;
 mod hardening;

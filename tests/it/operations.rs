@@ -9,6 +9,7 @@ use std::process::Output;
 use open_health_stats::formats::sha256_hex;
 
 use crate::common::{ohs_command, stderr, RepoJson as R, Workdir};
+use crate::delta::{all_log_states, is_delta_log, log_states_as_files};
 
 const D1: &str = "2021-03-04";
 const D2: &str = "2021-03-05";
@@ -58,7 +59,8 @@ fn run(dir: &Path, lake: &Path, pages: &Path, date: &str, failpoint: Option<usiz
 }
 
 /// Every data file under the lake (relative path → bytes), leaving out what records a
-/// run rather than data: manifests (run id, times) and page sidecars (fetch time).
+/// run rather than data: manifests (run id, times), page sidecars (fetch time) and Delta
+/// commits (commit time), which stand instead as each gold table's version and files.
 fn data_files(lake: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![lake.to_path_buf()];
@@ -70,18 +72,38 @@ fn data_files(lake: &Path) -> Vec<(String, Vec<u8>)> {
         let name = path.strip_prefix(lake).unwrap().display().to_string();
         let run_record = name.ends_with("_manifest.json")
             || name.ends_with(".meta.json")
-            || name.starts_with("_leases");
+            || name.starts_with("_leases")
+            || is_delta_log(&name);
         if !run_record && !name.contains('#') {
             out.push((name, std::fs::read(&path).unwrap()));
         }
     }
+    out.extend(log_states_as_files(lake));
     out.sort();
     out
+}
+
+/// Each gold table is at a version whose every data file is there (its previous or its new
+/// version after a kill: a commit is one object, written after the files it adds).
+fn assert_tables_readable(lake: &Path) {
+    for (table, state) in all_log_states(lake) {
+        let Some((version, files)) = state else {
+            continue;
+        };
+        for file in files {
+            let path = lake.join(format!("gold/{table}/{file}"));
+            assert!(
+                path.is_file(),
+                "{table} version {version} lists missing {file}"
+            );
+        }
+    }
 }
 
 /// What a reader following `site/_manifest.json` sees: every listed object present with the
 /// listed SHA-256, and the snapshot's own copies all of one snapshot.
 fn assert_site_consistent(lake: &Path) {
+    assert_tables_readable(lake);
     let Ok(bytes) = std::fs::read(lake.join("site/_manifest.json")) else {
         return;
     };

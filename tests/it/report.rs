@@ -286,9 +286,8 @@ fn topics_and_repositories_agree_with_gold() {
     let page = sample_page(&work);
     let html = std::fs::read_to_string(&page).unwrap();
     let gold = |table: &str| {
-        let file = work.lake().join(format!(
-            "gold/{table}/snapshot_date=2021-03-04/part-0.parquet"
-        ));
+        let file =
+            crate::common::partition_file(&work.lake(), &format!("gold/{table}"), "2021-03-04");
         crate::common::read_parquet(&file)
     };
     // The repository list: one row per gold `repositories` row.
@@ -372,9 +371,7 @@ fn trends_across_three_snapshots_are_gold_org_latest_of_each() {
         let table = &html[html.find(&format!("id=\"trend-{metric}-table\"")).unwrap()..];
         let table = &table[..table.find("</table>").unwrap()];
         for date in dates {
-            let file = work.lake().join(format!(
-                "gold/org_latest/snapshot_date={date}/part-0.parquet"
-            ));
+            let file = crate::common::partition_file(&work.lake(), "gold/org_latest", date);
             let latest = crate::common::read_parquet(&file);
             let column_index = dates.iter().position(|d| *d == date).unwrap();
             for i in 0..latest.height() {

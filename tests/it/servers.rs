@@ -1,6 +1,7 @@
 //! Real object-store servers on 127.0.0.1 for the publish tests, installed by `make test`:
-//! moto's S3 server (from the test venv) and Azurite's blob server (from npm); and a proxy
-//! in front of them that records request heads and can fail chosen requests.
+//! moto's S3 server and gcp-storage-emulator's GCS server (from the test venv) and Azurite's
+//! blob server (from npm); and a proxy in front of them that records request heads and can
+//! fail chosen requests.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -152,6 +153,44 @@ pub fn start_azurite(container: &str) -> Server {
         String::from_utf8_lossy(&out.stderr)
     );
     server
+}
+
+/// gcp-storage-emulator's GCS server, in memory, with bucket `bucket`. What it honours of
+/// the API object_store speaks is written down at the top of `gcs.rs`.
+pub fn start_gcs(bucket: &str) -> Server {
+    let emulator = python().with_file_name("gcp-storage-emulator");
+    let port = free_port();
+    let mut child = Command::new(&emulator)
+        .args(["start", "--host", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--in-memory", "--quiet", "--default-bucket", bucket])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{}: {e}", emulator.display()));
+    // The bucket is created before the server listens: ready means the bucket exists.
+    wait_for_tcp(port, &mut child);
+    Server {
+        child,
+        port,
+        _data: None,
+    }
+}
+
+/// The `private_key` of [`gcs_emulator_key`]: never used (OAuth is off), so a marker that
+/// must appear in no log.
+pub const GCS_KEY_MARKER: &str = "ohs-gcs-emulator-private-key-0123456789";
+
+/// A service-account key that points object_store's GCS client at `endpoint` and turns its
+/// OAuth off (object_store's own emulator setup): the emulator checks no credentials.
+pub fn gcs_emulator_key(endpoint: &str) -> String {
+    serde_json::json!({
+        "gcs_base_url": endpoint,
+        "disable_oauth": true,
+        "client_email": "ohs-test@example.invalid",
+        "private_key_id": "emulator",
+        "private_key": GCS_KEY_MARKER,
+    })
+    .to_string()
 }
 
 /// A TCP proxy that records each request's head and resets the connection of any request

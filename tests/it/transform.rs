@@ -11,11 +11,7 @@ use serde_json::Value;
 use crate::common::{assert_success, duckdb_report, run_sample, RepoJson as R, Workdir};
 
 fn gold(lake: &Path, table: &str, date: &str) -> DataFrame {
-    let path = lake
-        .join("gold")
-        .join(table)
-        .join(format!("snapshot_date={date}"))
-        .join("part-0.parquet");
+    let path = crate::common::partition_file(lake, &format!("gold/{table}"), date);
     crate::common::read_parquet(&path)
 }
 
@@ -355,13 +351,19 @@ fn every_output_is_byte_identical_on_a_rerun() {
     let (first, second) = (Workdir::new(), Workdir::new());
     run_sample(&first);
     run_sample(&second);
-    // Manifests record their run's id and times; everything else must match.
+    // Manifests and Delta commits record their run's id and times; everything else must
+    // match, and each gold table has the same versions and files.
     let data = |dir: PathBuf| -> Vec<(String, Vec<u8>)> {
         files(&dir)
             .into_iter()
             .filter(|(name, _)| !name.ends_with("_manifest.json"))
+            .filter(|(name, _)| !crate::delta::is_delta_log(&format!("/{name}")))
             .collect()
     };
+    assert_eq!(
+        crate::delta::log_states_as_files(&first.lake()),
+        crate::delta::log_states_as_files(&second.lake())
+    );
     for layer in ["silver", "gold", "site"] {
         let (a, b) = (
             data(first.lake().join(layer)),
