@@ -129,7 +129,7 @@ pub(super) async fn commit(
 
 /// `new` is `old` with nullable columns added (returned), or `old` itself (`None`); any
 /// other change is an error naming the column.
-fn grown_schema(
+pub(super) fn grown_schema(
     table: &str,
     old: &StructType,
     new: &StructType,

@@ -21,7 +21,6 @@ use deltalake::kernel::{Action, StructType};
 use deltalake::logstore::{default_logstore, LogStoreRef, StorageConfig};
 use deltalake::{DeltaTable, DeltaTableError};
 use futures::TryStreamExt;
-use object_store::path::Path;
 use object_store::prefix::PrefixStore;
 use object_store::ObjectStore;
 
@@ -93,11 +92,11 @@ fn data_file(table: &str, date: SnapshotDate, bytes: &[u8]) -> (LakeKey, String)
 /// The log store of `gold/<table>/` over the lake's store.
 fn log_store(lake: &Lake, table: &str) -> LogStoreRef {
     let root: Arc<dyn ObjectStore> = Arc::new(store::DeltaStore(lake.object_store()));
-    let prefix = Path::from_iter(["gold", table]);
-    let prefixed = Arc::new(PrefixStore::new(Arc::clone(&root), prefix));
+    let folder = outputs::gold_table(table);
+    let prefixed = Arc::new(PrefixStore::new(Arc::clone(&root), folder.0.clone()));
     // The URL only places the table inside `root` (its path is the key of the table's
     // folder); no store is opened from it. The scheme says it is relative to the lake.
-    let url = url::Url::parse(&format!("ohs-lake:///gold/{table}/")).expect("a valid URL");
+    let url = url::Url::parse(&format!("ohs-lake:///{folder}/")).expect("a valid URL");
     default_logstore(prefixed, root, &url, &StorageConfig::default())
 }
 
@@ -165,21 +164,30 @@ pub async fn publish_table(
         None => BTreeMap::new(),
     };
     let mut changes = Changes::default();
+    let mut new_files = Vec::new();
     for file in files {
         let (key, path) = data_file(table, file.date, &file.bytes);
         let held = current.get(&file.date).map(Vec::as_slice).unwrap_or(&[]);
         if held == [path.clone()] {
             continue;
         }
-        if !lake.exists(&key).await? {
-            lake.put(&key, file.bytes.clone()).await?;
-        }
         changes.add(table, file.date, path, &file.bytes, note)?;
         let removes = held.iter().map(|p| commit::remove(p, file.date, note));
         changes.actions.extend(removes.map(Action::Remove));
+        new_files.push((key, file.bytes.clone()));
     }
     if delta.is_none() {
         adopt_earlier_files(lake, table, files, &mut changes, note).await?;
+    }
+    // A file the table cannot take is refused before anything is written.
+    if let (Some(schema), Some(delta)) = (&changes.schema, &delta) {
+        let snapshot = delta.snapshot().map_err(|e| io_error(lake, table, &e))?;
+        commit::grown_schema(table, &snapshot.schema(), schema)?;
+    }
+    for (key, bytes) in new_files {
+        if !lake.exists(&key).await? {
+            lake.put(&key, bytes).await?;
+        }
     }
     let version = match (changes.schema, delta) {
         (None, _) => None,
@@ -293,4 +301,111 @@ async fn delete_unreferenced(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use polars::prelude::{df, DataFrame};
+
+    use super::*;
+    use crate::formats::parquet::to_parquet_bytes;
+
+    const TABLE: &str = "org_latest";
+
+    fn file(date: &str, repos: i64) -> PartitionFile {
+        let df: DataFrame = df!("org_login" => ["nhsx"], "repos" => [repos]).unwrap();
+        PartitionFile {
+            date: date.parse().unwrap(),
+            bytes: to_parquet_bytes(&df).unwrap().into(),
+        }
+    }
+
+    fn note(builds: &[(SnapshotDate, String)]) -> CommitNote<'_> {
+        CommitNote {
+            builds,
+            run_id: "test",
+            started_at: DateTime::from_timestamp(1_614_816_000, 0).unwrap(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_commit_over_a_stale_version_is_a_conflict_naming_the_table() {
+        let lake = Lake::in_memory();
+        let builds = [("2021-03-04".parse().unwrap(), "b1".to_string())];
+        let note = note(&builds);
+        let first = publish_table(&lake, TABLE, &[file("2021-03-04", 1)], &note).await;
+        assert_eq!(first.unwrap(), Some(0));
+        // Another writer replaces the snapshot while this one still holds version 0.
+        let stale = load(&lake, TABLE).await.unwrap().unwrap();
+        let second = publish_table(&lake, TABLE, &[file("2021-03-04", 2)], &note).await;
+        assert_eq!(second.unwrap(), Some(1));
+        let held = current_files(&lake, TABLE, &stale).await.unwrap();
+        let date = builds[0].0;
+        let mut changes = Changes::default();
+        let third = file("2021-03-04", 3);
+        let (_, path) = data_file(TABLE, date, &third.bytes);
+        changes.add(TABLE, date, path, &third.bytes, &note).unwrap();
+        let removes = held[&date].iter().map(|p| commit::remove(p, date, &note));
+        changes.actions.extend(removes.map(Action::Remove));
+        let schema = changes.schema.clone().unwrap();
+        let actions = changes.actions;
+        let err = commit::commit(&lake, TABLE, &stale, schema, actions, &[date], &note).await;
+        let err = err.unwrap_err();
+        assert!(matches!(err, DeltaError::Conflict { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("gold table org_latest: commit conflict"),
+            "{err}"
+        );
+        // Nothing was lost: version 1 is still the table's latest, with its one file.
+        let now = load(&lake, TABLE).await.unwrap().unwrap();
+        assert_eq!(now.version(), Some(1));
+    }
+
+    #[tokio::test]
+    async fn a_file_with_a_new_column_grows_the_schema_in_its_commit() {
+        let lake = Lake::in_memory();
+        let builds = [("2021-03-04".parse().unwrap(), "b1".to_string())];
+        let note = note(&builds);
+        publish_table(&lake, TABLE, &[file("2021-03-04", 1)], &note)
+            .await
+            .unwrap();
+        let df: DataFrame =
+            df!("org_login" => ["nhsx"], "repos" => [2_i64], "stars" => [5_i64]).unwrap();
+        let wider = PartitionFile {
+            date: "2021-03-05".parse().unwrap(),
+            bytes: to_parquet_bytes(&df).unwrap().into(),
+        };
+        let version = publish_table(&lake, TABLE, &[wider], &note).await.unwrap();
+        assert_eq!(version, Some(1));
+        let table = load(&lake, TABLE).await.unwrap().unwrap();
+        let schema = table.snapshot().unwrap().schema();
+        let names: Vec<&str> = schema.fields().map(|f| f.name().as_str()).collect();
+        assert_eq!(names, ["snapshot_date", "org_login", "repos", "stars"]);
+        assert!(schema.fields().all(|f| f.is_nullable()));
+    }
+
+    #[tokio::test]
+    async fn a_file_that_drops_a_column_is_refused_naming_it() {
+        let lake = Lake::in_memory();
+        let builds = [("2021-03-04".parse().unwrap(), "b1".to_string())];
+        publish_table(&lake, TABLE, &[file("2021-03-04", 1)], &note(&builds))
+            .await
+            .unwrap();
+        let df: DataFrame = df!("org_login" => ["nhsx"]).unwrap();
+        let narrower = PartitionFile {
+            date: "2021-03-05".parse().unwrap(),
+            bytes: to_parquet_bytes(&df).unwrap().into(),
+        };
+        let err = publish_table(&lake, TABLE, &[narrower], &note(&builds))
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("column repos (long) is missing"),
+            "{err}"
+        );
+        // Refused before anything was written: no file in the new partition.
+        let partition = outputs::gold_partition(TABLE, "2021-03-05".parse().unwrap());
+        assert!(lake.list(&partition).await.unwrap().is_empty());
+    }
 }

@@ -155,16 +155,23 @@ impl Workdir {
 
     /// Runs the whole pipeline offline on the recordings in `pages` for `date`.
     pub fn run_offline_from(&self, pages: &Path, date: &str) -> Output {
+        self.run_offline_with(&[], pages, date)
+    }
+
+    /// `ohs run <flags>` offline on the recordings in `pages` for `date`.
+    pub fn run_offline_with(&self, flags: &[&str], pages: &Path, date: &str) -> Output {
         let lake = self.lake();
-        self.ohs(&[
-            "run",
+        let mut args = vec!["run"];
+        args.extend(flags);
+        args.extend([
             "--offline",
             pages.to_str().unwrap(),
             "--lake",
             lake.to_str().unwrap(),
             "--snapshot-date",
             date,
-        ])
+        ]);
+        self.ohs(&args)
     }
 }
 

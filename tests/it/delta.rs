@@ -181,18 +181,7 @@ fn record(work: &Workdir, more: bool) {
 }
 
 fn run_refetch(work: &Workdir, date: &str) {
-    let pages = work.pages_dir();
-    let lake = work.lake();
-    assert_success(&work.ohs(&[
-        "run",
-        "--refetch",
-        "--offline",
-        pages.to_str().unwrap(),
-        "--lake",
-        lake.to_str().unwrap(),
-        "--snapshot-date",
-        date,
-    ]));
+    assert_success(&work.run_offline_with(&["--refetch"], &work.pages_dir(), date));
 }
 
 #[test]
