@@ -246,10 +246,16 @@ fn check_group_path(path: &str) -> Result<(), String> {
 impl FromStr for OrgLogin {
     type Err = String;
 
-    /// A GitHub login, or a GitLab group as `<host>/<full path>`.
+    /// A GitHub login, or a GitLab group as `<host>/<full path>`. Input with a `/` that is no
+    /// group is named with both forms, as its writer may have meant either.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.split_once('/') {
-            Some((host, path)) => Self::gitlab(host, path),
+            Some((host, path)) => Self::gitlab(host, path).map_err(|why| {
+                format!(
+                    "{s:?}: not a GitHub login (letters, digits and single inner hyphens, up to {}) nor a GitLab <host>/<group path> ({why})",
+                    Self::MAX_LEN
+                )
+            }),
             None => Self::github(s),
         }
     }
@@ -307,6 +313,13 @@ impl fmt::Display for RepoId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_slashed_name_that_is_no_group_names_the_input_and_both_forms() {
+        let err = "../etc".parse::<OrgLogin>().unwrap_err();
+        assert!(err.starts_with("\"../etc\": not a GitHub login (letters, digits and single inner hyphens, up to 39) nor a GitLab <host>/<group path>"), "{err}");
+        assert!(err.contains("invalid GitLab host \"..\""), "{err}");
+    }
 
     #[test]
     fn the_kept_rule_is_public_and_not_a_fork() {

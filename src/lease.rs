@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tracing::{debug, error, info};
+use tracing::{debug, error, info, warn};
 
 use crate::domain::{OrgLogin, SnapshotDate};
 use crate::lake::{self, Lake, LakeError, LakeKey};
@@ -451,8 +451,11 @@ impl Leases {
         }));
     }
 
-    /// Releases every held lease (best effort: an unreleased lease expires by itself).
-    pub async fn release(&mut self) {
+    /// Releases every held lease (best effort: an unreleased lease expires by itself). When
+    /// the store refuses one, the rest are left too, as each would wait out the same store's
+    /// retries, and one line says how many were left and when they expire. Returns that
+    /// number.
+    pub async fn release(&mut self) -> usize {
         if let Some(renewer) = self.renewer.take() {
             // Wait for it to stop, so no renewal lands after the release.
             renewer.abort();
@@ -463,13 +466,27 @@ impl Leases {
             .lock()
             .map(|mut h| std::mem::take(&mut *h))
             .unwrap_or_default();
-        for lease in held {
+        for (i, lease) in held.iter().enumerate() {
             let record = self.writer.record(&lease.part, true);
             let bytes = crate::formats::to_json_bytes(&record);
             if let Err(e) = lease.lake.put(&lease.key, bytes).await {
-                error!(part = %lease.part, error = %e, "could not release the lease: it expires by itself");
+                let left = &held[i..];
+                let expires = left
+                    .iter()
+                    .map(|h| h.expires)
+                    .max()
+                    .unwrap_or(lease.expires);
+                warn!(
+                    leases = left.len(),
+                    error = %e,
+                    "{} lease(s) left unreleased: they expire by themselves by {}",
+                    left.len(),
+                    expires.format("%Y-%m-%dT%H:%M:%SZ")
+                );
+                return left.len();
             }
         }
+        0
     }
 }
 
@@ -512,4 +529,39 @@ async fn latest(
 
 fn generation_of(key: &LakeKey) -> Option<u64> {
     key.file_name().strip_suffix(".json")?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lake::LakeOptions;
+
+    #[tokio::test]
+    async fn a_store_gone_at_release_leaves_the_rest_and_counts_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("lake");
+        let lake = Lake::open(root.to_str().unwrap(), &LakeOptions::default()).unwrap();
+        let mut leases = Leases::new(
+            Holder::this_process("test", Utc::now()),
+            LeaseTiming::default(),
+        );
+        let dates = ["2021-03-04", "2021-03-05", "2021-03-06"];
+        let parts: Vec<Part> = dates
+            .iter()
+            .map(|d| Part::Snapshot(d.parse().unwrap()))
+            .collect();
+        leases.acquire(&lake, &parts).await.unwrap();
+        // The store stops taking writes under _leases/: a file where its folder was.
+        std::fs::remove_dir_all(root.join("_leases")).unwrap();
+        std::fs::write(root.join("_leases"), b"not a folder").unwrap();
+        assert_eq!(
+            leases.release().await,
+            3,
+            "all three left, after one refusal"
+        );
+        // A store that takes the writes releases everything.
+        std::fs::remove_file(root.join("_leases")).unwrap();
+        leases.acquire(&lake, &parts).await.unwrap();
+        assert_eq!(leases.release().await, 0);
+    }
 }
