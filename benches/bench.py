@@ -230,7 +230,7 @@ def extraction(ohs, orgs, total):
     config = os.path.join(workdir, "bench.toml")
     with open(config, "w", encoding="utf-8") as f:
         # Listings only: the per-repository endpoints cost one request per repository
-        # (README, "Scale and cost"); this measures what pagination costs.
+        # (docs/scale-and-cost.md); this measures what pagination costs.
         f.write("[extract]\nlicence_texts = false\nlanguages_by_bytes = false\n\n")
         f.write("[github]\nrequests_per_second = 200\nconcurrency = 8\n\n")
         f.writelines(f'[[orgs]]\nlogin = "synth-org-{i}"\n' for i in range(orgs))

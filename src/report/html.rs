@@ -734,7 +734,7 @@ mod tests {
     }
 
     /// The page's weight at the size the site is meant for: 30 organisations, 2,000
-    /// repositories with a language, a licence and two topics each (the README states it).
+    /// repositories with a language, a licence and two topics each (docs/operating.md, "Report", states it).
     #[test]
     fn the_page_stays_light_at_2000_repositories_and_30_organisations() {
         let mut data = data("nhsx");
@@ -765,7 +765,7 @@ mod tests {
         eprintln!("page at 2,000 repositories and 30 organisations: {kib} KiB");
         assert!(
             (350..=600).contains(&kib),
-            "{kib} KiB: update the README's figure"
+            "{kib} KiB: update the figure in docs/operating.md"
         );
     }
 
