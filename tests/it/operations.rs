@@ -373,6 +373,18 @@ fn bad_input_exits_with_its_code_and_one_line_and_changes_nothing_published() {
         "[[orgs]]\nlogin = \"alpha\"\n[[orgs]]\nlogin = \"ALPHA\"\n",
     );
     work.write("illegal.toml", "[[orgs]]\nlogin = \"al/pha\"\n");
+    work.write(
+        "string.toml",
+        "[github]\nmax_retries = \"x\"\n[[orgs]]\nlogin = \"alpha\"\n",
+    );
+    work.write(
+        "forge.toml",
+        "[[orgs]]\nlogin = \"alpha\"\nforge = \"bitbucket\"\n",
+    );
+    work.write(
+        "negative.toml",
+        "[lake]\nretry_timeout_secs = -1\n[[orgs]]\nlogin = \"alpha\"\n",
+    );
     work.write("small.toml", "[github]\nmax_response_bytes = 100\n[[orgs]]\nlogin = \"alpha\"\n[[orgs]]\nlogin = \"beta\"\n");
     std::fs::create_dir_all(work.path().join("a-directory.toml")).unwrap();
     let not_a_dir = work.write("plain-file", "x");
@@ -392,7 +404,20 @@ fn bad_input_exits_with_its_code_and_one_line_and_changes_nothing_published() {
             lake_arg.clone(),
         ]
     };
+    let flags = |pairs: &[&str]| pairs.iter().map(|p| p.to_string()).collect::<Vec<_>>();
     let cases: Vec<(&str, Vec<String>, i32, &str)> = vec![
+        ("slashed login", flags(&["--orgs", "../etc"]), 2, "--orgs: \"../etc\": not a GitHub login (letters, digits and single inner hyphens, up to 39) nor a GitLab <host>/<group path>"),
+        ("login with a space", flags(&["--orgs", "nhs x"]), 2, "--orgs: invalid login \"nhs x\""),
+        ("no orgs", flags(&["--orgs", ""]), 2, "--orgs: no organisations given"),
+        ("relative API URL", flags(&["--github-api", "notaurl"]), 2, "--github-api: invalid URL \"notaurl\""),
+        ("GitLab API not HTTP", flags(&["--gitlab-api", "ftp://x"]), 2, "--gitlab-api: invalid URL \"ftp://x\": expected http(s)://host"),
+        ("month 13", flags(&["--snapshot-date", "2021-13-01"]), 2, "--snapshot-date: invalid date \"2021-13-01\": expected YYYY-MM-DD"),
+        ("bucketless S3 lake", flags(&["--lake", "s3://"]), 2, "lake s3://: "),
+        ("unsupported target", flags(&["--publish-target", "hdfs://x"]), 2, "lake hdfs://x: unsupported scheme \"hdfs\""),
+        ("missing recordings", flags(&["--offline", "/nonexistent"]), 2, "extract: offline directory /nonexistent: not a directory"),
+        ("string for a number", flags(&["--config", "string.toml"]), 2, "config string.toml: line 2, column 15: invalid type: string \"x\", expected u32"),
+        ("unknown forge", flags(&["--config", "forge.toml"]), 2, "config forge.toml: orgs[0].forge: unknown forge \"bitbucket\""),
+        ("negative timeout", flags(&["--config", "negative.toml"]), 2, "config negative.toml: line 2, column 22: invalid value: integer `-1`"),
         ("missing config", vec!["--config".into(), "nope.toml".into()], 2, "config nope.toml: cannot read"),
         ("unreadable config", vec!["--config".into(), "a-directory.toml".into()], 2, "config a-directory.toml: cannot read"),
         ("invalid TOML", vec!["--config".into(), "invalid.toml".into()], 2, "config invalid.toml: line 1"),
@@ -416,11 +441,29 @@ fn bad_input_exits_with_its_code_and_one_line_and_changes_nothing_published() {
             "extract: org alpha: GET https://api.github.com/orgs/alpha/repos?type=public&per_page=100: response of",
         ),
     ];
+    // Settings from the environment are checked as the file's are, and named.
+    let env_cases: Vec<(&str, (&str, &str), &str)> = vec![
+        ("variable not a number", ("OHS_GITHUB_MAX_RETRIES", "many"), "config pipeline.toml: invalid type: string \"many\", expected u32 (with OHS_GITHUB_MAX_RETRIES from the environment)"),
+        ("negative variable", ("OHS_LAKE_MAX_RETRIES", "-3"), "config pipeline.toml: invalid value: integer `-3`, expected usize (with OHS_LAKE_MAX_RETRIES from the environment)"),
+    ];
+    let env_cases = env_cases
+        .into_iter()
+        .map(|(name, env, prefix)| (name, Vec::new(), Some(env), 2, prefix));
+    let cases = cases
+        .into_iter()
+        .map(|(name, extra, code, prefix)| (name, extra, None, code, prefix))
+        .chain(env_cases)
+        .collect::<Vec<_>>();
+    assert!(cases.len() >= 30, "{} bad inputs", cases.len());
     // Each case its own snapshot date, so none resumes another's bronze.
-    for (i, (name, extra, code, prefix)) in cases.into_iter().enumerate() {
-        let date = format!("2021-04-{:02}", i + 1);
+    for (i, (name, extra, env, code, prefix)) in cases.into_iter().enumerate() {
+        let first = chrono::NaiveDate::from_ymd_opt(2021, 4, 1).unwrap();
+        let date = (first + chrono::Days::new(i as u64)).to_string();
         let mut cmd = ohs_command(work.path());
         cmd.arg("run").args(&extra);
+        if let Some((key, value)) = env {
+            cmd.env(key, value);
+        }
         if !extra.iter().any(|a| a == "--snapshot-date") {
             cmd.args(["--snapshot-date", &date]);
         }
