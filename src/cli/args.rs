@@ -84,84 +84,37 @@ trait Apply {
     fn apply(&self, overrides: &mut Overrides);
 }
 
-#[derive(Args)]
-pub struct DateFlag {
-    /// The snapshot's date, YYYY-MM-DD, not in the future [default: today in UTC].
-    #[arg(long, env = "OHS_SNAPSHOT_DATE", value_name = "YYYY-MM-DD")]
-    snapshot_date: Option<String>,
+/// Defines a group of one flag (`--<field>`, read from `$env` too) and how it overrides the
+/// configuration's field of the same name. No `Debug`: a root may carry a secret.
+macro_rules! flag {
+    ($group:ident, $field:ident: $ty:ty, $env:literal, $value:literal, $doc:literal) => {
+        #[derive(Args)]
+        pub struct $group {
+            #[doc = $doc]
+            #[arg(long, env = $env, value_name = $value)]
+            $field: Option<$ty>,
+        }
+
+        impl Apply for $group {
+            fn apply(&self, o: &mut Overrides) {
+                o.$field.clone_from(&self.$field);
+            }
+        }
+    };
 }
 
-#[derive(Args)]
-pub struct OrgsFlag {
-    /// Comma-separated logins that replace the configured organisations for this run.
-    #[arg(long, env = "OHS_ORGS", value_name = "LOGINS")]
-    orgs: Option<String>,
-}
-
-#[derive(Args)]
-pub struct GithubApiFlag {
-    /// The GitHub REST API base URL [default: github.api].
-    #[arg(long, env = "OHS_GITHUB_API", value_name = "URL")]
-    github_api: Option<String>,
-}
-
-#[derive(Args)]
-pub struct GitlabApiFlag {
-    /// The default GitLab instance's REST API base URL [default: gitlab.api].
-    #[arg(long, env = "OHS_GITLAB_API", value_name = "URL")]
-    gitlab_api: Option<String>,
-}
-
-#[derive(Args)]
-pub struct OfflineFlag {
-    /// Read recorded pages DIR/<login>/page-N.json instead of calling the API.
-    #[arg(long, env = "OHS_OFFLINE", value_name = "DIR")]
-    offline: Option<PathBuf>,
-}
-
-/// No `Debug`: a root may carry a secret.
-#[derive(Args)]
-pub struct TargetFlag {
-    /// Publish to this root instead of the lake (a path or object-store URL) [default: publish.target].
-    #[arg(long, env = "OHS_PUBLISH_TARGET", value_name = "PATH_OR_URL")]
-    publish_target: Option<String>,
-}
-
-impl Apply for DateFlag {
-    fn apply(&self, o: &mut Overrides) {
-        o.snapshot_date.clone_from(&self.snapshot_date);
-    }
-}
-
-impl Apply for OrgsFlag {
-    fn apply(&self, o: &mut Overrides) {
-        o.orgs.clone_from(&self.orgs);
-    }
-}
-
-impl Apply for GithubApiFlag {
-    fn apply(&self, o: &mut Overrides) {
-        o.github_api.clone_from(&self.github_api);
-    }
-}
-
-impl Apply for GitlabApiFlag {
-    fn apply(&self, o: &mut Overrides) {
-        o.gitlab_api.clone_from(&self.gitlab_api);
-    }
-}
-
-impl Apply for OfflineFlag {
-    fn apply(&self, o: &mut Overrides) {
-        o.offline.clone_from(&self.offline);
-    }
-}
-
-impl Apply for TargetFlag {
-    fn apply(&self, o: &mut Overrides) {
-        o.publish_target.clone_from(&self.publish_target);
-    }
-}
+flag!(DateFlag, snapshot_date: String, "OHS_SNAPSHOT_DATE", "YYYY-MM-DD",
+    "The snapshot's date, YYYY-MM-DD, not in the future [default: today in UTC].");
+flag!(OrgsFlag, orgs: String, "OHS_ORGS", "LOGINS",
+    "Comma-separated logins that replace the configured organisations for this run.");
+flag!(GithubApiFlag, github_api: String, "OHS_GITHUB_API", "URL",
+    "The GitHub REST API base URL [default: github.api].");
+flag!(GitlabApiFlag, gitlab_api: String, "OHS_GITLAB_API", "URL",
+    "The default GitLab instance's REST API base URL [default: gitlab.api].");
+flag!(OfflineFlag, offline: PathBuf, "OHS_OFFLINE", "DIR",
+    "Read recorded pages DIR/<login>/page-N.json instead of calling the API.");
+flag!(TargetFlag, publish_target: String, "OHS_PUBLISH_TARGET", "PATH_OR_URL",
+    "Publish to this root instead of the lake (a path or object-store URL) [default: publish.target].");
 
 /// Where a run's organisations come from: the API (or a recording) and which orgs.
 #[derive(Args)]
