@@ -5,6 +5,7 @@ mod common;
 mod dbt;
 mod delta;
 mod details;
+mod docs;
 mod examples;
 mod extract;
 mod gcs;
