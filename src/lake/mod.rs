@@ -15,7 +15,8 @@
 //! bronze/gitlab/{license,languages}/snapshot_date=S/...              as a GitHub org above
 //! silver/{repos,orgs}/snapshot_date=S/part-0.parquet
 //! staging/snapshot_date=S/<output>                                  built, not yet published
-//! gold/<table>/snapshot_date=S/part-0.parquet                       published
+//! gold/<table>/_delta_log/                                          a Delta table's commits
+//! gold/<table>/snapshot_date=S/part-<sha256>.parquet                published, named by its bytes
 //! gold/_builds/snapshot_date=S/build=B/<table>.parquet              a build's own tables
 //! gold/_manifests/snapshot_date=S/_manifest.json                    written last by publish
 //! site/snapshot_date=S/build=B/{org_repos_agg.csv,index.html}         a build's site files
