@@ -12,7 +12,7 @@
 //! a rerun after a crash deletes what the crash left. Protocol 1/2: no deletion vectors,
 //! column mapping or `timestamp_ntz`; the schema only grows, by nullable columns.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -199,8 +199,7 @@ pub async fn publish_table(
             Some(commit::commit(lake, table, &delta, schema, changes.actions, dates, note).await?)
         }
     };
-    let dates: BTreeSet<SnapshotDate> = files.iter().map(|f| f.date).collect();
-    delete_unreferenced(lake, table, &dates).await?;
+    delete_superseded(lake, table, files).await?;
     Ok(version)
 }
 
@@ -256,12 +255,12 @@ async fn adopt_earlier_files(
         if files.iter().any(|f| f.date == date) {
             continue;
         }
-        for key in lake.list(&outputs::gold_partition(table, date)).await? {
-            let Some(bytes) = lake
-                .get(&key)
-                .await?
-                .filter(|_| key.as_str().ends_with(".parquet"))
-            else {
+        let keys = lake.list(&outputs::gold_partition(table, date)).await?;
+        for key in keys
+            .into_iter()
+            .filter(|k| k.as_str().ends_with(".parquet"))
+        {
+            let Some(bytes) = lake.get(&key).await? else {
                 continue;
             };
             let path = key.strip_prefix(&root).unwrap_or_default();
@@ -278,24 +277,21 @@ fn schema_error(table: &str, error: &dyn std::fmt::Display) -> DeltaError {
     }
 }
 
-/// Deletes the Parquet files of `dates`' partitions that the table's latest version does
-/// not list: files a commit superseded, or that a crash left before its commit.
-async fn delete_unreferenced(
+/// Deletes every other Parquet file of each of `files`' partitions: once the table's latest
+/// version holds each file as its snapshot's only one (already, or by the commit just made),
+/// the others are files a commit superseded, or that a crash left before its commit.
+async fn delete_superseded(
     lake: &Lake,
     table: &str,
-    dates: &BTreeSet<SnapshotDate>,
+    files: &[PartitionFile],
 ) -> Result<(), DeltaError> {
-    let Some(delta) = load(lake, table).await? else {
-        return Ok(());
-    };
-    let current = current_files(lake, table, &delta).await?;
-    let root = outputs::gold_table(table);
-    for date in dates {
-        let listed = current.get(date).cloned().unwrap_or_default();
-        let folder = outputs::gold_partition(table, *date);
-        for key in lake.list(&folder).await? {
-            let relative = key.strip_prefix(&root).unwrap_or_default();
-            if key.as_str().ends_with(".parquet") && !listed.contains(&relative) {
+    for file in files {
+        let (current, _) = data_file(table, file.date, &file.bytes);
+        for key in lake
+            .list(&outputs::gold_partition(table, file.date))
+            .await?
+        {
+            if key.as_str().ends_with(".parquet") && key != current {
                 lake.delete(&key).await?;
             }
         }
