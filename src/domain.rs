@@ -1,4 +1,5 @@
-//! Domain newtypes shared by every stage: `SnapshotDate`, `OrgLogin`, `RepoId`.
+//! Domain newtypes shared by every stage: `SnapshotDate`, `Forge`, `OrgLogin`, `RepoId`,
+//! `RepoEndpoint`.
 //!
 //! Each validates in its constructor, so an invalid value cannot exist past parsing.
 
@@ -307,6 +308,27 @@ pub struct RepoId(pub u64);
 impl fmt::Display for RepoId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)
+    }
+}
+
+/// A per-repository endpoint asked after an org's listing: its answers complete or add detail
+/// to what the listing says about each kept repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepoEndpoint {
+    /// Its licence: the file's text on GitHub (for "Other"), the detected licence on GitLab.
+    License,
+    /// Its languages: bytes of each on GitHub, per cent of each on GitLab.
+    Languages,
+}
+
+impl RepoEndpoint {
+    /// Its name in bronze (a folder) and in request counts; GitHub's URL segment too.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::License => "license",
+            Self::Languages => "languages",
+        }
     }
 }
 

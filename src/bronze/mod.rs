@@ -8,8 +8,6 @@
 //! into it, by any run or shard. No run removes one, so a snapshot only grows, and
 //! transform always covers all of them.
 
-pub mod github;
-pub mod gitlab;
 pub mod previous;
 pub mod read;
 pub mod write;
@@ -19,7 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Forge, OrgLogin, SnapshotDate};
+use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
+use crate::formats::requests::EndpointRequests;
 use crate::lake::{self, Lake, LakeError};
 
 /// What the API said about one response, stored beside it (`page-NNNN.meta.json`).
@@ -138,26 +137,6 @@ pub struct RepoResponsesFile {
     pub sha256: String,
 }
 
-/// A per-repository endpoint fetched after an org's listing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RepoEndpoint {
-    /// `GET /repos/{owner}/{repo}/license`.
-    License,
-    /// `GET /repos/{owner}/{repo}/languages`.
-    Languages,
-}
-
-impl RepoEndpoint {
-    /// The last segment of its URL, and its folder in bronze.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::License => "license",
-            Self::Languages => "languages",
-        }
-    }
-}
-
 /// One org's answers of one [`RepoEndpoint`], a response per repository asked, in
 /// repository id order (`bronze/github/{license,languages}/snapshot_date=S/org=O/responses.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -190,16 +169,6 @@ pub struct RepoResponse {
     pub attempts: u32,
     /// The JSON body; `None` for 404 and 451.
     pub body: Option<Box<serde_json::value::RawValue>>,
-}
-
-/// Requests of one extract run to one endpoint.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct EndpointRequests {
-    /// HTTP requests sent, retries included.
-    pub requests: u64,
-    /// Of which answered 304 Not Modified (free with a token).
-    pub not_modified: u64,
 }
 
 /// The marker that makes an org a member of its snapshot
@@ -311,21 +280,6 @@ fn is_page_file(file: &str) -> bool {
 /// The logins of `orgs` as lake keys (lower case).
 pub fn keys<'a>(orgs: impl IntoIterator<Item = &'a OrgLogin>) -> Vec<String> {
     orgs.into_iter().map(OrgLogin::key).collect()
-}
-
-/// Requests by endpoint, summed over several records of them.
-pub fn sum_requests<'a>(
-    all: impl IntoIterator<Item = &'a BTreeMap<String, EndpointRequests>>,
-) -> BTreeMap<String, EndpointRequests> {
-    let mut total: BTreeMap<String, EndpointRequests> = BTreeMap::new();
-    for counts in all {
-        for (endpoint, c) in counts {
-            let sum = total.entry(endpoint.clone()).or_default();
-            sum.requests = sum.requests.saturating_add(c.requests);
-            sum.not_modified = sum.not_modified.saturating_add(c.not_modified);
-        }
-    }
-    total
 }
 
 /// The checksum an [`OrgManifest`] records for pages with these checksums.

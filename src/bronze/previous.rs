@@ -7,8 +7,8 @@
 use std::collections::HashMap;
 
 use super::read;
-use super::{RepoEndpoint, RepoResponse};
-use crate::domain::{OrgLogin, SnapshotDate};
+use super::RepoResponse;
+use crate::domain::{OrgLogin, RepoEndpoint, SnapshotDate};
 use crate::lake::{self, Lake, LakeError, LakeKey};
 
 /// A response stored by an earlier snapshot.

@@ -6,8 +6,8 @@
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use super::{OrgManifest, PageSidecar, RepoEndpoint, RepoResponses, SnapshotMember};
-use crate::domain::{OrgLogin, SnapshotDate};
+use super::{OrgManifest, PageSidecar, RepoResponses, SnapshotMember};
+use crate::domain::{OrgLogin, RepoEndpoint, SnapshotDate};
 use crate::formats::sha256_hex;
 use crate::lake::{self, Lake, LakeError, LakeKey};
 

@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 
 use url::Url;
 
-use super::details::{stored_answer, RepoRef};
+use super::details::{answer, stored_answer};
 use super::ExtractError;
-use crate::bronze::{RepoEndpoint, RepoResponse};
-use crate::domain::OrgLogin;
+use crate::bronze::RepoResponse;
+use crate::domain::{OrgLogin, RepoEndpoint};
+use crate::forge::RepoRef;
 
 /// One recorded response.
 pub struct Recorded {
@@ -112,7 +113,7 @@ impl ReplaySource {
         Ok(Some(RepoResponse {
             replayed_from: Some(path.display().to_string()),
             body: Some(body),
-            ..repo.answer(url)
+            ..answer(repo, url)
         }))
     }
 

@@ -9,13 +9,14 @@ use chrono::{NaiveDate, Utc};
 use url::Url;
 
 use super::client::{ApiClient, ApiResponse};
-use super::details::{self, RepoRef};
+use super::details;
 use super::replay::{self, ReplaySource};
 use super::ExtractError;
 use crate::bronze::previous::{PreviousResponse, PreviousResponses, PreviousSnapshots};
-use crate::bronze::{RateLimit, RepoEndpoint, RepoResponse};
+use crate::bronze::{RateLimit, RepoResponse};
 use crate::config::{OrgConfig, RunSettings};
-use crate::domain::{OrgLogin, SnapshotDate};
+use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
+use crate::forge::RepoRef;
 use crate::formats::sha256_hex;
 use crate::lake::Lake;
 
@@ -37,7 +38,7 @@ impl Clients {
     pub fn new(settings: &RunSettings, orgs: &[&OrgConfig]) -> Result<Self, ExtractError> {
         let config = &settings.config.github;
         let mut clients = Self {
-            github: ApiClient::github(config, settings.token.as_ref())?,
+            github: ApiClient::new(Forge::Github, config, &config.api, settings.token.as_ref())?,
             gitlab: Vec::new(),
             group_client: BTreeMap::new(),
         };
@@ -49,7 +50,9 @@ impl Clients {
                 Some(index) => index,
                 None => {
                     let token = settings.gitlab_token.as_ref();
-                    clients.gitlab.push(ApiClient::gitlab(config, api, token)?);
+                    clients
+                        .gitlab
+                        .push(ApiClient::new(Forge::Gitlab, config, api, token)?);
                     clients.gitlab.len() - 1
                 }
             };
@@ -73,11 +76,18 @@ impl Clients {
         org: &OrgConfig,
     ) -> Result<bool, ExtractError> {
         let client = self.for_org(&org.login);
-        let url = match (&org.gitlab, settings.gitlab_api(org)) {
-            (Some(group), Some(api)) => super::gitlab::group_url(api, &group.path),
-            _ => super::github::org_url(client.api(), &org.login),
-        };
+        let api = settings.gitlab_api(org).unwrap_or(client.api());
+        let url = org.login.forge().adapter().org_url(api, org);
         client.org_exists(&org.login, &url).await
+    }
+
+    /// What is left of the hourly budget of `forge`'s clients without a token, the least of
+    /// them as last reported (0 when none has reported yet); `None` when all have a token.
+    pub fn unauthenticated_remaining(&self, forge: Forge) -> Option<u64> {
+        self.all()
+            .filter(|c| c.forge() == forge && !c.has_token())
+            .map(|c| c.remaining().unwrap_or(0))
+            .min()
     }
 
     pub fn all(&self) -> impl Iterator<Item = &ApiClient> {
@@ -208,7 +218,8 @@ impl Source {
             }
             Self::Replay(replay) => {
                 for repo in asked {
-                    let Some(url) = details::endpoint_url(org, api, repo, endpoint) else {
+                    let adapter = org.forge().adapter();
+                    let Some(url) = adapter.answer_url(api, repo, endpoint) else {
                         continue;
                     };
                     if let Some(response) = replay.repo(org, endpoint, repo, &url).await? {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::bronze::EndpointRequests;
+use super::requests::EndpointRequests;
 use crate::domain::SnapshotDate;
 
 /// What transform leaves beside the staged outputs for publish to record

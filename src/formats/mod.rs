@@ -1,9 +1,10 @@
 //! Formats every stage shares, so that no stage imports another: the build record, the
-//! publish manifests, Parquet with fixed writer settings, SHA-256 hex and JSON records.
+//! publish manifests, request counts, Parquet with fixed writer settings, SHA-256 hex and JSON records.
 
 pub mod build;
 pub mod manifest;
 pub mod parquet;
+pub mod requests;
 pub mod staged;
 
 use serde::Serialize;

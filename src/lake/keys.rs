@@ -48,7 +48,7 @@ fn partition(name: &str, value: impl fmt::Display) -> String {
 /// Keys of the bronze layer (raw GitHub responses).
 pub mod bronze {
     use super::*;
-    use crate::bronze::RepoEndpoint;
+    use crate::domain::RepoEndpoint;
 
     /// Each forge's listings: GitHub's repositories, GitLab's projects.
     fn listing(forge: Forge) -> [&'static str; 3] {

@@ -7,12 +7,13 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 
-use super::repos::{self, ListingOrg, RepoRecord};
 use super::TransformError;
-use crate::bronze::{self, EndpointRequests, RepoEndpoint, RepoResponses};
+use crate::bronze::{self, RepoResponses};
 use crate::config::RunSettings;
-use crate::domain::{Forge, OrgLogin, SnapshotDate};
+use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
+use crate::forge::{ListingOrg, RepoRecord};
 use crate::formats::build::OrgBuild;
+use crate::formats::requests::{sum_requests, EndpointRequests};
 use crate::lake::{self, Lake};
 
 /// A complete bronze snapshot, parsed.
@@ -22,13 +23,8 @@ pub struct BronzeSnapshot {
     /// In org order, then page order.
     pub(super) repos: Vec<RepoRecord>,
     pub(super) builds: Vec<OrgBuild>,
-    /// Each GitHub org's answers of the per-repository endpoints; `None` unless every GitHub
-    /// org has them.
-    pub(super) licences: Option<Vec<RepoResponses>>,
-    pub(super) languages: Option<Vec<RepoResponses>>,
-    /// Each GitLab group's answers (licences, languages), whichever it has.
-    pub(super) gitlab_licences: Vec<RepoResponses>,
-    pub(super) gitlab_languages: Vec<RepoResponses>,
+    /// The per-repository answers the snapshot uses.
+    pub(super) answers: Answers,
     /// Requests the runs that completed the orgs made, by endpoint.
     pub(super) requests: BTreeMap<String, EndpointRequests>,
     /// Per-repository endpoints some org skipped, with why.
@@ -36,6 +32,12 @@ pub struct BronzeSnapshot {
     /// Time spent parsing pages, summed over orgs (they are parsed in parallel).
     pub(super) parse_time: Duration,
 }
+
+/// Each forge's answers of each per-repository endpoint, its orgs' files in org order. Where
+/// the answers add detail to a listing, `None` unless every org of the forge has them:
+/// statistics over some orgs but not others would mislead, so a partial endpoint is left
+/// out whole, loudly. Where they complete it (GitLab's), each org's are used when it has them.
+pub type Answers = BTreeMap<(Forge, RepoEndpoint), Option<Vec<RepoResponses>>>;
 
 /// One org's bronze, read and parsed.
 struct OrgBronze {
@@ -96,10 +98,7 @@ pub async fn read_bronze(
         listings: Vec::new(),
         repos: Vec::new(),
         builds: Vec::new(),
-        licences: Some(Vec::new()),
-        languages: Some(Vec::new()),
-        gitlab_licences: Vec::new(),
-        gitlab_languages: Vec::new(),
+        answers: Answers::new(),
         requests: BTreeMap::new(),
         skipped: BTreeMap::new(),
         parse_time: Duration::ZERO,
@@ -110,21 +109,22 @@ pub async fn read_bronze(
         snapshot.listings.push(org.listing);
         snapshot.repos.extend(org.repos);
         snapshot.builds.push(org.build);
-        snapshot.requests = bronze::sum_requests([&snapshot.requests, &org.requests]);
+        snapshot.requests = sum_requests([&snapshot.requests, &org.requests]);
         for (endpoint, why) in org.skipped {
             snapshot.skipped.entry(endpoint).or_insert(why);
         }
-        if forge == Forge::Gitlab {
-            snapshot.gitlab_licences.extend(org.licences);
-            snapshot.gitlab_languages.extend(org.languages);
-            continue;
-        }
-        for (all, one) in [
-            (&mut snapshot.licences, org.licences),
-            (&mut snapshot.languages, org.languages),
+        let per_org = forge.adapter().answers_complete_listing();
+        for (endpoint, file) in [
+            (RepoEndpoint::License, org.licences),
+            (RepoEndpoint::Languages, org.languages),
         ] {
-            match (all.as_mut(), one) {
+            let all = snapshot
+                .answers
+                .entry((forge, endpoint))
+                .or_insert_with(|| Some(Vec::new()));
+            match (all.as_mut(), file) {
                 (Some(files), Some(file)) => files.push(file),
+                (Some(_), None) if per_org => {}
                 _ => *all = None,
             }
         }
@@ -141,15 +141,16 @@ fn parse_pages(
     pages: &[(u32, Bytes)],
     languages: &BTreeMap<String, String>,
 ) -> Result<Vec<RepoRecord>, TransformError> {
+    let adapter = listing.login.forge().adapter();
     let mut repos = Vec::new();
     for (number, body) in pages {
-        let page = repos::parse_page(listing, body, languages).map_err(|message| {
-            TransformError::InvalidPage {
+        let page = adapter
+            .parse_page(listing, body, languages)
+            .map_err(|message| TransformError::InvalidPage {
                 org: listing.login.clone(),
                 page: *number,
                 message,
-            }
-        })?;
+            })?;
         repos.extend(page);
     }
     Ok(repos)

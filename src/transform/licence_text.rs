@@ -8,8 +8,6 @@
 
 use std::sync::OnceLock;
 
-use base64::Engine;
-use serde::Deserialize;
 use spdx::detection::{Store, TextData};
 
 /// The lowest score that names a licence (askalono's own default).
@@ -41,40 +39,8 @@ pub fn detector() -> String {
     format!(
         "ohs {} with SPDX License List {}, score >= {THRESHOLD}",
         env!("CARGO_PKG_VERSION"),
-        super::normalise::spdx_list_version()
+        crate::normalise::spdx_list_version()
     )
-}
-
-/// `GET /repos/{owner}/{repo}/license`: the file's content, base64 as GitHub sends it.
-#[derive(Deserialize)]
-struct LicenceFile {
-    content: Option<String>,
-    encoding: Option<String>,
-}
-
-/// Identifies the licence in a stored `/license` answer. `Err` when the body is not what
-/// that endpoint returns.
-pub fn detect_response(body: &str) -> Result<Detection, String> {
-    licence_file_bytes(body).map(|bytes| detect_text(&bytes))
-}
-
-/// The licence file's bytes from a stored `/license` answer.
-pub fn licence_file_bytes(body: &str) -> Result<Vec<u8>, String> {
-    let file: LicenceFile =
-        serde_json::from_str(body).map_err(|e| format!("not a licence file object: {e}"))?;
-    let content = file.content.unwrap_or_default();
-    let bytes = match file.encoding.as_deref() {
-        Some("base64") => {
-            // GitHub wraps base64 at 60 columns.
-            let packed: String = content.split_whitespace().collect();
-            base64::engine::general_purpose::STANDARD
-                .decode(packed)
-                .map_err(|e| format!("content is not base64: {e}"))?
-        }
-        None | Some("") | Some("utf-8") => content.into_bytes(),
-        Some(other) => return Err(format!("unknown content encoding {other:?}")),
-    };
-    Ok(bytes)
 }
 
 /// Identifies the licence in a file's bytes. Text that is not UTF-8, or has no words, names
@@ -115,17 +81,6 @@ mod tests {
     const OGL: &str = include_str!("../../tests/fixtures/licences/OGL-UK-3.0.txt");
     const MIT: &str = include_str!("../../tests/fixtures/licences/MIT.txt");
 
-    fn as_response(text: &[u8]) -> String {
-        let content = base64::engine::general_purpose::STANDARD.encode(text);
-        // Wrapped like GitHub's.
-        let wrapped: Vec<&str> = content
-            .as_bytes()
-            .chunks(60)
-            .map(|c| std::str::from_utf8(c).unwrap())
-            .collect();
-        serde_json::json!({"content": wrapped.join("\n"), "encoding": "base64"}).to_string()
-    }
-
     #[test]
     fn ogl_with_any_copyright_line_resolves() {
         let lines = [
@@ -137,7 +92,7 @@ mod tests {
         ];
         for line in lines {
             let text = format!("{line}\n\n{OGL}");
-            let found = detect_response(&as_response(text.as_bytes())).unwrap();
+            let found = detect_text(text.as_bytes());
             assert_eq!(
                 found.spdx_id.as_deref(),
                 Some("OGL-UK-3.0"),
@@ -149,7 +104,7 @@ mod tests {
     #[test]
     fn mit_with_another_holder_resolves() {
         let text = MIT.replace("<year> <copyright holders>", "2020 NHS Digital");
-        let found = detect_response(&as_response(text.as_bytes())).unwrap();
+        let found = detect_text(text.as_bytes());
         assert_eq!(found.spdx_id.as_deref(), Some("MIT"), "{found:?}");
         assert!(found.confidence.unwrap() >= f64::from(THRESHOLD));
     }
@@ -158,7 +113,7 @@ mod tests {
     fn other_text_stays_unresolved() {
         let prose = "This repository holds the slides and notes of our team's quarterly \
                      review. Please ask the team before reusing any of the diagrams.";
-        let found = detect_response(&as_response(prose.as_bytes())).unwrap();
+        let found = detect_text(prose.as_bytes());
         assert_eq!(found.spdx_id, None, "{found:?}");
         // Pseudo-random words, deterministic: a xorshift over a small alphabet.
         let mut state: u32 = 0x9e37_79b9;
@@ -174,18 +129,11 @@ mod tests {
                 }
             })
             .collect();
-        let found = detect_response(&as_response(random.as_bytes())).unwrap();
+        let found = detect_text(random.as_bytes());
         assert_eq!(found.spdx_id, None, "{found:?}");
-        let empty = detect_response(&as_response(b"")).unwrap();
+        let empty = detect_text(b"");
         assert_eq!((empty.spdx_id, empty.confidence), (None, None));
-        let junk = detect_response(&as_response(&[0xff, 0xfe, 0x00, 0x9c, 0x12])).unwrap();
+        let junk = detect_text(&[0xff, 0xfe, 0x00, 0x9c, 0x12]);
         assert_eq!((junk.spdx_id, junk.confidence), (None, None));
-    }
-
-    #[test]
-    fn bodies_that_are_not_licence_files_are_errors() {
-        assert!(detect_response("[1, 2]").is_err());
-        let bad = r#"{"content": "%%%", "encoding": "base64"}"#;
-        assert!(detect_response(bad).unwrap_err().contains("base64"));
     }
 }

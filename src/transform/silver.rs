@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use polars::prelude::*;
 
 use super::licence_text::{self, Detection, LicenceText};
-use super::repos::RepoRecord;
 use crate::domain::{Forge, SnapshotDate};
+use crate::forge::RepoRecord;
 
 /// One organisation of a snapshot, as silver `orgs` holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,9 +18,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use super::repos::RepoRecord;
 use super::silver::{check_schema, days_since_epoch, OrgRecord};
 use crate::domain::{Forge, SnapshotDate};
+use crate::forge::RepoRecord;
 
 /// One row of the site CSV.
 #[derive(Debug, Clone, PartialEq, Eq)]

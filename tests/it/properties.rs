@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use open_health_stats::domain::{Forge, RepoId, SnapshotDate};
-use open_health_stats::transform::normalise::licence_facts;
-use open_health_stats::transform::repos::RepoRecord;
+use open_health_stats::forge::RepoRecord;
+use open_health_stats::normalise::licence_facts;
 use open_health_stats::transform::silver::OrgRecord;
 use open_health_stats::transform::site;
 use proptest::prelude::*;

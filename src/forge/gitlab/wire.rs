@@ -1,16 +1,15 @@
-//! GitLab's wire model of a project in a group's listing
-//! (`GET /groups/:id/projects?include_subgroups=true&visibility=public`), as bronze stores it,
-//! and the two GitLab facts transform reads differently from GitHub's: licences come as
-//! licensee keys without an SPDX id, and languages as percentages.
+//! GitLab's JSON, typed: a project in a group's listing
+//! (`GET /groups/:id/projects?include_subgroups=true&visibility=public`) as bronze stores it,
+//! the group's record (`GET /groups/:id`), and the licence of `GET /projects/:id?license=true`.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::domain::{is_kept_repo, RepoId};
+use crate::forge::{ListingItem, RepoRef};
 
 /// A project as transform reads it. Strings borrow from the page where JSON allows.
 #[derive(Deserialize)]
@@ -61,6 +60,9 @@ pub struct GitlabNamespace<'a> {
     pub web_url: Cow<'a, str>,
 }
 
+/// Fields of a project that describe the token's holder (its access level): never stored.
+pub const HOLDER_FIELDS: [&str; 1] = ["permissions"];
+
 /// The fields of a project that decide what extract keeps and asks, parsed leniently (as
 /// GitHub's `RepoFacts`): a malformed field is reported by transform.
 #[derive(Deserialize)]
@@ -72,7 +74,7 @@ pub struct ProjectFacts {
     forked_from_project: Option<IgnoredAny>,
     #[serde(default)]
     pub path_with_namespace: Option<String>,
-    /// The token holder's access, present for a member's token: never stored.
+    /// The token holder's access, present for a member's token ([`HOLDER_FIELDS`]).
     #[serde(default)]
     permissions: Option<IgnoredAny>,
 }
@@ -95,6 +97,25 @@ impl ProjectFacts {
     pub fn has_holder_fields(&self) -> bool {
         self.permissions.is_some()
     }
+
+    /// What extract decides by: a kept project's licence is always asked (the listing names
+    /// none).
+    pub fn listing_item(&self) -> ListingItem {
+        let kept = match &self.path_with_namespace {
+            Some(full_name) if self.is_kept() => Some(RepoRef {
+                id: self.id.0,
+                full_name: full_name.clone(),
+                licence_asked: true,
+            }),
+            _ => None,
+        };
+        ListingItem {
+            id: self.id.0,
+            public: self.is_public(),
+            holder_fields: self.has_holder_fields(),
+            kept,
+        }
+    }
 }
 
 /// What `GET /groups/:id` tells extract: the group's canonical path and its page.
@@ -113,59 +134,9 @@ pub struct GitlabLicense<'a> {
     pub name: Cow<'a, str>,
 }
 
-/// The SPDX id GitHub gives beside a licensee `key`: licensee's keys are SPDX ids in lower
-/// case (`apache-2.0`, `gpl-3.0`), so the id is the SPDX list's spelling of the key, the
-/// legacy GNU ids included as GitHub reports them; `other`, or a key the list lacks, is
-/// `NOASSERTION`, as GitHub says for a licence file it cannot name.
-pub fn spdx_id_of_licensee_key(key: &str) -> &'static str {
-    spdx::identifiers::LICENSES
-        .iter()
-        .find(|licence| licence.name.eq_ignore_ascii_case(key))
-        .map_or("NOASSERTION", |licence| licence.name)
-}
-
-/// The primary language of a project from GitLab's percentages: the largest share, a tie
-/// going to the name greatest in code-point order (the site's rule for its tops).
-pub fn primary_language(shares: &BTreeMap<String, f64>) -> Option<&str> {
-    shares
-        .iter()
-        .max_by(|(a, a_share), (b, b_share)| a_share.total_cmp(b_share).then_with(|| a.cmp(b)))
-        .map(|(name, _)| name.as_str())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn licensee_keys_map_to_the_ids_github_reports() {
-        // GitHub's spdx_id for these keys, as in the bundled sample.
-        for (key, github) in [
-            ("mit", "MIT"),
-            ("apache-2.0", "Apache-2.0"),
-            ("gpl-3.0", "GPL-3.0"),
-            ("lgpl-2.1", "LGPL-2.1"),
-            ("bsd-3-clause", "BSD-3-Clause"),
-            ("ogl-uk-3.0", "OGL-UK-3.0"),
-            ("unlicense", "Unlicense"),
-            ("other", "NOASSERTION"),
-            ("not-a-licence", "NOASSERTION"),
-        ] {
-            assert_eq!(spdx_id_of_licensee_key(key), github, "{key}");
-        }
-    }
-
-    #[test]
-    fn the_primary_language_is_the_largest_share_ties_to_the_greatest_name() {
-        let shares = |pairs: &[(&str, f64)]| -> BTreeMap<String, f64> {
-            pairs.iter().map(|(n, s)| (n.to_string(), *s)).collect()
-        };
-        let java = shares(&[("Java", 81.32), ("Shell", 18.68)]);
-        assert_eq!(primary_language(&java), Some("Java"));
-        let tie = shares(&[("Python", 50.0), ("HTML", 50.0), ("R", 0.0)]);
-        assert_eq!(primary_language(&tie), Some("Python"));
-        assert_eq!(primary_language(&BTreeMap::new()), None);
-    }
 
     #[test]
     fn a_project_in_gitlabs_documented_shape_parses() {

@@ -1,7 +1,25 @@
-//! GitLab's URLs: a group, its projects (subgroups included, public only), and the
-//! per-project licence and languages. A group is addressed by its URL-encoded full path.
+//! GitLab's REST API (v4): the headers every request carries; the URLs of a group, its
+//! projects (subgroups included, public only), and each project's licence and languages; and
+//! what of those answers is stored. A group is addressed by its URL-encoded full path.
 
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
 use url::Url;
+
+use crate::config::ApiToken;
+use crate::forge::secret_header;
+
+/// The version of GitLab's REST API every URL here is of.
+pub const API_VERSION: &str = "v4";
+
+/// JSON, and the token in GitLab's `PRIVATE-TOKEN` header.
+pub fn headers(token: Option<&ApiToken>) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    if let Some(token) = token {
+        headers.insert("private-token", secret_header(token, token.expose())?);
+    }
+    Ok(headers)
+}
 
 /// `{api}/groups/{path}`: the group's full path, name and `web_url`.
 pub fn group_url(api: &Url, path: &str) -> Url {

@@ -1,134 +1,19 @@
-//! Bronze pages → [`RepoRecord`]s: the GitHub repository model and its checks (a GitLab
-//! group's pages go through [`super::gitlab`] into the same records).
+//! A GitHub org's stored listing pages → [`RepoRecord`]s.
 //!
 //! Parsing is lenient about what GitHub adds or leaves out over the years (unknown fields are
 //! ignored; `topics`, `visibility`, `license` and `language` may be absent) and strict about
-//! what it relies on: a wrong type or a missing required field fails naming org, page and repo.
+//! what it relies on: a wrong type or a missing required field fails naming page and repo.
 
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::normalise::{language_type, licence_facts, LicenceFacts};
-use crate::bronze::github::GithubRepo;
-use crate::domain::{is_kept_repo, is_public_repo, Forge, OrgLogin, RepoId, SnapshotDate};
-
-/// The org whose bronze listing is being read: its configured login and, when extract asked
-/// `GET /orgs/{org}`, its login as GitHub spells it now (it differs after a rename).
-#[derive(Debug, Clone)]
-pub struct ListingOrg {
-    pub login: OrgLogin,
-    pub canonical_login: Option<String>,
-    /// A GitLab group's page, from `GET /groups/:id`.
-    pub web_url: Option<String>,
-}
-
-impl ListingOrg {
-    /// Whether a repository owned by `owner` belongs in this org's listing.
-    pub fn owns(&self, owner: &str) -> bool {
-        owner.eq_ignore_ascii_case(self.login.as_str())
-            || self
-                .canonical_login
-                .as_deref()
-                .is_some_and(|c| owner.eq_ignore_ascii_case(c))
-    }
-
-    /// The login as GitHub spells it, as far as we know.
-    pub fn forge_spelling(&self) -> &str {
-        self.canonical_login
-            .as_deref()
-            .unwrap_or(self.login.as_str())
-    }
-}
-
-/// One repository as it stands in silver.
-///
-/// A snapshot holds a million of these at scale, so the strings a page repeats (the org and
-/// owner, languages, licences, topics) are shared ([`SharedStrings`]) and the others are
-/// boxed to their length.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RepoRecord {
-    /// The org whose listing held it, as configured.
-    pub org_login: Arc<str>,
-    pub forge: Forge,
-    pub repo_id: RepoId,
-    pub name: Box<str>,
-    pub full_name: Box<str>,
-    pub html_url: Box<str>,
-    /// The owner's login as GitHub spells it (`NHSDigital`).
-    pub owner_login: Arc<str>,
-    pub owner_html_url: Arc<str>,
-    pub is_fork: bool,
-    pub is_private: bool,
-    pub is_archived: bool,
-    /// `public`, `private` or `internal`; absent from older responses.
-    pub visibility: Option<Arc<str>>,
-    pub created_at: DateTime<Utc>,
-    pub pushed_at: Option<DateTime<Utc>>,
-    pub language: Option<Arc<str>>,
-    /// `language` through the configured exact-match map.
-    pub language_normalised: Option<Arc<str>>,
-    /// Linguist's type of `language`: programming, markup, data or prose.
-    pub language_type: Option<&'static str>,
-    pub license_key: Option<Arc<str>>,
-    /// GitHub's licence name ("MIT License", "Other"); `None` when there is no licence.
-    pub license_name: Option<Arc<str>>,
-    /// As GitHub reports it, legacy ids (`GPL-3.0`) included.
-    pub license_spdx_id: Option<Arc<str>>,
-    pub licence: LicenceFacts,
-    /// For "Other": the licence identified from the file's text, when one was.
-    pub license_detected_spdx_id: Option<Arc<str>>,
-    /// For "Other": the best match's score, when the file's text was examined.
-    pub license_detection_confidence: Option<f64>,
-    pub stargazers_count: u64,
-    pub forks_count: u64,
-    pub open_issues_count: u64,
-    pub topics: Box<[Arc<str>]>,
-}
-
-/// One shared copy of each string that recurs within a page.
-#[derive(Default)]
-pub struct SharedStrings(HashSet<Arc<str>>);
-
-impl SharedStrings {
-    pub fn get(&mut self, text: &str) -> Arc<str> {
-        if let Some(shared) = self.0.get(text) {
-            return Arc::clone(shared);
-        }
-        let shared: Arc<str> = Arc::from(text);
-        self.0.insert(Arc::clone(&shared));
-        shared
-    }
-}
-
-impl RepoRecord {
-    /// Public as far as both the old `private` flag and the newer `visibility` tell.
-    pub fn is_public(&self) -> bool {
-        is_public_repo(self.is_private, self.visibility.as_deref())
-    }
-
-    /// Counted by gold and the site: public and not a fork ([`is_kept_repo`]).
-    pub fn is_kept(&self) -> bool {
-        is_kept_repo(self.is_private, self.visibility.as_deref(), self.is_fork)
-    }
-
-    /// Created after the snapshot's day (UTC): GitHub was asked later than the snapshot
-    /// date, and the repository did not exist on it. Gold and the site leave it out.
-    pub fn created_after(&self, snapshot: SnapshotDate) -> bool {
-        self.created_at.date_naive() > snapshot.date()
-    }
-}
-
-/// Just enough of a repository (or project) to name it in an error.
-#[derive(Deserialize)]
-struct RepoIdentity {
-    #[serde(alias = "path_with_namespace")]
-    full_name: Option<String>,
-    id: Option<u64>,
-}
+use super::wire::GithubRepo;
+use crate::domain::Forge;
+use crate::forge::{
+    fits_signed_column, identify, parse_item, ListingOrg, RepoRecord, SharedStrings,
+};
+use crate::normalise::{language_type, licence_facts};
 
 /// Parses one bronze page of `org`. `languages` is the exact-match rename map.
 ///
@@ -139,9 +24,6 @@ pub fn parse_page(
     body: &[u8],
     languages: &BTreeMap<String, String>,
 ) -> Result<Vec<RepoRecord>, String> {
-    if org.login.forge() == Forge::Gitlab {
-        return super::gitlab::parse_page(org, body);
-    }
     let mut strings = SharedStrings::default();
     match serde_json::from_slice::<Vec<GithubRepo>>(body) {
         Ok(page) => page
@@ -175,27 +57,6 @@ fn parse_page_precisely(
                 .map_err(|message| format!("repo {}: {message}", identify(index, raw.get())))
         })
         .collect()
-}
-
-/// One repository (or project) object, or the path of its bad field and what is wrong.
-pub fn parse_item<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, String> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        // serde_json appends a position inside this one object, which helps nobody.
-        let message = inner.to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
-        if path == "." {
-            message
-        } else {
-            format!("{path}: {message}")
-        }
-    })
 }
 
 fn to_record(
@@ -263,26 +124,6 @@ fn to_record(
     })
 }
 
-/// Silver stores ids and counts as 64-bit signed integers (Parquet's INT64): a larger value
-/// is invalid data, never a number that wraps.
-pub fn fits_signed_column(field: &str, value: u64) -> Result<i64, String> {
-    i64::try_from(value)
-        .map_err(|_| format!("{field}: {value} does not fit a 64-bit signed integer column"))
-}
-
-/// "#3 (nhsx/foo)", or "#3 (id 42)", or "#3": the best name an invalid object allows.
-pub fn identify(index: usize, json: &str) -> String {
-    let position = format!("#{}", index + 1);
-    match serde_json::from_str::<RepoIdentity>(json) {
-        Ok(RepoIdentity {
-            full_name: Some(name),
-            ..
-        }) => format!("{position} ({name})"),
-        Ok(RepoIdentity { id: Some(id), .. }) => format!("{position} (id {id})"),
-        _ => position,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,7 +166,7 @@ mod tests {
                        "license": {"key": "other", "name": "Other", "spdx_id": "NOASSERTION", "url": null}"#;
         let page = format!("[{}]", repo_json(extra));
         let r = &parse_page(&org(), page.as_bytes(), &map()).unwrap()[0];
-        assert_eq!(r.topics, [Arc::from("nhs")].into());
+        assert_eq!(r.topics, [std::sync::Arc::from("nhs")].into());
         assert!(!r.is_public(), "internal visibility is not public");
         assert_eq!(r.language_normalised.as_deref(), Some("Python"));
         assert_eq!(r.license_spdx_id.as_deref(), Some("NOASSERTION"));

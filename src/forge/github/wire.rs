@@ -1,7 +1,7 @@
-//! GitHub's wire model of a repository in an org's listing (`GET /orgs/{org}/repos`), as
-//! bronze stores it, in one place, with its IDs typed.
+//! GitHub's JSON, typed: a repository in an org's listing (`GET /orgs/{org}/repos`) as
+//! bronze stores it, the org's record (`GET /orgs/{org}`) and the rate-limit answer.
 //!
-//! Two views of the one object: [`GithubRepo`], every field transform builds records from,
+//! Two views of a repository: [`GithubRepo`], every field transform builds records from,
 //! parsed strictly when transform reads a page; and [`RepoFacts`], the few fields extract
 //! needs to decide what is public, kept and asked, parsed leniently so that a malformed
 //! field is reported by transform (naming org, page, repository and field) rather than
@@ -14,6 +14,7 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::domain::{is_kept_repo, is_public_repo, RepoId};
+use crate::forge::{ListingItem, RepoRef};
 
 /// Fields of a repository object that GitHub adds for an authenticated caller and that
 /// describe the token's holder (its rights on the repository, an admin's security settings,
@@ -131,4 +132,48 @@ impl RepoFacts {
         let spdx_id = self.license.as_ref().and_then(|l| l.spdx_id.as_deref());
         spdx_id == Some("NOASSERTION")
     }
+}
+
+impl RepoFacts {
+    /// What extract decides by.
+    pub fn listing_item(&self) -> ListingItem {
+        let kept = match &self.full_name {
+            Some(full_name) if self.is_kept() => Some(RepoRef {
+                id: self.id.0,
+                full_name: full_name.clone(),
+                licence_asked: self.licence_unnamed(),
+            }),
+            _ => None,
+        };
+        ListingItem {
+            id: self.id.0,
+            public: self.is_public(),
+            holder_fields: self.has_holder_fields(),
+            kept,
+        }
+    }
+}
+
+/// What `GET /orgs/{org}` tells extract.
+#[derive(Deserialize)]
+pub struct GithubOrg {
+    pub login: String,
+    pub public_repos: Option<u64>,
+}
+
+/// `GET /rate_limit`: the core budget.
+#[derive(Deserialize)]
+pub struct RateLimitBody {
+    pub resources: RateLimitResources,
+}
+
+#[derive(Deserialize)]
+pub struct RateLimitResources {
+    pub core: CoreBudget,
+}
+
+#[derive(Deserialize)]
+pub struct CoreBudget {
+    pub remaining: Option<u64>,
+    pub limit: Option<u64>,
 }

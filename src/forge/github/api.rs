@@ -1,8 +1,34 @@
-//! GitHub's URLs: where an org's listing starts, and the per-repository endpoints.
+//! GitHub's REST API: the headers every request carries, where an org's record and its
+//! listing are, the per-repository endpoints, and what of an org's record is stored.
 
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
 use url::Url;
 
+use crate::config::{ApiToken, GithubConfig};
 use crate::domain::OrgLogin;
+use crate::forge::secret_header;
+
+/// GitHub's JSON media type, the dated API version of `[github] api_version`, and the token
+/// as a bearer token.
+pub fn headers(config: &GithubConfig, token: Option<&ApiToken>) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        ACCEPT,
+        HeaderValue::from_static("application/vnd.github+json"),
+    );
+    let version = HeaderValue::from_str(&config.api_version).map_err(|_| {
+        format!(
+            "github.api_version {:?} is not a valid header value",
+            config.api_version
+        )
+    })?;
+    headers.insert("x-github-api-version", version);
+    if let Some(token) = token {
+        let value = secret_header(token, &format!("Bearer {}", token.expose()))?;
+        headers.insert(AUTHORIZATION, value);
+    }
+    Ok(headers)
+}
 
 /// `{api}/orgs/{login}/repos?type=public&per_page=N`: public repositories only, so a token
 /// of an org member never pulls private or internal ones into the public lake.
@@ -47,36 +73,51 @@ pub fn org_url(api: &Url, org: &OrgLogin) -> Url {
     url
 }
 
-/// The `rel="next"` target of a `Link` header, exactly as given.
-pub fn next_link(link: &str) -> Option<&str> {
-    link.split(',').find_map(|entry| {
-        let (target, params) = entry.trim().split_once(';')?;
-        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
-        let is_next = params.split(';').any(|p| {
-            let p = p.trim();
-            p == "rel=\"next\"" || p == "rel=next"
-        });
-        is_next.then_some(target)
-    })
+/// The fields of `GET /orgs/{org}` that are stored in `org.json`: the organisation's public
+/// profile. Everything else (`billing_email`, `plan`, private repository counts, member
+/// settings, which an owner's token shows) is dropped before storing.
+pub const ORG_PUBLIC_FIELDS: [&str; 27] = [
+    "login",
+    "id",
+    "node_id",
+    "url",
+    "repos_url",
+    "events_url",
+    "hooks_url",
+    "issues_url",
+    "members_url",
+    "public_members_url",
+    "avatar_url",
+    "description",
+    "name",
+    "company",
+    "blog",
+    "location",
+    "email",
+    "twitter_username",
+    "is_verified",
+    "has_organization_projects",
+    "has_repository_projects",
+    "public_repos",
+    "public_gists",
+    "followers",
+    "following",
+    "html_url",
+    "created_at",
+];
+
+/// `{api}/rate_limit`: the budgets left (free: it counts against no limit).
+pub fn rate_limit_url(api: &Url) -> Url {
+    let mut url = api.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().push("rate_limit");
+    }
+    url
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn next_link_follows_github_form() {
-        let link = "<https://api.github.com/organizations/123/repos?type=public&per_page=100&page=2>; rel=\"next\", \
-                    <https://api.github.com/organizations/123/repos?type=public&per_page=100&page=5>; rel=\"last\"";
-        assert_eq!(
-            next_link(link),
-            Some("https://api.github.com/organizations/123/repos?type=public&per_page=100&page=2")
-        );
-        let last = "<https://api.github.com/organizations/123/repos?page=4>; rel=\"prev\", \
-                    <https://api.github.com/organizations/123/repos?page=1>; rel=\"first\"";
-        assert_eq!(next_link(last), None);
-        assert_eq!(next_link(""), None);
-    }
 
     #[test]
     fn urls_are_built_under_the_api_base() {

@@ -1,0 +1,31 @@
+//! Requests an extract made, by endpoint: recorded in each org's manifest (bronze) and summed
+//! into each build record.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Requests of one extract run to one endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointRequests {
+    /// HTTP requests sent, retries included.
+    pub requests: u64,
+    /// Of which answered 304 Not Modified (free with a token).
+    pub not_modified: u64,
+}
+
+/// Requests by endpoint, summed over several records of them.
+pub fn sum_requests<'a>(
+    all: impl IntoIterator<Item = &'a BTreeMap<String, EndpointRequests>>,
+) -> BTreeMap<String, EndpointRequests> {
+    let mut total: BTreeMap<String, EndpointRequests> = BTreeMap::new();
+    for counts in all {
+        for (endpoint, c) in counts {
+            let sum = total.entry(endpoint.clone()).or_default();
+            sum.requests = sum.requests.saturating_add(c.requests);
+            sum.not_modified = sum.not_modified.saturating_add(c.not_modified);
+        }
+    }
+    total
+}
