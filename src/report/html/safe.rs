@@ -1,0 +1,77 @@
+//! What keeps the data inert on the page: HTML escaping (askama's escaper too), links only
+//! to a forge's own `https` origin, and JSON that cannot leave its `<script>` element.
+
+use std::fmt;
+
+use crate::domain::Forge;
+use crate::report::listings::RepoLine;
+use crate::report::OrgLine;
+
+/// Escapes text for HTML content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Askama's escaper for the page: the entities [`escape`] writes (askama's own writes
+/// numeric ones), so the page reads the same whichever way a value reaches it.
+#[derive(Clone, Copy)]
+pub struct NamedEntities;
+
+impl askama::filters::Escaper for NamedEntities {
+    fn write_escaped_str<W: fmt::Write>(&self, mut dest: W, text: &str) -> fmt::Result {
+        dest.write_str(&escape(text))
+    }
+}
+
+/// `url` when it may be a link: `https://` on `origin` (GitHub's web origin), so
+/// `javascript:`, `data:` or another site never becomes one.
+pub fn safe_href<'a>(url: &'a str, origin: &url::Origin) -> Option<&'a str> {
+    let parsed = url::Url::parse(url).ok()?;
+    (parsed.scheme() == "https" && parsed.origin() == *origin).then_some(url)
+}
+
+/// A repository's link: on GitHub's web origin, or a GitLab project's on the `https` origin
+/// of its group's instance (the host its org_login names).
+pub(super) fn repo_href<'a>(repo: &'a RepoLine, github: &url::Origin) -> Option<&'a str> {
+    match repo.forge {
+        Forge::Github => safe_href(&repo.url, github),
+        Forge::Gitlab => {
+            let host = repo.org_login.split('/').next()?;
+            let origin = url::Url::parse(&format!("https://{host}")).ok()?.origin();
+            safe_href(&repo.url, &origin)
+        }
+    }
+}
+
+/// An organisation's link: on GitHub's web origin, or for a GitLab group on the `https`
+/// origin of the host its Organisation names (`gitlab.com/nhsbsa` → `https://gitlab.com`).
+pub(super) fn org_href<'a>(org: &'a OrgLine, github: &url::Origin) -> Option<&'a str> {
+    match org.forge {
+        Forge::Github => safe_href(&org.url, github),
+        Forge::Gitlab => {
+            let host = org.organisation.split('/').next()?;
+            let origin = url::Url::parse(&format!("https://{host}")).ok()?.origin();
+            safe_href(&org.url, &origin)
+        }
+    }
+}
+
+/// JSON that cannot close its `<script>` element or open a comment.
+pub(super) fn json_for_script(value: &serde_json::Value) -> String {
+    value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}

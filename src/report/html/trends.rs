@@ -1,0 +1,158 @@
+//! The trend charts, one per metric once the history holds two snapshots: each drawn here
+//! as SVG, with the same numbers as a table.
+
+use super::growth::MUTED;
+use super::safe::escape;
+use crate::report::history::{OrgAtSnapshot, METRICS};
+use crate::report::ReportData;
+
+/// One metric's trend: a chart of each organisation's value at each snapshot, and the same
+/// numbers as a table (the last snapshots, when there are many).
+pub(super) struct TrendChart {
+    pub(super) id: &'static str,
+    pub(super) title: &'static str,
+    pub(super) note: &'static str,
+    /// The chart's SVG elements, drawn here: no script needed.
+    pub(super) svg: String,
+    pub(super) dates: Vec<String>,
+    pub(super) rows: Vec<(String, Vec<Option<i64>>)>,
+}
+
+/// The trend charts, one per metric, when the history holds two snapshots or more. Lines
+/// are keyed by org_login, named and coloured as the organisation is today.
+pub(super) fn trends(
+    data: &ReportData,
+    colours: &[Option<(&'static str, &'static str)>],
+) -> Option<Vec<TrendChart>> {
+    let mut dates: Vec<&str> = data.history.iter().map(|h| h.date.as_str()).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    if dates.len() < 2 {
+        return None;
+    }
+    // Today's organisations in Table 1's order, then any that left, by login.
+    let mut orgs: Vec<(&str, &str)> = Vec::new();
+    let latest = data.history.iter().rev();
+    for point in latest {
+        if !orgs.iter().any(|(login, _)| *login == point.org_login) {
+            orgs.push((&point.org_login, &point.display_name));
+        }
+    }
+    let rank = |name: &str| data.orgs.iter().position(|o| o.display_name == name);
+    orgs.sort_by_key(|(login, name)| (rank(name).unwrap_or(usize::MAX), *login));
+    let style = |name: &str| {
+        rank(name)
+            .and_then(|r| {
+                data.series
+                    .iter()
+                    .position(|s| s.organisation == data.orgs[r].organisation)
+            })
+            .and_then(|i| colours.get(i).copied().flatten())
+    };
+    let shown: Vec<&str> = dates.iter().rev().take(12).rev().copied().collect();
+    let charts = METRICS
+        .iter()
+        .map(|&(metric, title, note)| {
+            let value = |login: &str, date: &str| {
+                data.history
+                    .iter()
+                    .find(|h| h.org_login == login && h.date == date)
+                    .map(|h| h.value(metric))
+            };
+            let rows = orgs
+                .iter()
+                .map(|(login, name)| {
+                    let values = shown.iter().map(|d| value(login, d)).collect();
+                    (name.to_string(), values)
+                })
+                .collect();
+            TrendChart {
+                id: metric,
+                title,
+                note,
+                svg: trend_svg(&data.history, metric, &dates, &orgs, &style),
+                dates: shown.iter().map(|d| d.to_string()).collect(),
+                rows,
+            }
+        })
+        .collect();
+    Some(charts)
+}
+
+/// The SVG elements of one trend chart, 960 by 300 user units (CSS pixels at the page's
+/// widest): axes with the first, middle and last snapshot dates, and one line per
+/// organisation, coloured and dashed as in the growth chart for the ten largest.
+fn trend_svg(
+    history: &[OrgAtSnapshot],
+    metric: &str,
+    dates: &[&str],
+    orgs: &[(&str, &str)],
+    style: &dyn Fn(&str) -> Option<(&'static str, &'static str)>,
+) -> String {
+    const W: f64 = 960.0;
+    const H: f64 = 300.0;
+    let (left, right, top, bottom) = (72.0, 24.0, 16.0, 40.0);
+    let day = |d: &str| {
+        use chrono::Datelike;
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_or(0, |d| d.num_days_from_ce())
+    };
+    let (first, last) = (day(dates[0]), day(dates[dates.len() - 1]));
+    let x = |d: &str| {
+        left + (W - left - right) * f64::from(day(d) - first) / f64::from((last - first).max(1))
+    };
+    let max = history
+        .iter()
+        .map(|h| h.value(metric))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let y = |v: i64| H - bottom - (H - top - bottom) * v as f64 / max as f64;
+    let mut svg = String::new();
+    for v in [0, max / 2, max] {
+        svg.push_str(&format!(
+            "<line class=\"grid\" x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\"></line>\
+             <text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v}</text>",
+            W - right,
+            left - 8.0,
+            y(v) + 5.0,
+            y = y(v)
+        ));
+    }
+    let middle = dates[dates.len() / 2];
+    let mut labelled = vec![(dates[0], "start"), (dates[dates.len() - 1], "end")];
+    if dates.len() > 2 {
+        labelled.push((middle, "middle"));
+    }
+    for (date, anchor) in labelled {
+        svg.push_str(&format!(
+            "<text class=\"tick\" x=\"{:.1}\" y=\"{}\" text-anchor=\"{anchor}\">{date}</text>",
+            x(date),
+            H - 12.0
+        ));
+    }
+    // Muted lines first, so the coloured ones are drawn over them.
+    let mut ordered: Vec<&(&str, &str)> = orgs.iter().collect();
+    ordered.sort_by_key(|(_, name)| style(name).is_some());
+    for (login, name) in ordered {
+        let points: Vec<String> = history
+            .iter()
+            .filter(|h| h.org_login == *login)
+            .map(|h| format!("{:.1},{:.1}", x(&h.date), y(h.value(metric))))
+            .collect();
+        if points.is_empty() {
+            continue;
+        }
+        let (colour, dash) = style(name).unwrap_or((MUTED, ""));
+        let class = if style(name).is_some() {
+            "trend"
+        } else {
+            "trend muted"
+        };
+        svg.push_str(&format!(
+            "<polyline class=\"{class}\" points=\"{}\" stroke=\"{colour}\" stroke-dasharray=\"{dash}\"><title>{}</title></polyline>",
+            points.join(" "),
+            escape(name)
+        ));
+    }
+    svg
+}
