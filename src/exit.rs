@@ -2,6 +2,8 @@
 //! its definition, and the command line returns only a [`Failure`], which can be made from
 //! an error that has a code: a new error type or variant cannot forget its code.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 /// The documented exit codes (`ohs --help`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
@@ -38,6 +40,25 @@ impl Failure {
             code: ExitCode::Bug,
             error,
         }
+    }
+}
+
+/// Whether a failure is reported as one JSON event (`--log-format json`), so every line
+/// on stderr is JSON; set once by the binary.
+static FAILURES_AS_JSON: AtomicBool = AtomicBool::new(false);
+
+/// Reports failures as JSON events from now on.
+pub fn report_failures_as_json() {
+    FAILURES_AS_JSON.store(true, Ordering::Relaxed);
+}
+
+/// Prints a failure as the one line that ends a run: `ohs: <what failed>`, or one JSON event.
+pub fn report(code: ExitCode, message: &str) {
+    let message = message.replace('\n', " ");
+    if FAILURES_AS_JSON.load(Ordering::Relaxed) {
+        tracing::error!(exit_code = code as u8, error = %message, "run failed");
+    } else {
+        eprintln!("ohs: {message}");
     }
 }
 

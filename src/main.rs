@@ -17,6 +17,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse_args();
     let format = cli.global.log_format;
     init_tracing(format, cli.global.verbose, cli.global.quiet);
+    if format == LogFormat::Json {
+        open_health_stats::exit::report_failures_as_json();
+    }
     report_panics_in_one_line(format);
     let outcome = std::panic::catch_unwind(|| {
         let runtime = tokio::runtime::Runtime::new()
@@ -25,7 +28,7 @@ fn main() -> ExitCode {
     });
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(e)) => fail(format, &e),
+        Ok(Err(e)) => fail(&e),
         // The hook has already printed the one-line report.
         Err(_) => ExitCode::from(1),
     }
@@ -60,14 +63,9 @@ fn report_panics_in_one_line(format: LogFormat) {
 
 /// Prints the error as one line: `ohs: <what failed>`, or with `--log-format json` one JSON
 /// event, so every line on stderr is JSON.
-fn fail(format: LogFormat, failure: &Failure) -> ExitCode {
-    let code = failure.code as u8;
-    let message = failure.error.to_string().replace('\n', " ");
-    match format {
-        LogFormat::Json => tracing::error!(exit_code = code, error = %message, "run failed"),
-        LogFormat::Text => eprintln!("ohs: {message}"),
-    }
-    ExitCode::from(code)
+fn fail(failure: &Failure) -> ExitCode {
+    open_health_stats::exit::report(failure.code, &failure.error.to_string());
+    ExitCode::from(failure.code as u8)
 }
 
 fn init_tracing(format: LogFormat, verbose: u8, quiet: u8) {

@@ -73,7 +73,7 @@ pub struct OrgManifest {
     /// The login as configured for the run that fetched it.
     pub org: String,
     pub snapshot_date: SnapshotDate,
-    /// The login as GitHub spells it, when `GET /orgs/{org}` was made.
+    /// The login as the forge spells it, when the org's record was asked.
     #[serde(default)]
     pub canonical_login: Option<String>,
     /// `public_repos` from `GET /orgs/{org}`, for the completeness check.
@@ -96,7 +96,7 @@ pub struct OrgManifest {
     /// The org's stored `GET /repos/{owner}/{repo}/languages` answers, when fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages: Option<RepoResponsesFile>,
-    /// The UTC day GitHub was asked; `None` for a replayed recording. Later than the
+    /// The UTC day the forge was asked; `None` for a replayed recording. Later than the
     /// snapshot date when a past snapshot was reconstructed from a later observation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_on: Option<NaiveDate>,

@@ -4,7 +4,7 @@
 use tracing::{info, info_span, Instrument};
 
 use crate::config::{Config, ConfigError, OrgConfig, RunSettings, Shard};
-use crate::exit::Failure;
+use crate::exit::{ExitCode, Failure};
 use crate::extract;
 use crate::lake::{Lake, LakeError};
 use crate::lease::{Holder, Leases, Part};
@@ -16,6 +16,9 @@ use crate::transform;
 mod args;
 
 pub use args::{Cli, Command, GlobalArgs, LogFormat};
+
+/// How long the leases' release may take after a storage failure.
+const RELEASE_AFTER_STORAGE_FAILURE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> Result<(), Failure> {
@@ -40,7 +43,13 @@ pub async fn run(cli: Cli) -> Result<(), Failure> {
         settings.config.lease,
     );
     let outcome = dispatch(cli.command, &settings, &lake, &run_info, &mut leases).await;
-    leases.release().await;
+    // After a storage failure the store may be gone: the leases get a few seconds, not
+    // another round of its retries, and one line says what was left to expire.
+    let limit = match &outcome {
+        Err(failure) if failure.code == ExitCode::Storage => Some(RELEASE_AFTER_STORAGE_FAILURE),
+        _ => None,
+    };
+    leases.release_within(limit).await;
     outcome
 }
 

@@ -109,6 +109,14 @@ impl Forge {
         }
     }
 
+    /// The folder of its listings in bronze: its own word for a repository, plural.
+    pub fn listing_folder(self) -> &'static str {
+        match self {
+            Self::Github => "repos",
+            Self::Gitlab => "projects",
+        }
+    }
+
     /// As people write it: `GitHub`, `GitLab`.
     pub fn name(self) -> &'static str {
         match self {

@@ -162,7 +162,7 @@ pub async fn run(
     Ok(summary)
 }
 
-/// A past snapshot fetched today shows GitHub as it is today: say so.
+/// A past snapshot fetched today shows the forges as they are today: say so.
 fn warn_if_reconstructed(date: SnapshotDate, observed_on: Option<chrono::NaiveDate>) {
     if let Some(observed) = observed_on.filter(|d| *d > date.date()) {
         warn!(

@@ -27,7 +27,7 @@ pub(super) struct OrgJob<'a> {
     pub(super) date: SnapshotDate,
     pub(super) refetch: bool,
     pub(super) previous: PreviousSnapshots,
-    /// The UTC day GitHub is asked; `None` offline.
+    /// The UTC day the forges are asked; `None` offline.
     pub(super) observed_on: Option<chrono::NaiveDate>,
 }
 
@@ -339,7 +339,7 @@ impl<'a> OrgJob<'a> {
 }
 
 /// Warns when the listing and `public_repos` disagree: a repository created or deleted
-/// during paging, or a listing GitHub cut short.
+/// during paging, or a listing the forge cut short.
 fn check_completeness(manifest: &OrgManifest, metadata: &OrgMetadata) {
     if let Some(expected) = metadata.public_repos {
         if expected != manifest.unique_repos as u64 {

@@ -40,6 +40,13 @@ pub trait Adapter: Sync {
     fn headers(&self, config: &GithubConfig, token: Option<&ApiToken>)
         -> Result<HeaderMap, String>;
 
+    /// Where the token's request budget is asked without spending it, if the forge has
+    /// such an answer (`ohs validate --online` checks the token with it).
+    fn budget_url(&self, api: &Url) -> Option<Url>;
+
+    /// The (remaining, limit) of that answer.
+    fn budget(&self, body: &[u8]) -> Result<(Option<u64>, Option<u64>), String>;
+
     /// The API version its answers follow, recorded beside each stored answer.
     fn api_version(&self, config: &GithubConfig) -> String;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 
 use super::record::{generation_of, latest};
 use super::{Holder, LeaseError, LeaseRecord, LeaseTiming, Part};
@@ -270,9 +270,9 @@ impl Leases {
                             }
                         }
                         Err(message) => {
-                            error!(part = %lease.part, "{message}");
-                            eprintln!("ohs: lease {}: {message}; stopping", lease.part);
-                            std::process::exit(5);
+                            let message = format!("lease {}: {message}; stopping", lease.part);
+                            crate::exit::report(crate::exit::ExitCode::Storage, &message);
+                            std::process::exit(crate::exit::ExitCode::Storage as i32);
                         }
                     }
                 }
@@ -285,38 +285,60 @@ impl Leases {
     /// retries, and one line says how many were left and when they expire. Returns that
     /// number.
     pub async fn release(&mut self) -> usize {
-        if let Some(renewer) = self.renewer.take() {
-            // Wait for it to stop, so no renewal lands after the release.
-            renewer.abort();
-            let _ = renewer.await;
-        }
-        let held: Vec<Held> = self
-            .held
-            .lock()
-            .map(|mut h| std::mem::take(&mut *h))
-            .unwrap_or_default();
+        self.release_within(None).await
+    }
+
+    /// [`Leases::release`], giving up on what is left after `limit`: after a storage failure
+    /// the store may be gone, and a release should not wait out its retries and timeouts.
+    pub async fn release_within(&mut self, limit: Option<Duration>) -> usize {
+        let held = self.stop_renewing().await;
+        let deadline = limit.map(|limit| tokio::time::Instant::now() + limit);
         for (i, lease) in held.iter().enumerate() {
             let record = self.writer.record(&lease.part, true);
-            let bytes = crate::formats::to_json_bytes(&record);
-            if let Err(e) = lease.lake.put(&lease.key, bytes).await {
-                let left = &held[i..];
-                let expires = left
-                    .iter()
-                    .map(|h| h.expires)
-                    .max()
-                    .unwrap_or(lease.expires);
-                warn!(
-                    leases = left.len(),
-                    error = %e,
-                    "{} lease(s) left unreleased: they expire by themselves by {}",
-                    left.len(),
-                    expires.format("%Y-%m-%dT%H:%M:%SZ")
-                );
-                return left.len();
+            let put = lease
+                .lake
+                .put(&lease.key, crate::formats::to_json_bytes(&record));
+            let released = match deadline {
+                Some(deadline) => match tokio::time::timeout_at(deadline, put).await {
+                    Ok(done) => done.map_err(|e| e.to_string()),
+                    Err(_) => Err("the store did not answer in time".to_string()),
+                },
+                None => put.await.map_err(|e| e.to_string()),
+            };
+            if let Err(why) = released {
+                return left_unreleased(&held[i..], &why);
             }
         }
         0
     }
+
+    /// Stops renewing and hands over the held leases; renewal has ended when this returns, so
+    /// no renewal lands after a release.
+    async fn stop_renewing(&mut self) -> Vec<Held> {
+        if let Some(renewer) = self.renewer.take() {
+            renewer.abort();
+            let _ = renewer.await;
+        }
+        self.held
+            .lock()
+            .map(|mut h| std::mem::take(&mut *h))
+            .unwrap_or_default()
+    }
+}
+
+/// Says, in one line, that `left` stay held until they expire, and why; returns how many.
+fn left_unreleased(left: &[Held], why: &str) -> usize {
+    let Some(expires) = left.iter().map(|h| h.expires).max() else {
+        return 0;
+    };
+    warn!(
+        leases = left.len(),
+        error = %why,
+        "{} lease(s) left unreleased: they expire by themselves by {}",
+        left.len(),
+        expires.format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    left.len()
 }
 
 impl Drop for Leases {

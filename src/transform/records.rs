@@ -36,8 +36,9 @@ fn permute<T>(items: &mut [T], order: &mut [usize]) {
     }
 }
 
-/// Silver `orgs`: each org's GitHub spelling comes from its repositories' owner, else from
-/// `GET /orgs/{org}`, else from the configuration; sorted by org_login.
+/// Silver `orgs`: each org's name and page as its forge gives them
+/// ([`crate::forge::Adapter::org_identity`]), with the configured display name; sorted by
+/// org_login.
 pub fn org_records(
     settings: &RunSettings,
     listings: &[ListingOrg],

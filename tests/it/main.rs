@@ -1,5 +1,6 @@
 //! The one integration test binary (each extra binary would re-link polars).
 
+mod architecture;
 mod cli;
 mod common;
 mod dbt;

@@ -255,6 +255,50 @@ async fn s3_round_trip_honours_the_aws_variables_and_republishes_nothing_unchang
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_store_gone_mid_run_reads_as_one_cause_and_one_line_about_leases() {
+    let (moto, keys) = start_moto(BUCKET);
+    let proxy = FaultProxy::start(moto.port).await;
+    let work = Workdir::new();
+    let lake = format!("s3://{BUCKET}/ohs");
+    let env = s3_env(&proxy.endpoint(), &keys);
+    // The store goes down for good as transform writes silver, with every lease held.
+    proxy.go_down_at("PUT /lake/ohs/silver/");
+    let out = run_sample(&work, &lake, "2021-03-04", &env).await;
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("ohs: transform: lake s3://lake/ohs: put silver/"),
+        "the last line is the cause: {err}"
+    );
+    let about_leases: Vec<&str> = err.lines().filter(|l| l.contains("lease")).collect();
+    let [left] = about_leases.as_slice() else {
+        panic!("one line about the leases left: {err}")
+    };
+    // Nine: one per sample org, the snapshot's and the site's.
+    assert!(
+        left.contains(" 9 lease(s) left unreleased: they expire by themselves by "),
+        "{left}"
+    );
+    assert_eq!(
+        err.lines().filter(|l| l.contains("ERROR")).count(),
+        0,
+        "{err}"
+    );
+    // After the failed write, at most one release was tried, not one per lease.
+    let heads = proxy.request_heads();
+    let down = heads
+        .iter()
+        .position(|h| h.starts_with("PUT /lake/ohs/silver/"))
+        .unwrap();
+    let releases = heads[down..]
+        .iter()
+        .filter(|h| h.contains("/_leases/"))
+        .count();
+    assert!(releases <= 4, "one release and its retries: {releases}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_store_failing_mid_publish_leaves_the_published_snapshot_intact() {
     let (moto, keys) = start_moto(BUCKET);
     let proxy = FaultProxy::start(moto.port).await;

@@ -199,8 +199,18 @@ pub fn gcs_emulator_key(endpoint: &str) -> String {
 pub struct FaultProxy {
     pub port: u16,
     heads: Arc<Mutex<Vec<String>>>,
-    fail: Arc<Mutex<Option<String>>>,
+    fail: Arc<Mutex<Fault>>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// Which requests the proxy resets.
+#[derive(Default)]
+struct Fault {
+    /// Those whose request line contains this.
+    pattern: Option<String>,
+    /// Every request from the first that matches `pattern` on: the store went down.
+    down_from_match: bool,
+    down: bool,
 }
 
 impl Drop for FaultProxy {
@@ -214,7 +224,7 @@ impl FaultProxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let heads = Arc::new(Mutex::new(Vec::new()));
-        let fail: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let fail: Arc<Mutex<Fault>> = Arc::new(Mutex::new(Fault::default()));
         let upstream: SocketAddr = ([127, 0, 0, 1], upstream_port).into();
         let (task_heads, task_fail) = (heads.clone(), fail.clone());
         let task = tokio::spawn(async move {
@@ -240,7 +250,20 @@ impl FaultProxy {
 
     /// From now on, reset every request whose request line contains `pattern` (or none).
     pub fn fail_requests_containing(&self, pattern: Option<&str>) {
-        *self.fail.lock().unwrap() = pattern.map(str::to_string);
+        *self.fail.lock().unwrap() = Fault {
+            pattern: pattern.map(str::to_string),
+            ..Fault::default()
+        };
+    }
+
+    /// From the first request whose request line contains `pattern` on, reset every
+    /// request, as a store that has gone down.
+    pub fn go_down_at(&self, pattern: &str) {
+        *self.fail.lock().unwrap() = Fault {
+            pattern: Some(pattern.to_string()),
+            down_from_match: true,
+            down: false,
+        };
     }
 
     pub fn request_heads(&self) -> Vec<String> {
@@ -252,7 +275,7 @@ async fn relay(
     mut client: tokio::net::TcpStream,
     upstream: SocketAddr,
     heads: Arc<Mutex<Vec<String>>>,
-    fail: Arc<Mutex<Option<String>>>,
+    fail: Arc<Mutex<Fault>>,
 ) {
     let mut buffered = Vec::new();
     let mut chunk = [0u8; 8192];
@@ -269,8 +292,16 @@ async fn relay(
     let head = String::from_utf8_lossy(&buffered[..end]).into_owned();
     let request_line = head.lines().next().unwrap_or_default().to_string();
     heads.lock().unwrap().push(head);
-    let pattern = fail.lock().unwrap().clone();
-    if pattern.is_some_and(|p| request_line.contains(&p)) {
+    let refused = {
+        let mut fault = fail.lock().unwrap();
+        let matches = fault
+            .pattern
+            .as_deref()
+            .is_some_and(|p| request_line.contains(p));
+        fault.down |= matches && fault.down_from_match;
+        matches || fault.down
+    };
+    if refused {
         // A zero linger never blocks: closing sends a TCP reset at once.
         #[allow(deprecated)]
         let _ = client.set_linger(Some(Duration::ZERO));

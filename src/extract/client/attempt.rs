@@ -11,36 +11,10 @@ use tracing::debug;
 use url::Url;
 
 use super::budget::{asked_wait, rate_limit_headers, AskedWait};
-use super::{describe, ApiClient, ApiResponse};
+use super::{describe, ApiClient, ApiResponse, Failure, RetryKind};
 use crate::bronze::RateLimit;
 use crate::domain::OrgLogin;
 use crate::extract::ExtractError;
-
-/// Why one attempt failed, and whether another may succeed.
-#[derive(Debug)]
-pub(super) enum Failure {
-    /// Worth another attempt; `wait` is what GitHub asked for, if it did.
-    Retry {
-        reason: String,
-        wait: Option<Duration>,
-        kind: RetryKind,
-    },
-    Fatal(ExtractError),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum RetryKind {
-    /// 5xx, connection reset, timeout or truncated body.
-    Transient,
-    /// A 200 whose body is not JSON (a proxy's error page, say).
-    InvalidJson,
-    /// A primary or secondary rate limit.
-    RateLimited,
-    /// A secondary limit without `retry-after`: wait `secondary_limit_wait`, doubling.
-    Secondary,
-    /// `retry-after` asked for a wait: after it, retry whatever the budget said.
-    RetryAfter,
-}
 
 impl ApiClient {
     /// How long to wait before the next attempt, or `None` to give up.

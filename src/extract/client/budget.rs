@@ -9,8 +9,7 @@ use tracing::warn;
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
-use super::attempt::{Failure, RetryKind};
-use super::ApiClient;
+use super::{ApiClient, Failure, RetryKind};
 use crate::bronze::RateLimit;
 use crate::domain::OrgLogin;
 use crate::extract::ExtractError;

@@ -29,7 +29,6 @@ use crate::bronze::RateLimit;
 use crate::config::{ApiToken, GithubConfig};
 use crate::domain::{Forge, OrgLogin};
 
-use attempt::{Failure, RetryKind};
 pub use stats::RequestStats;
 
 /// A successful answer: a page, or "not modified since the ETag you sent".
@@ -48,6 +47,32 @@ pub enum ApiResponse {
     },
     /// 404 Not Found, or 451 Unavailable For Legal Reasons: nothing to fetch there.
     Missing { status: u16, attempts: u32 },
+}
+
+/// Why one attempt failed, and whether another may succeed.
+#[derive(Debug)]
+enum Failure {
+    /// Worth another attempt; `wait` is what GitHub asked for, if it did.
+    Retry {
+        reason: String,
+        wait: Option<Duration>,
+        kind: RetryKind,
+    },
+    Fatal(ExtractError),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RetryKind {
+    /// 5xx, connection reset, timeout or truncated body.
+    Transient,
+    /// A 200 whose body is not JSON (a proxy's error page, say).
+    InvalidJson,
+    /// A primary or secondary rate limit.
+    RateLimited,
+    /// A secondary limit without `retry-after`: wait `secondary_limit_wait`, doubling.
+    Secondary,
+    /// `retry-after` asked for a wait: after it, retry whatever the budget said.
+    RetryAfter,
 }
 
 /// Talks to one forge's REST API: GitHub's, or one GitLab instance's.
@@ -135,10 +160,14 @@ impl ApiClient {
         self.budget.borrow().map(|(remaining, _)| remaining)
     }
 
-    /// GitHub's `GET /rate_limit` (free: it counts against no limit): whether GitHub accepts
-    /// the token and the core budget left, as (remaining, limit).
+    /// The forge's budget answer (GitHub's `GET /rate_limit`, free: it counts against no
+    /// limit): whether the forge accepts the token and the budget left, as (remaining,
+    /// limit); both `None` when the forge has no such answer.
     pub async fn rate_limit(&self) -> Result<(Option<u64>, Option<u64>), ExtractError> {
-        let url = crate::forge::github::api::rate_limit_url(&self.config.api);
+        let adapter = self.forge.adapter();
+        let Some(url) = adapter.budget_url(&self.config.api) else {
+            return Ok((None, None));
+        };
         let shown = crate::redact::url(url.as_str());
         let failed = |message: String| ExtractError::Client(format!("GET {shown}: {message}"));
         let response = self
@@ -160,9 +189,7 @@ impl ApiClient {
             status => return Err(failed(format!("HTTP {status}"))),
         }
         let body = response.bytes().await.map_err(|e| failed(describe(&e)))?;
-        let parsed: crate::forge::github::wire::RateLimitBody = serde_json::from_slice(&body)
-            .map_err(|e| failed(format!("not a rate limit answer: {e}")))?;
-        Ok((parsed.resources.core.remaining, parsed.resources.core.limit))
+        adapter.budget(&body).map_err(failed)
     }
 
     /// Whether the forge knows `org`, asked at `url` (`GET /orgs/{org}`, `GET /groups/:id`).

@@ -1,4 +1,4 @@
-use super::attempt::{error_message, RetryKind};
+use super::attempt::error_message;
 use super::budget::{asked_wait, rate_limit_headers, until, AskedWait};
 use super::*;
 use chrono::DateTime;

@@ -31,6 +31,16 @@ impl Adapter for GitHub {
         api::headers(config, token)
     }
 
+    fn budget_url(&self, api: &Url) -> Option<Url> {
+        Some(api::rate_limit_url(api))
+    }
+
+    fn budget(&self, body: &[u8]) -> Result<(Option<u64>, Option<u64>), String> {
+        let parsed: wire::RateLimitBody =
+            serde_json::from_slice(body).map_err(|e| format!("not a rate limit answer: {e}"))?;
+        Ok((parsed.resources.core.remaining, parsed.resources.core.limit))
+    }
+
     fn api_version(&self, config: &GithubConfig) -> String {
         config.api_version.clone()
     }

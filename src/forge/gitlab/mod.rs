@@ -27,6 +27,15 @@ impl Adapter for GitLab {
         api::headers(token)
     }
 
+    /// GitLab reports its limits only beside each answer.
+    fn budget_url(&self, _: &Url) -> Option<Url> {
+        None
+    }
+
+    fn budget(&self, _: &[u8]) -> Result<(Option<u64>, Option<u64>), String> {
+        Ok((None, None))
+    }
+
     fn api_version(&self, _: &GithubConfig) -> String {
         api::API_VERSION.to_string()
     }

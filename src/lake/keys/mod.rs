@@ -52,10 +52,7 @@ pub mod bronze {
 
     /// Each forge's listings: GitHub's repositories, GitLab's projects.
     fn listing(forge: Forge) -> [&'static str; 3] {
-        match forge {
-            Forge::Github => ["bronze", "github", "repos"],
-            Forge::Gitlab => ["bronze", "gitlab", "projects"],
-        }
+        ["bronze", forge.as_str(), forge.listing_folder()]
     }
 
     /// All snapshots of one forge's listings.
