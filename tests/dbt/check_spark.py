@@ -43,7 +43,7 @@ def build(lake, project, scratch):
             log.append(event.info.msg)
 
     result = dbtRunner(callbacks=[keep]).invoke([
-        "build", "--target", "spark", "--project-dir", project, "--profiles-dir", project,
+        "build", "--project-dir", project, "--profiles-dir", project, "--target", "spark",
         "--target-path", os.path.join(scratch, "target"), "--log-path", os.path.join(scratch, "logs"),
         "--no-use-colors",
     ])
