@@ -2,7 +2,9 @@
 //! and each subcommand's own, so that `ohs <subcommand> --help` lists exactly what applies
 //! and a flag given to a subcommand that does not use it is refused by the parser. Every
 //! flag also reads an `OHS_*` variable; a subcommand ignores the variables of flags it does
-//! not take, as an orchestrator sets one environment for every step.
+//! not take, as an orchestrator sets one environment for every step. (A flag that stands for
+//! a `pipeline.toml` key, such as `--github-api`, shares that key's `OHS_<SECTION>_<KEY>`
+//! variable, which sets the key for every subcommand, as each such variable does.)
 
 use std::path::PathBuf;
 

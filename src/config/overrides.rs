@@ -26,11 +26,18 @@ impl Config {
     /// Applies a run's overrides: flags win over `pipeline.toml`.
     pub fn resolve(mut self, o: Overrides) -> Result<RunSettings, ConfigError> {
         let flag = |flag, message| ConfigError::Flag { flag, message };
+        let root = |name, value: String| match value.trim() {
+            "" => Err(flag(
+                name,
+                "empty: expected a path or an object-store URL".into(),
+            )),
+            _ => Ok(value),
+        };
         if let Some(lake) = o.lake {
-            self.lake_root = lake;
+            self.lake_root = root("--lake", lake)?;
         }
         if let Some(target) = o.publish_target {
-            self.publish_target = Some(target);
+            self.publish_target = Some(root("--publish-target", target)?);
         }
         if let Some(api) = o.github_api {
             self.github.api = parse_api_url(&api).map_err(|m| flag("--github-api", m))?;

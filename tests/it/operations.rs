@@ -413,6 +413,8 @@ fn bad_input_exits_with_its_code_and_one_line_and_changes_nothing_published() {
         ("GitLab API not HTTP", flags(&["--gitlab-api", "ftp://x"]), 2, "--gitlab-api: invalid URL \"ftp://x\": expected http(s)://host"),
         ("month 13", flags(&["--snapshot-date", "2021-13-01"]), 2, "--snapshot-date: invalid date \"2021-13-01\": expected YYYY-MM-DD"),
         ("bucketless S3 lake", flags(&["--lake", "s3://"]), 2, "lake s3://: "),
+        ("empty lake", flags(&["--lake", ""]), 2, "--lake: empty: expected a path or an object-store URL"),
+        ("empty target", flags(&["--publish-target", " "]), 2, "--publish-target: empty: expected a path or an object-store URL"),
         ("unsupported target", flags(&["--publish-target", "hdfs://x"]), 2, "lake hdfs://x: unsupported scheme \"hdfs\""),
         ("missing recordings", flags(&["--offline", "/nonexistent"]), 2, "extract: offline directory /nonexistent: not a directory"),
         ("string for a number", flags(&["--config", "string.toml"]), 2, "config string.toml: line 2, column 15: invalid type: string \"x\", expected u32"),
