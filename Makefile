@@ -9,7 +9,8 @@ LAKE ?= lake
 .PHONY: run test test-deps chromium java lint fmt bench nhsuk-css check-examples
 
 # What the tests use, cached outside the clone and reinstalled only when its list changes:
-# Python packages (DuckDB, moto) in a venv, and Azurite from npm.
+# Python packages in a venv (tests/requirements.txt: DuckDB, moto, dbt, deltalake, PySpark,
+# the GCS emulator, ...), and npm packages (tests/npm/: Azurite, axe-core, the NHS.UK styles).
 PYTHON_ENV ?= $(HOME)/.cache/ohs-venv
 NPM_ENV ?= $(HOME)/.cache/ohs-npm
 

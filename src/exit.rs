@@ -11,7 +11,7 @@ pub enum ExitCode {
     Bug = 1,
     /// Usage or configuration: fix it, don't retry.
     Usage = 2,
-    /// GitHub API or network: retrying later may help.
+    /// A forge's API or the network: retrying later may help.
     Source = 3,
     /// An invalid page or schema: nothing was published.
     Data = 4,

@@ -1,9 +1,10 @@
 //! open-health-stats: measures the use of open-source code in the NHS.
 //!
-//! Stages, run in order by `ohs run`: [`extract`] (GitHub API → bronze), [`transform`]
-//! (bronze → silver → gold and the site CSV), [`publish`] (staged outputs → the published
-//! area, atomically) and [`report`]. [`lake`] owns every key; [`config`] every setting;
-//! [`bronze`] is the contract between extract and transform.
+//! Stages, run in order by `ohs run`: [`extract`] (GitHub and GitLab APIs → bronze),
+//! [`transform`] (bronze → silver → gold and the site CSV), [`report`] (staged gold → the
+//! page) and [`publish`] (staged outputs → the published area, atomically). [`forge`] holds
+//! what differs between forges; [`lake`] owns every key; [`config`] every setting; [`bronze`]
+//! is the contract between extract and transform.
 
 pub mod bronze;
 pub mod cli;

@@ -28,7 +28,7 @@ pub enum LicenceFamily {
     WeakCopyleft,
     Copyleft,
     PublicDomain,
-    /// A licence GitHub did not recognise (`NOASSERTION`, "Other"), or one that grants less
+    /// A licence the forge did not recognise (`NOASSERTION`, "Other"), or one that grants less
     /// than open-source freedoms (non-commercial, no-derivatives).
     Other,
     /// No licence file at all.
@@ -57,7 +57,7 @@ const PUBLIC_DOMAIN: [&str; 4] = ["CC0-1.0", "Unlicense", "PDDL-1.0", "CC-PDDC"]
 /// lists them.
 const OPEN_GOVERNMENT_PREFIX: &str = "OGL-UK-";
 
-/// Facts for GitHub's `license` object: `has_licence` is false when it was `null`.
+/// Facts for the licence a forge named: `has_licence` is false when it named none.
 pub fn licence_facts(has_licence: bool, spdx_id: Option<&str>) -> LicenceFacts {
     let unknown = |family| LicenceFacts {
         spdx_current: None,

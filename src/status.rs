@@ -20,7 +20,7 @@ pub struct SnapshotStatus {
     pub orgs_complete: usize,
     /// Repositories, once every org is complete.
     pub repos: Option<usize>,
-    /// The latest day GitHub was asked, when later than the snapshot date.
+    /// The latest day the forges were asked, when later than the snapshot date.
     pub reconstructed_from: Option<chrono::NaiveDate>,
     pub staged: bool,
     pub published: bool,
@@ -171,7 +171,7 @@ pub fn render(statuses: &[SnapshotStatus], site: Option<&str>, tables: &[TableSt
         if let Some(observed) = s.reconstructed_from {
             let _ = writeln!(
                 notes,
-                "{}: reconstructed from GitHub as observed on {observed} (repositories created since are left out; deleted or changed ones are as they were then)",
+                "{}: reconstructed from the forges as observed on {observed} (repositories created since are left out; deleted or changed ones are as they were then)",
                 s.date
             );
         }

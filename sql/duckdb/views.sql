@@ -20,7 +20,7 @@ select * from read_parquet('lake/silver/repo_languages/snapshot_date=*/*.parquet
 -- intermediate models: the repositories every gold model counts, their totals and the
 -- language ranking. Each view runs its file in sql/gold/ as ohs does (read as text, so
 -- there is one copy of each model); a variable per view holds that file's query, with the
--- dbt calls turned into plain SQL as ohs turns them (src/transform/gold.rs): the calls that
+-- dbt calls turned into plain SQL as ohs turns them (src/transform/gold/mod.rs): the calls that
 -- name what it reads ({{ ref('int_x') }}, {{ source('lake', 'silver_x') }}) into those
 -- names, and the functions Spark spells differently ({{ ohs_unnest("topics") }}, macros in
 -- sql/dbt/macros/engine_functions.sql) into DuckDB's spelling (unnest(topics)).

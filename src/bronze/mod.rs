@@ -31,7 +31,7 @@ pub struct PageSidecar {
     pub status: u16,
     pub etag: Option<String>,
     pub link: Option<String>,
-    /// The pinned `X-GitHub-Api-Version` sent with the request.
+    /// The API version the answer follows: GitHub's pinned `X-GitHub-Api-Version`, GitLab's `v4`.
     pub api_version: String,
     pub fetched_at: DateTime<Utc>,
     /// For a 304: the snapshot whose stored response was reused.
@@ -54,7 +54,8 @@ pub struct PageSidecar {
     pub sha256: String,
 }
 
-/// The `x-ratelimit-*` headers of a response, as GitHub sent them.
+/// A response's rate-limit headers: GitHub's `x-ratelimit-*`, or GitLab's `ratelimit-*`
+/// (its `observed` as `used`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
@@ -90,10 +91,11 @@ pub struct OrgManifest {
     pub unique_repos: usize,
     /// SHA-256 over the pages' own SHA-256s in page order, hex.
     pub sha256: String,
-    /// The org's stored `GET /repos/{owner}/{repo}/license` answers, when fetched.
+    /// The org's stored licence answers (GitHub's `GET /repos/{owner}/{repo}/license`, a GitLab
+    /// project's `GET /projects/:id?license=true`), when fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub licences: Option<RepoResponsesFile>,
-    /// The org's stored `GET /repos/{owner}/{repo}/languages` answers, when fetched.
+    /// The org's stored languages answers (`…/languages` on either forge), when fetched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages: Option<RepoResponsesFile>,
     /// The UTC day the forge was asked; `None` for a replayed recording. Later than the
@@ -138,7 +140,7 @@ pub struct RepoResponsesFile {
 }
 
 /// One org's answers of one [`RepoEndpoint`], a response per repository asked, in
-/// repository id order (`bronze/github/{license,languages}/snapshot_date=S/org=O/responses.json`).
+/// repository id order (`bronze/<forge>/{license,languages}/snapshot_date=S/org=O/responses.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepoResponses {
@@ -149,7 +151,7 @@ pub struct RepoResponses {
     pub responses: Vec<RepoResponse>,
 }
 
-/// One repository's answer, its body kept exactly as GitHub sent it.
+/// One repository's answer: its body as the forge sent it, or the part its forge keeps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepoResponse {
@@ -157,7 +159,7 @@ pub struct RepoResponse {
     pub full_name: String,
     pub url: String,
     /// 200; 304 when `body` is a copy of an earlier snapshot's; 404 when there is nothing
-    /// (no licence file, or the repository went away after the listing); 403 when GitHub
+    /// (no licence file, or the repository went away after the listing); 403 when the forge
     /// blocks access to the repository; 451 when it blocks it for legal reasons.
     pub status: u16,
     pub etag: Option<String>,
@@ -167,12 +169,12 @@ pub struct RepoResponse {
     pub replayed_from: Option<String>,
     #[serde(default)]
     pub attempts: u32,
-    /// The JSON body; `None` for 404 and 451.
+    /// The JSON body; `None` for 403, 404 and 451.
     pub body: Option<Box<serde_json::value::RawValue>>,
 }
 
 /// The marker that makes an org a member of its snapshot
-/// (`bronze/github/repos/snapshot_date=S/_orgs/<login>.json`).
+/// (`bronze/<forge>/{repos,projects}/snapshot_date=S/_orgs/<login>.json`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SnapshotMember {

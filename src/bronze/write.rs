@@ -14,7 +14,8 @@ pub async fn clear_org(lake: &Lake, date: SnapshotDate, org: &OrgLogin) -> Resul
     lake.delete_prefix(&lake::bronze::org(date, org)).await
 }
 
-/// The stored `GET /orgs/{org}` answer and its sidecar.
+/// The org's stored record (`GET /orgs/{org}`, a GitLab group's `GET /groups/:id`) and its
+/// sidecar.
 pub async fn org_metadata(
     lake: &Lake,
     date: SnapshotDate,

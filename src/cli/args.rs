@@ -17,12 +17,12 @@ Exit codes:
   0  the snapshot is complete and published (or the stage asked for succeeded)
   1  anything else (a bug: please report it)
   2  usage or configuration error (a bad token, an unknown org, a missing org): fix, then rerun
-  3  source error: GitHub API or network; retrying later may help
+  3  source error: the GitHub or GitLab API, or the network; retrying later may help
   4  data error: an invalid page or schema; nothing was published
   5  storage error: the lake could not be read or written
   6  another run holds a lease on what this run would write: nothing was written; retry later";
 
-/// Measures the use of open-source code in NHS and healthcare GitHub organisations.
+/// Measures the use of open-source code in NHS and healthcare organisations on GitHub and GitLab.
 #[derive(Parser)]
 #[command(name = "ohs", version, after_help = EXIT_CODES)]
 pub struct Cli {
@@ -157,7 +157,7 @@ pub enum Command {
         #[command(flatten)]
         target: TargetFlag,
     },
-    /// Fetch the run's organisations (or a shard of them) from the GitHub API into bronze,
+    /// Fetch the run's organisations (or a shard of them) from their forges' APIs into bronze,
     /// adding them to the snapshot.
     #[command(
         after_help = "Example:\n  ohs extract --shard 2/4 --snapshot-date 2024-11-03 --lake az://lake/ohs"
@@ -236,8 +236,9 @@ pub enum Command {
         after_help = "Example:\n  GITHUB_TOKEN=... GITLAB_TOKEN=... ohs validate --online --config pipeline.toml"
     )]
     Validate {
-        /// Also ask GitHub: the token works (`GET /rate_limit`, which costs nothing) and every
-        /// organisation of the run exists (`GET /orgs/{org}`, one request each).
+        /// Also ask the forges: GitHub's token works (`GET /rate_limit`, which costs nothing) and
+        /// every organisation of the run exists on its forge (`GET /orgs/{org}`,
+        /// `GET /groups/:id`; one request each).
         #[arg(long)]
         online: bool,
         #[command(flatten)]

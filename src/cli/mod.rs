@@ -1,5 +1,5 @@
-//! The `ohs` command line: every flag documented where it is defined, dispatch to the
-//! stages, and the mapping from failures to exit codes.
+//! The `ohs` command line: its flags (`args.rs`), dispatch to the stages under their leases,
+//! and `ohs validate`. Each error says its own exit code ([`crate::exit`]).
 
 use tracing::{info, info_span, Instrument};
 
@@ -206,7 +206,7 @@ fn publish_target(settings: &RunSettings, lake: &Lake) -> Result<Lake, LakeError
 
 /// `ohs validate`: the configuration parsed (or we would not be here); the lake and target
 /// open and can be listed. A local lake that does not exist yet is reported, not created.
-/// With `online`, GitHub accepts the token and knows every org of the run.
+/// With `online`, GitHub accepts the token and each org's forge knows it.
 async fn validate(settings: &RunSettings, online: bool) -> Result<(), Failure> {
     let config = &settings.config;
     println!(

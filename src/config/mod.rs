@@ -86,13 +86,15 @@ pub struct GitlabConfig {
     pub api: Url,
 }
 
-/// How extract talks to the GitHub REST API.
+/// `[github]`: GitHub's API, and the client discipline (paging, concurrency, pacing,
+/// retries, waits) every forge's requests share.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GithubConfig {
     pub api: Url,
-    /// GitHub's web origin: the page links only to `https://` URLs there.
+    /// GitHub's web origin: GitHub URLs become links only as `https://` URLs there (a GitLab
+    /// group's, on its own instance).
     pub web: Url,
-    /// Pinned `X-GitHub-Api-Version`, recorded in every page sidecar.
+    /// Pinned `X-GitHub-Api-Version`, recorded in every GitHub page sidecar.
     pub api_version: String,
     pub per_page: u32,
     /// The product name sent as `User-Agent`, followed by `/<ohs version>`.
@@ -188,10 +190,11 @@ impl fmt::Debug for ApiToken {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExtractConfig {
-    /// `GET /repos/{owner}/{repo}/license` for each public repository GitHub calls "Other"
-    /// (`NOASSERTION`), so transform can identify the licence from its text.
+    /// GitHub's `GET /repos/{owner}/{repo}/license` for each kept repository it calls "Other"
+    /// (`NOASSERTION`), so transform can identify the licence from its text. (GitLab's
+    /// licences are always asked: its listing names none.)
     pub licence_texts: bool,
-    /// `GET /repos/{owner}/{repo}/languages` for each public repository: bytes per language.
+    /// Each kept repository's languages: bytes per language on GitHub, per cent on GitLab.
     pub languages_by_bytes: bool,
 }
 

@@ -14,7 +14,7 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Whether `login` falls in this shard: SHA-256 of the lower-case login, its first
+    /// Whether `login` falls in this shard: SHA-256 of the login's lake key (lower case), its first
     /// eight bytes as a big-endian number, modulo N.
     pub fn selects(&self, login: &OrgLogin) -> bool {
         use sha2::{Digest, Sha256};

@@ -107,6 +107,14 @@ fn bad_configs_name_file_and_key() {
             "config p.toml: lake.lease_ttl_secs: 1 is out of range: 3 to 86400",
         ),
         (
+            "[[orgs]]\nlogin = \"nhsx\"\n[lake]\nretry_timeout_secs = 0\n",
+            "config p.toml: lake.retry_timeout_secs: 0 is out of range: 1 to 86400",
+        ),
+        (
+            "[[orgs]]\nlogin = \"nhsx\"\n[lake]\nmax_retries = 101\n",
+            "config p.toml: lake.max_retries: 101 is out of range: 0 to 100",
+        ),
+        (
             "[[orgs]]\nlogin = \"nhsx\"\n[github]\napi = \"https://u:p@ghe.example/api\"\n",
             "config p.toml: github.api: invalid URL \"https://***:***@ghe.example/api\": no credentials",
         ),

@@ -87,6 +87,18 @@ impl Config {
             );
             return Err(invalid("lake.lease_ttl_secs", m));
         }
+        check_range(
+            "lake.max_retries",
+            raw.lake.max_retries as u64,
+            0..=100,
+            &invalid,
+        )?;
+        check_range(
+            "lake.retry_timeout_secs",
+            raw.lake.retry_timeout_secs,
+            1..=86_400,
+            &invalid,
+        )?;
         if raw.lake.lease_wait_secs > 86_400 {
             let m = format!(
                 "{} is out of range: 0 to 86400 seconds",

@@ -309,7 +309,8 @@ pub fn is_kept_repo(private: bool, visibility: Option<&str>, fork: bool) -> bool
     is_public_repo(private, visibility) && !fork
 }
 
-/// GitHub's numeric repository id: stable across renames and transfers.
+/// A repository's numeric id on its forge (a GitLab project's id): stable across renames
+/// and transfers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct RepoId(pub u64);
 

@@ -3,7 +3,7 @@
 //! each forge asks and how it stores the answers is its [`crate::forge::Adapter`]'s.
 //!
 //! A kept repository is public and not a fork, as in every gold table. Each org's answers of
-//! one endpoint are stored as one [`RepoResponses`] file, before the org's manifest, so a
+//! one endpoint are stored as one [`crate::bronze::RepoResponses`] file, before the org's manifest, so a
 //! complete org always has them. Requests are conditional on the ETags of the most recent
 //! earlier snapshot that has the file; a 304 stores a copy of that snapshot's body.
 
@@ -125,7 +125,7 @@ pub async fn fetch(
     let etag = earlier.and_then(|p| p.response.etag.as_deref());
     let mut response = answer(repo, &url);
     let answer = match client.get(endpoint.name(), org, &url, etag).await {
-        // One repository GitHub blocks (disabled, say) is an answer, not a failed org.
+        // One repository its forge blocks (disabled, say) is an answer, not a failed org.
         Err(ExtractError::Forbidden { .. }) => {
             response.status = 403;
             return Ok(response);

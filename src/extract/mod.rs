@@ -4,8 +4,9 @@
 //!
 //! It never shapes columns (no polars here). Per org: the org's own record (canonical login,
 //! repository count, page), then the listing, following `Link: rel="next"` on the API's
-//! origin to the end, each response stored with its [`PageSidecar`]. Once every org is listed, the per-repository endpoints ([`details`]) are
-//! asked org by org and stored, then the org's membership marker and its [`OrgManifest`].
+//! origin to the end, each response stored with its [`bronze::PageSidecar`]. Once every org
+//! is listed, the per-repository endpoints ([`details`]) are asked org by org and stored,
+//! then the org's membership marker and its [`OrgManifest`].
 //! Requests are conditional on the ETags of the most recent earlier snapshot, and a 304
 //! stores a copy of that snapshot's bytes. An org without a manifest is incomplete and is
 //! fetched again from scratch by the next run; complete ones are kept unless `refetch`.
@@ -168,7 +169,7 @@ fn warn_if_reconstructed(date: SnapshotDate, observed_on: Option<chrono::NaiveDa
         warn!(
             snapshot_date = %date,
             observed_on = %observed,
-            "snapshot {date} is reconstructed from GitHub as observed on {observed}: repositories \
+            "snapshot {date} is reconstructed from the forges as observed on {observed}: repositories \
              deleted or changed since {date} are as they are now; those created after it are \
              left out of gold and the site"
         );

@@ -5,7 +5,7 @@
 //!
 //! Page N answers the URL whose `page` query parameter is N (the first URL has none), with a
 //! `Link: rel="next"` header while page N+1 exists, so extract pages through a recording
-//! exactly as through GitHub. Directory names match logins case-insensitively, like GitHub;
+//! exactly as through the API. Directory names match logins case-insensitively, like GitHub;
 //! a GitLab group's directory is its lake key (`gitlab.com+nhsbsa`), `org.json` its
 //! `GET /groups/:id` and `license/<project>.json` its `GET /projects/:id?license=true`.
 

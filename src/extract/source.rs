@@ -151,7 +151,8 @@ impl Source {
         }
     }
 
-    /// `GET /orgs/{org}` at `url`; `None` when a recording has none.
+    /// The org's record at `url` (`GET /orgs/{org}`, `GET /groups/:id`); `None` when a recording
+    /// has none.
     pub async fn org(
         &self,
         lake: &Lake,

@@ -32,7 +32,7 @@ pub struct BuildRecord {
     /// Per-repository endpoints whose answers this build left out, with why.
     #[serde(default)]
     pub skipped: BTreeMap<String, String>,
-    /// The latest UTC day GitHub was asked for this snapshot, when later than the snapshot
+    /// The latest UTC day the forges were asked for this snapshot, when later than the snapshot
     /// date: the snapshot is reconstructed from that observation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconstructed_from: Option<chrono::NaiveDate>,
@@ -72,7 +72,7 @@ pub struct OrgBuild {
     pub repos: usize,
     /// Each page's ETag, in page order.
     pub etags: Vec<Option<String>>,
-    /// The UTC day GitHub was asked; absent for replayed recordings.
+    /// The UTC day the forge was asked; absent for replayed recordings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_on: Option<chrono::NaiveDate>,
 }

@@ -13,14 +13,15 @@
 //!                                                                    per-repository answers
 //! bronze/gitlab/projects/snapshot_date=S/...                         a GitLab group, laid out
 //! bronze/gitlab/{license,languages}/snapshot_date=S/...              as a GitHub org above
-//! silver/{repos,orgs}/snapshot_date=S/part-0.parquet
+//! silver/{repos,orgs,repo_languages,licence_texts}/snapshot_date=S/part-0.parquet
 //! staging/snapshot_date=S/<output>                                  built, not yet published
 //! gold/<table>/_delta_log/                                          a Delta table's commits
 //! gold/<table>/snapshot_date=S/part-<sha256>.parquet                published, named by its bytes
 //! gold/_builds/snapshot_date=S/build=B/<table>.parquet              a build's own tables
 //! gold/_manifests/snapshot_date=S/_manifest.json                    written last by publish
-//! site/snapshot_date=S/build=B/{org_repos_agg.csv,index.html}         a build's site files
+//! site/snapshot_date=S/build=B/<file>                               a build's site and root files
 //! site/org_repos_agg.csv, site/index.html, site/_manifest.json       the latest snapshot
+//! datapackage.json, manifest.schema.json, build.schema.json          what describes the rest
 //! _leases/{bronze/snapshot_date=S/org=<login>,snapshot/snapshot_date=S,site}/<n>.json
 //!                                                                    who is writing what
 //! ```

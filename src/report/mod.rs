@@ -85,8 +85,8 @@ pub struct ReportData {
     /// The build whose tables these are (see `BuildRecord::build_id`), named in the page so
     /// publish ships a page only with the tables and CSV of its own build.
     pub build_id: String,
-    /// The web origin whose `https://` URLs may become links (`https://github.com`);
-    /// any other URL from the data is shown as text.
+    /// GitHub's web origin (`https://github.com`): GitHub URLs become links only there, a
+    /// GitLab group's only on its instance's `https` origin; any other URL is shown as text.
     pub link_origin: url::Origin,
     pub headline: Headline,
     /// Sorted by open repositories, largest first.
@@ -94,7 +94,7 @@ pub struct ReportData {
     pub series: Vec<Series>,
     /// (name, repositories, share) over all organisations, largest first.
     pub languages: Vec<(String, i64, f64)>,
-    /// As GitHub names them ("Other" for what it cannot).
+    /// As the forges name them ("Other" for what they cannot).
     pub licences: Vec<(String, i64, f64)>,
     /// "Other" split by the licence identified from its text (SPDX ids).
     pub licences_resolved: Vec<(String, i64, f64)>,
@@ -112,7 +112,7 @@ pub struct ReportData {
 
 /// Renders the page for `date` from its staged gold tables (and, for its trends, the gold
 /// `org_latest` of earlier snapshots published on `target`) and stages it; only URLs on
-/// `web`'s origin become links.
+/// `web`'s origin (or a GitLab group's instance) become links.
 pub async fn run(
     lake: &Lake,
     target: &Lake,
@@ -221,7 +221,7 @@ fn named(
     }
 }
 
-/// Each licence_counts row's resolved name: its SPDX id, found by GitHub or from the text.
+/// Each licence_counts row's resolved name: its SPDX id, found by its forge or from the text.
 fn resolved_licences(df: &DataFrame) -> PolarsResult<Vec<String>> {
     let resolved = strings(df, "license_resolved_spdx_id")?;
     let keys = strings(df, "license_key")?;

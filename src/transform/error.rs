@@ -56,8 +56,13 @@ impl crate::exit::HasExitCode for TransformError {
 }
 
 /// `a, b: run ...` naming the orgs and the command that fetches them; past ten, the count.
-fn missing_orgs(date: SnapshotDate, orgs: &[String]) -> String {
+/// `orgs` are lake keys: each is named as `--orgs` takes it (a group's `<host>/<path>`).
+fn missing_orgs(date: SnapshotDate, keys: &[String]) -> String {
     const NAMED: usize = 10;
+    let orgs: Vec<String> = keys
+        .iter()
+        .map(|key| OrgLogin::from_key(key).map_or_else(|_| key.clone(), |org| org.to_string()))
+        .collect();
     if orgs.len() <= NAMED {
         return format!(
             "{}: run `ohs extract --snapshot-date {date} --orgs {}` first",
@@ -71,4 +76,19 @@ fn missing_orgs(date: SnapshotDate, orgs: &[String]) -> String {
         orgs[..NAMED].join(", "),
         orgs.len() - NAMED
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_orgs_are_named_as_orgs_takes_them() {
+        let date = "2021-03-04".parse().unwrap();
+        let keys = ["gitlab.com+nhsbsa+data".to_string(), "nhsx".to_string()];
+        assert_eq!(
+            missing_orgs(date, &keys),
+            "gitlab.com/nhsbsa/data, nhsx: run `ohs extract --snapshot-date 2021-03-04 --orgs gitlab.com/nhsbsa/data,nhsx` first"
+        );
+    }
 }

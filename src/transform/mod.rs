@@ -1,9 +1,10 @@
 //! Transform: bronze → silver → gold and the site CSV, for one snapshot. No network I/O.
 //!
 //! Reads a complete bronze snapshot (every member org's manifest, every page checked against
-//! its checksum), parses repositories, drops anything not public, de-duplicates by
-//! repository id, writes silver, then stages the gold tables, the site CSV and the page for
-//! publish. It covers every org of the snapshot, and refuses while any of them, or of the
+//! its checksum), parses repositories, drops anything not public, de-duplicates by forge and
+//! repository id, writes silver, then stages the gold tables, the site CSV, the data package
+//! and the build record for publish (the command line then renders the page:
+//! [`crate::report`]). It covers every org of the snapshot, and refuses while any of them, or of the
 //! run's orgs, is incomplete. Gold and the site count only repositories created on or before
 //! the snapshot day, so a snapshot observed later than its date shows no later numbers.
 //! It can be re-run on any past snapshot; the same bronze gives byte-identical outputs.
@@ -58,7 +59,7 @@ pub async fn bronze_snapshots(lake: &Lake) -> Result<Vec<SnapshotDate>, LakeErro
     crate::bronze::snapshot_dates(lake).await
 }
 
-/// Builds silver and stages gold, the site CSV and the page for the run's snapshot date,
+/// Builds silver and stages gold and the site CSV for the run's snapshot date,
 /// over every org of the snapshot; each of the run's orgs must be among them, complete.
 pub async fn run(settings: &RunSettings, lake: &Lake) -> Result<TransformSummary, TransformError> {
     let required: Vec<OrgLogin> = settings.orgs.iter().map(|o| o.login.clone()).collect();
@@ -262,7 +263,7 @@ pub(super) async fn run_snapshot(
         warn!(
             snapshot_date = %date,
             observed_on = %observed,
-            "snapshot {date} is reconstructed from GitHub as observed on {observed}: deleted or changed repositories are as they were then"
+            "snapshot {date} is reconstructed from the forges as observed on {observed}: deleted or changed repositories are as they were then"
         );
     }
     // The record names the staged bytes; publish refuses staged outputs that differ from it.

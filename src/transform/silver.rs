@@ -45,7 +45,7 @@ pub fn schema(fields: &[(&str, DataType)]) -> Schema {
         .collect()
 }
 
-/// A repository's licence as GitHub names it, with its SPDX facts: columns of silver
+/// A repository's licence as its forge names it, with its SPDX facts: columns of silver
 /// `repos` and of gold `licence_counts`.
 pub fn licence_schema() -> Schema {
     use DataType::*;
@@ -244,7 +244,7 @@ pub fn repos_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<Dat
     let flag = |name: &str, f: fn(&RepoRecord) -> Option<bool>| -> Column {
         Column::new(name.into(), repos.iter().map(f).collect::<Vec<_>>())
     };
-    // Parsing refused ids and counts of 2^63 or more (`repos::fits_signed_column`), so the
+    // Parsing refused ids and counts of 2^63 or more (`forge::fits_signed_column`), so the
     // casts cannot wrap.
     let int = |name: &str, f: fn(&RepoRecord) -> u64| -> Column {
         Column::new(

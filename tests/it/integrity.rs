@@ -586,7 +586,7 @@ async fn a_back_dated_run_counts_only_what_existed_on_its_day_and_says_so() {
         let today = chrono::Utc::now().date_naive();
         assert!(
             stderr(&out).contains(&format!(
-                "snapshot 2021-03-04 is reconstructed from GitHub as observed on {today}"
+                "snapshot 2021-03-04 is reconstructed from the forges as observed on {today}"
             )),
             "{}",
             stderr(&out)
@@ -596,7 +596,7 @@ async fn a_back_dated_run_counts_only_what_existed_on_its_day_and_says_so() {
         let status = String::from_utf8_lossy(&status.stdout).to_string();
         assert!(
             status.contains(&format!(
-                "2021-03-04: reconstructed from GitHub as observed on {today}"
+                "2021-03-04: reconstructed from the forges as observed on {today}"
             )),
             "{status}"
         );

@@ -1,7 +1,7 @@
 -- The functions polars SQL and DuckDB spell one way and Spark another. Everything else in
 -- sql/gold/ is SQL the three engines run as written; where a model needs one of these, it
 -- calls the macro with the function's arguments as SQL text, {{ ohs_unnest("topics") }}.
--- Without dbt, ohs (src/transform/gold.rs) and DuckDB (sql/duckdb/views.sql) turn each
+-- Without dbt, ohs (src/transform/gold/mod.rs) and DuckDB (sql/duckdb/views.sql) turn each
 -- {{ ohs_<f>("<arguments>") }} into <f>(<arguments>): the default__ forms below are exactly
 -- that. dbt-spark, and dbt-databricks (which falls back to spark__), run the spark__ forms.
 

@@ -151,7 +151,8 @@ impl ApiClient {
         }
     }
 
-    /// Turns a non-2xx/304 response into a retry (with GitHub's wait) or a fatal error.
+    /// Turns a non-2xx/304 response into a retry (with the wait the forge asked for) or a fatal
+    /// error.
     pub(super) async fn classify_error(
         &self,
         org: &OrgLogin,

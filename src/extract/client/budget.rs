@@ -66,8 +66,9 @@ impl ApiClient {
     }
 }
 
-/// What GitHub asked of a rate-limited request, in its documented order: `retry-after`,
-/// else a spent primary budget until `x-ratelimit-reset`, else the secondary-limit wait.
+/// What the forge asked of a rate-limited request, in GitHub's documented order (GitLab's 429
+/// fits it): `retry-after`, else a spent primary budget until its reset, else the
+/// secondary-limit wait.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum AskedWait {
     /// Retry after this long (`None`: the secondary-limit wait, doubling).

@@ -52,7 +52,7 @@ pub enum ApiResponse {
 /// Why one attempt failed, and whether another may succeed.
 #[derive(Debug)]
 enum Failure {
-    /// Worth another attempt; `wait` is what GitHub asked for, if it did.
+    /// Worth another attempt; `wait` is what the forge asked for, if it did.
     Retry {
         reason: String,
         wait: Option<Duration>,
@@ -69,7 +69,7 @@ enum RetryKind {
     InvalidJson,
     /// A primary or secondary rate limit.
     RateLimited,
-    /// A secondary limit without `retry-after`: wait `secondary_limit_wait`, doubling.
+    /// A secondary limit without `retry-after`: wait `secondary_limit_wait_secs`, doubling.
     Secondary,
     /// `retry-after` asked for a wait: after it, retry whatever the budget said.
     RetryAfter,
@@ -84,7 +84,7 @@ pub struct ApiClient {
     config: GithubConfig,
     has_token: bool,
     pacing: DefaultDirectRateLimiter,
-    /// The most recent `x-ratelimit-remaining` and `x-ratelimit-reset` seen; tasks pausing
+    /// The most recent remaining budget and reset seen (`x-ratelimit-*`, `ratelimit-*`); tasks pausing
     /// for the budget wake when a newer answer renews it.
     budget: tokio::sync::watch::Sender<Option<(u64, i64)>>,
     /// Scheme, host and port of the API base: the only origin the token is sent to.

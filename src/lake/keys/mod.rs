@@ -45,7 +45,7 @@ fn partition(name: &str, value: impl fmt::Display) -> String {
     format!("{name}={value}")
 }
 
-/// Keys of the bronze layer (raw GitHub responses).
+/// Keys of the bronze layer (raw GitHub and GitLab responses).
 pub mod bronze {
     use super::*;
     use crate::domain::RepoEndpoint;
@@ -81,7 +81,7 @@ pub mod bronze {
         child(&org(date, org_login), "_manifest.json")
     }
 
-    /// The stored `GET /orgs/{org}` response and its sidecar.
+    /// The org's stored record (`GET /orgs/{org}`, `GET /groups/:id`) and its sidecar.
     pub fn org_metadata(date: SnapshotDate, org_login: &OrgLogin) -> (LakeKey, LakeKey) {
         let dir = org(date, org_login);
         (child(&dir, "org.json"), child(&dir, "org.meta.json"))

@@ -47,7 +47,7 @@ fn forges(data: &ReportData) -> String {
 struct Page<'a> {
     data: &'a ReportData,
     date: String,
-    /// The forges the organisations publish on: "GitHub", or "GitHub and GitLab".
+    /// The forges the organisations publish on: "GitHub", "GitLab" or "GitHub and GitLab".
     forges: String,
     build_marker: String,
     nhsuk_css: &'static str,

@@ -34,7 +34,7 @@ impl askama::filters::Escaper for NamedEntities {
     }
 }
 
-/// `url` when it may be a link: `https://` on `origin` (GitHub's web origin), so
+/// `url` when it may be a link: `https://` on `origin` (GitHub's web origin, or a GitLab instance's), so
 /// `javascript:`, `data:` or another site never becomes one.
 pub fn safe_href<'a>(url: &'a str, origin: &url::Origin) -> Option<&'a str> {
     let parsed = url::Url::parse(url).ok()?;

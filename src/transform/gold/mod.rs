@@ -1,5 +1,5 @@
-//! Gold tables from the SQL models in `sql/gold/`, run by polars SQL over the silver frames
-//! (`silver_repos`, `silver_orgs`). The same files run unchanged in DuckDB over the lake
+//! Gold tables from the SQL models in `sql/gold/`, run by polars SQL over the silver tables
+//! (`silver_repos`, `silver_orgs`, `silver_repo_languages`). The same files run unchanged in DuckDB over the lake
 //! (`sql/duckdb/views.sql`). Each result is conformed to the table's declared schema and
 //! sorted by its key, so the same silver always gives the same bytes.
 //!
@@ -193,8 +193,8 @@ pub fn collect_all(plans: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
     LazyFrame::collect_all_with_engine(plans, Engine::Streaming, OptFlags::default())
 }
 
-/// The silver tables the models read: repos as encoded for the lake (the largest, read as
-/// stored), the others as frames.
+/// The silver tables the models read: repos lazily (its frame, or for a large snapshot a scan
+/// of the bytes as encoded for the lake), the others as frames.
 pub struct SilverTables<'a> {
     pub repos: LazyFrame,
     pub orgs: &'a DataFrame,
