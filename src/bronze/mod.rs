@@ -169,6 +169,14 @@ pub struct RepoResponse {
     pub replayed_from: Option<String>,
     #[serde(default)]
     pub attempts: u32,
+    /// What the listing said of the repository when this answer was asked
+    /// ([`crate::forge::RepoRef::listing_facts`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub listing_facts: Option<String>,
+    /// Not asked: the answer of the snapshot of this date, reused because the listing still
+    /// says the same of the repository (no request was made; `attempts` is 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reused_from: Option<SnapshotDate>,
     /// The JSON body; `None` for 403, 404 and 451.
     pub body: Option<Box<serde_json::value::RawValue>>,
 }

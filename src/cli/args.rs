@@ -129,6 +129,10 @@ pub struct SourceFlags {
     gitlab_api: GitlabApiFlag,
     #[command(flatten)]
     offline: OfflineFlag,
+    /// Ask every kept repository's per-repository answers again, even those the listing shows
+    /// unchanged since they were last asked [default: extract.refresh_details].
+    #[arg(long)]
+    refresh_details: bool,
 }
 
 impl Apply for SourceFlags {
@@ -137,6 +141,7 @@ impl Apply for SourceFlags {
         self.github_api.apply(o);
         self.gitlab_api.apply(o);
         self.offline.apply(o);
+        o.refresh_details |= self.refresh_details;
     }
 }
 

@@ -196,6 +196,12 @@ pub struct ExtractConfig {
     pub licence_texts: bool,
     /// Each kept repository's languages: bytes per language on GitHub, per cent on GitLab.
     pub languages_by_bytes: bool,
+    /// An answer is reused from an earlier snapshot, without a request, while the listing
+    /// shows nothing that could change it ([`crate::forge::RepoRef::listing_facts`]) and it
+    /// was asked at most this many days before; older ones are asked again.
+    pub details_max_age_days: u32,
+    /// Ask every answer again, reusing none (`--refresh-details`).
+    pub refresh_details: bool,
 }
 
 impl Default for ExtractConfig {
@@ -203,6 +209,8 @@ impl Default for ExtractConfig {
         Self {
             licence_texts: true,
             languages_by_bytes: true,
+            details_max_age_days: 30,
+            refresh_details: false,
         }
     }
 }

@@ -20,6 +20,8 @@ pub struct Overrides {
     pub gitlab_api: Option<String>,
     pub offline: Option<PathBuf>,
     pub publish_target: Option<String>,
+    /// `--refresh-details`: sets `[extract] refresh_details`.
+    pub refresh_details: bool,
 }
 
 impl Config {
@@ -36,6 +38,7 @@ impl Config {
         if let Some(lake) = o.lake {
             self.lake_root = root("--lake", lake)?;
         }
+        self.extract.refresh_details |= o.refresh_details;
         if let Some(target) = o.publish_target {
             self.publish_target = Some(root("--publish-target", target)?);
         }

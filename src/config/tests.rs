@@ -115,6 +115,10 @@ fn bad_configs_name_file_and_key() {
             "config p.toml: lake.max_retries: 101 is out of range: 0 to 100",
         ),
         (
+            "[[orgs]]\nlogin = \"nhsx\"\n[extract]\ndetails_max_age_days = 4000\n",
+            "config p.toml: extract.details_max_age_days: 4000 is out of range: 0 to 3650",
+        ),
+        (
             "[[orgs]]\nlogin = \"nhsx\"\n[github]\napi = \"https://u:p@ghe.example/api\"\n",
             "config p.toml: github.api: invalid URL \"https://***:***@ghe.example/api\": no credentials",
         ),

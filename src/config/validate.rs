@@ -87,6 +87,8 @@ impl Config {
             );
             return Err(invalid("lake.lease_ttl_secs", m));
         }
+        let max_age = u64::from(raw.extract.details_max_age_days);
+        check_range("extract.details_max_age_days", max_age, 0..=3_650, &invalid)?;
         check_range(
             "lake.max_retries",
             raw.lake.max_retries as u64,

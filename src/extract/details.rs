@@ -31,7 +31,51 @@ pub fn answer(repo: &RepoRef, url: &url::Url) -> RepoResponse {
         not_modified_from: None,
         replayed_from: None,
         attempts: 1,
+        listing_facts: repo.listing_facts.clone(),
+        reused_from: None,
         body: None,
+    }
+}
+
+/// When earlier answers may stand in for asking: the snapshot being built and the
+/// `[extract]` settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Reuse {
+    pub date: crate::domain::SnapshotDate,
+    pub max_age_days: u32,
+    pub refresh: bool,
+}
+
+impl Reuse {
+    pub fn new(date: crate::domain::SnapshotDate, config: &ExtractConfig) -> Self {
+        Self {
+            date,
+            max_age_days: config.details_max_age_days,
+            refresh: config.refresh_details,
+        }
+    }
+
+    /// The earlier answer as this snapshot's, when the listing says of `repo` what it said
+    /// when that answer was asked and it was asked at most `max_age_days` before. An answer
+    /// that was not one (403: blocked, 451) is asked again.
+    pub fn reusable(&self, repo: &RepoRef, earlier: &PreviousAnswer) -> Option<RepoResponse> {
+        let facts = repo.listing_facts.as_deref()?;
+        let answer = &earlier.response;
+        let same = answer.listing_facts.as_deref() == Some(facts);
+        if self.refresh || !same || !matches!(answer.status, 200 | 304 | 404) {
+            return None;
+        }
+        let asked_on = answer.reused_from.unwrap_or(earlier.date);
+        let age = (self.date.date() - asked_on.date()).num_days();
+        if age > i64::from(self.max_age_days) {
+            return None;
+        }
+        Some(RepoResponse {
+            full_name: repo.full_name.clone(),
+            attempts: 0,
+            reused_from: Some(asked_on),
+            ..answer.clone()
+        })
     }
 }
 
@@ -101,14 +145,15 @@ pub fn plan(
     plan
 }
 
-/// Asks `endpoint` about one repository, conditionally on `previous`.
+/// Asks `endpoint` about one repository, conditionally on `previous`, unless `reuse` lets the
+/// earlier answer stand.
 pub async fn fetch(
     client: &ApiClient,
     endpoint: RepoEndpoint,
-    api: &url::Url,
-    org: &OrgLogin,
+    (api, org): (&url::Url, &OrgLogin),
     repo: &RepoRef,
     previous: &HashMap<String, PreviousAnswer>,
+    reuse: &Reuse,
 ) -> Result<RepoResponse, ExtractError> {
     let adapter = org.forge().adapter();
     let url = adapter
@@ -122,6 +167,10 @@ pub async fn fetch(
             ),
         })?;
     let earlier = previous.get(url.as_str());
+    if let Some(reused) = earlier.and_then(|e| reuse.reusable(repo, e)) {
+        client.stats.count_reused(org, endpoint.name());
+        return Ok(reused);
+    }
     let etag = earlier.and_then(|p| p.response.etag.as_deref());
     let mut response = answer(repo, &url);
     let answer = match client.get(endpoint.name(), org, &url, etag).await {
@@ -244,6 +293,7 @@ mod tests {
         let config = ExtractConfig {
             licence_texts: false,
             languages_by_bytes: true,
+            ..ExtractConfig::default()
         };
         let languages_only = plan(&config, Forge::Github, Some(40), 4, needs(10, 30));
         assert_eq!(languages_only.endpoints, [RepoEndpoint::Languages]);
@@ -269,6 +319,7 @@ mod tests {
         let config = ExtractConfig {
             licence_texts: false,
             languages_by_bytes: false,
+            ..ExtractConfig::default()
         };
         let gitlab = plan(&config, Forge::Gitlab, Some(0), 4, needs(10, 30));
         assert_eq!(gitlab.endpoints, [RepoEndpoint::License]);
@@ -276,5 +327,83 @@ mod tests {
         let project = r#"{"id": 5, "path_with_namespace": "g/p", "visibility": "public"}"#;
         let item = Forge::Gitlab.adapter().listing_item(project).unwrap();
         assert!(item.public && item.kept.unwrap().licence_asked);
+    }
+
+    #[test]
+    fn an_answer_is_reused_while_the_listing_says_the_same_and_it_is_young_enough() {
+        let date = |d: &str| d.parse::<crate::domain::SnapshotDate>().unwrap();
+        let repo = |facts: &str| RepoRef {
+            id: 1,
+            full_name: "o/a".into(),
+            licence_asked: false,
+            listing_facts: Some(facts.into()),
+        };
+        let asked = |on: &str, facts: &str, status: u16| PreviousAnswer {
+            date: date(on),
+            response: RepoResponse {
+                status,
+                ..answer(
+                    &repo(facts),
+                    &url::Url::parse("https://api.example/x").unwrap(),
+                )
+            },
+        };
+        let config = ExtractConfig {
+            details_max_age_days: 30,
+            ..ExtractConfig::default()
+        };
+        let reuse = Reuse::new(date("2021-03-31"), &config);
+        let earlier = asked("2021-03-01", "pushed_at=1", 200);
+        let reused = reuse.reusable(&repo("pushed_at=1"), &earlier).unwrap();
+        assert_eq!(
+            (reused.reused_from, reused.attempts),
+            (Some(date("2021-03-01")), 0)
+        );
+        // Reused again the next day, it still names the day it was asked: then it is too old.
+        let again = PreviousAnswer {
+            date: date("2021-03-31"),
+            response: reused,
+        };
+        let next_day = Reuse::new(date("2021-04-01"), &config);
+        assert!(
+            next_day.reusable(&repo("pushed_at=1"), &again).is_none(),
+            "31 days old"
+        );
+        assert!(
+            reuse.reusable(&repo("pushed_at=2"), &earlier).is_none(),
+            "pushed since"
+        );
+        assert!(reuse
+            .reusable(
+                &repo("pushed_at=1"),
+                &asked("2021-03-01", "pushed_at=1", 403)
+            )
+            .is_none());
+        let no_facts = RepoRef {
+            listing_facts: None,
+            ..repo("")
+        };
+        assert!(
+            reuse.reusable(&no_facts, &earlier).is_none(),
+            "nothing to compare"
+        );
+        let refresh = ExtractConfig {
+            refresh_details: true,
+            ..config
+        };
+        let forced = Reuse::new(date("2021-03-31"), &refresh);
+        assert!(
+            forced.reusable(&repo("pushed_at=1"), &earlier).is_none(),
+            "--refresh-details"
+        );
+        let not_found = reuse.reusable(
+            &repo("pushed_at=1"),
+            &asked("2021-03-01", "pushed_at=1", 404),
+        );
+        assert_eq!(
+            not_found.map(|r| r.status),
+            Some(404),
+            "no licence file is an answer too"
+        );
     }
 }

@@ -95,6 +95,7 @@ pub async fn run(
         date,
         refetch,
         previous: PreviousSnapshots::list(lake, date).await?,
+        reuse: details::Reuse::new(date, &settings.config.extract),
         observed_on: source.observed_on(),
     };
     warn_if_reconstructed(date, job.observed_on);
@@ -216,8 +217,12 @@ fn requests_by_endpoint(counts: &BTreeMap<String, EndpointRequests>) -> String {
     let parts: Vec<String> = counts
         .iter()
         .map(|(endpoint, c)| {
+            let reused = match c.reused {
+                0 => String::new(),
+                n => format!(", {n} reused"),
+            };
             format!(
-                "{endpoint}: {} ({} not modified)",
+                "{endpoint}: {} ({} not modified{reused})",
                 c.requests, c.not_modified
             )
         })

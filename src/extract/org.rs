@@ -27,6 +27,8 @@ pub(super) struct OrgJob<'a> {
     pub(super) date: SnapshotDate,
     pub(super) refetch: bool,
     pub(super) previous: PreviousSnapshots,
+    /// When an earlier answer stands in for asking again.
+    pub(super) reuse: details::Reuse,
     /// The UTC day the forges are asked; `None` offline.
     pub(super) observed_on: Option<chrono::NaiveDate>,
 }
@@ -177,7 +179,13 @@ impl<'a> OrgJob<'a> {
         let asked = details::asked(endpoint, kept.values());
         let responses = self
             .source
-            .repo_answers(self.lake, &self.previous, api, org, endpoint, asked)
+            .repo_answers(
+                self.lake,
+                (&self.previous, &self.reuse),
+                (api, org),
+                endpoint,
+                asked,
+            )
             .await?;
         let file = RepoResponses {
             org: org.to_string(),

@@ -192,13 +192,12 @@ impl Source {
     }
 
     /// The answers of `endpoint` about the org's `asked` repositories (a recording leaves
-    /// out those it has none for).
+    /// out those it has none for); live, each earlier answer `reuse` allows stands in.
     pub async fn repo_answers<'r>(
         &self,
         lake: &Lake,
-        previous: &PreviousSnapshots,
-        api: &Url,
-        org: &OrgLogin,
+        (previous, reuse): (&PreviousSnapshots, &details::Reuse),
+        (api, org): (&Url, &OrgLogin),
         endpoint: RepoEndpoint,
         asked: impl Iterator<Item = &'r RepoRef>,
     ) -> Result<Vec<RepoResponse>, ExtractError> {
@@ -213,8 +212,9 @@ impl Source {
                         &tracing::Span::current(),
                         &progress,
                     );
-                    responses
-                        .push(details::fetch(client, endpoint, api, org, repo, &previous).await?);
+                    let answer =
+                        details::fetch(client, endpoint, (api, org), repo, &previous, reuse);
+                    responses.push(answer.await?);
                 }
             }
             Self::Replay(replay) => {

@@ -148,6 +148,28 @@ pub struct RepoRef {
     /// Whether its licence is asked: on GitHub when a licence file was found but not named
     /// (`spdx_id` "NOASSERTION"); on GitLab always.
     pub licence_asked: bool,
+    /// What the listing says of it that could change its per-repository answers (on GitHub
+    /// its last push, default branch, size and licence key; on GitLab its last activity): an
+    /// earlier answer asked while the listing said the same is reused without a request.
+    /// `None` when the listing says none of it, and then it is always asked.
+    pub listing_facts: Option<String>,
+}
+
+/// `name=value;…` of the listing's fields that could change a repository's answers, each
+/// value as its JSON text, so that any change of any of them changes the facts; `None` when
+/// the listing has none of them.
+pub fn listing_facts(fields: &[(&str, Option<&serde_json::Value>)]) -> Option<String> {
+    if fields.iter().all(|(_, value)| value.is_none()) {
+        return None;
+    }
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|(name, value)| {
+            let text = value.map_or_else(|| "absent".to_string(), |v| v.to_string());
+            format!("{name}={text}")
+        })
+        .collect();
+    Some(parts.join(";"))
 }
 
 /// What a stored licence answer says.

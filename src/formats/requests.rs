@@ -13,6 +13,14 @@ pub struct EndpointRequests {
     pub requests: u64,
     /// Of which answered 304 Not Modified (free with a token).
     pub not_modified: u64,
+    /// Answers reused from an earlier snapshot without a request, as the listing showed
+    /// nothing that could change them.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub reused: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Requests by endpoint, summed over several records of them.
@@ -25,6 +33,7 @@ pub fn sum_requests<'a>(
             let sum = total.entry(endpoint.clone()).or_default();
             sum.requests = sum.requests.saturating_add(c.requests);
             sum.not_modified = sum.not_modified.saturating_add(c.not_modified);
+            sum.reused = sum.reused.saturating_add(c.reused);
         }
     }
     total

@@ -133,8 +133,19 @@ async fn start_mock(repos_remaining: Option<u64>) -> MockGithub {
 /// Mounts the fixture org; `repos_remaining` adds an unauthenticated rate-limit budget to
 /// the listing's response.
 async fn mount_fixtures(github: &MockGithub, repos_remaining: Option<u64>) {
-    let fixtures = fixtures();
-    let listing = OrgListing::from_repos(ORG, 7, fixtures.iter().map(|f| f.repo.clone()).collect());
+    mount_fixtures_as(github, fixtures(), repos_remaining).await;
+}
+
+async fn mount_fixtures_as(
+    github: &MockGithub,
+    fixtures: Vec<Fixture>,
+    repos_remaining: Option<u64>,
+) {
+    let repos: Vec<Value> = fixtures.iter().map(|f| f.repo.clone()).collect();
+    let mut listing = OrgListing::from_repos(ORG, 7, repos.clone());
+    // Named by the page's content, as GitHub's ETags are: a changed listing gets a 200.
+    let content = open_health_stats::formats::sha256_hex(&serde_json::to_vec(&repos).unwrap());
+    listing.etag_tag = Box::leak(content[..12].to_string().into_boxed_str());
     github.mount(&listing).await;
     if let Some(remaining) = repos_remaining {
         let limited = ResponseTemplate::new(200)
@@ -343,7 +354,9 @@ async fn a_second_day_reuses_licence_and_language_answers_through_304s() {
     assert_success(&run_online(&work, DAY1, &[("GITHUB_TOKEN", "t")]).await);
     github.server.reset().await;
     mount_fixtures(&github, None).await;
-    let out = run_online(&work, DAY2, &[("GITHUB_TOKEN", "t")]).await;
+    // Asked again (the listing shows nothing changed, so the answers would be reused).
+    let refresh = ("OHS_EXTRACT_REFRESH_DETAILS", "true");
+    let out = run_online(&work, DAY2, &[("GITHUB_TOKEN", "t"), refresh]).await;
     assert_success(&out);
 
     // Everything with an ETag was asked conditionally and answered 304; only the licence
@@ -499,4 +512,114 @@ async fn per_repository_requests_retry_like_the_listings_and_never_show_the_toke
     assert!(!stderr(&out).contains(token), "the token reached the log");
     let found = grep_tree(&work.lake(), token);
     assert!(found.is_empty(), "the token reached {found:?}");
+}
+
+/// A day later, with another token (so no ETag of the day before is of use) and one
+/// repository pushed overnight: only that repository's answers are asked; the others are
+/// reused from the day before, stored as copies naming it, and every output equals a run
+/// that asked everything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_later_day_asks_only_what_the_listing_shows_changed_whatever_the_token() {
+    let github = start_mock(None).await;
+    let work = Workdir::new();
+    mock_config_with_details(&work, &github.uri(), &[ORG]);
+    assert_success(&run_online(&work, DAY1, &[("GITHUB_TOKEN", "first")]).await);
+
+    // Overnight repo-700002 is pushed: a new language, new ETags everywhere it is asked.
+    github.server.reset().await;
+    let mut fixtures = fixtures();
+    fixtures[1].repo["pushed_at"] = json!("2021-03-04T22:00:00Z");
+    fixtures[1].languages = Some(json!({"Python": 500, "Jupyter Notebook": 400, "R": 100}));
+    let pushed = fixtures[1].repo["full_name"].as_str().unwrap().to_string();
+    let licence = fixtures[1].licence_file.clone().unwrap();
+    mount_fixtures_as(&github, fixtures, None).await;
+    // ETags belong to the token that got them: with another token GitHub answers in full.
+    let new_languages = json!({"Python": 500, "Jupyter Notebook": 400, "R": 100});
+    for (endpoint, body) in [
+        ("license", licence_body(&pushed, &licence)),
+        ("languages", new_languages),
+    ] {
+        let path_of = format!("/repos/{pushed}/{endpoint}");
+        Mock::given(method("GET"))
+            .and(path(path_of.as_str()))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+            .with_priority(1)
+            .mount(&github.server)
+            .await;
+    }
+    let out = run_online(&work, DAY2, &[("GITHUB_TOKEN", "second")]).await;
+    assert_success(&out);
+
+    let asked: Vec<String> = github
+        .requests()
+        .await
+        .iter()
+        .map(|r| r.url.path().to_string())
+        .filter(|p| p.starts_with("/repos/"))
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            format!("/repos/{pushed}/license"),
+            format!("/repos/{pushed}/languages")
+        ],
+        "only the pushed repository is asked"
+    );
+    let requests = &build_record(&work, DAY2)["requests"];
+    assert_eq!(
+        requests["license"],
+        json!({"requests": 1, "not_modified": 0, "reused": 4})
+    );
+    assert_eq!(
+        requests["languages"],
+        json!({"requests": 1, "not_modified": 0, "reused": 5})
+    );
+    for endpoint in ["license", "languages"] {
+        for answer in bronze_responses(&work, endpoint, DAY2)["responses"]
+            .as_array()
+            .unwrap()
+        {
+            if answer["full_name"] == pushed.as_str() {
+                assert_eq!(
+                    (answer["status"].clone(), answer.get("reused_from")),
+                    (json!(200), None)
+                );
+            } else {
+                assert_eq!(answer["reused_from"], DAY1, "{endpoint}: {answer}");
+                assert_eq!(answer["attempts"], 0);
+            }
+        }
+    }
+
+    // The same day asked in full, into another lake: the same silver and gold, byte for byte.
+    let full = Workdir::new();
+    mock_config_with_details(&full, &github.uri(), &[ORG]);
+    let out = run_online(&full, DAY2, &[("GITHUB_TOKEN", "third")]).await;
+    assert_success(&out);
+    let mut compared = 0;
+    for layer_table in [
+        "silver/repos",
+        "silver/repo_languages",
+        "silver/licence_texts",
+        "gold/language_bytes",
+        "gold/licence_counts",
+        "gold/language_counts",
+        "gold/repositories",
+    ] {
+        let file = |lake: &Path| {
+            std::fs::read(crate::common::partition_file(lake, layer_table, DAY2)).unwrap()
+        };
+        assert!(
+            file(&work.lake()) == file(&full.lake()),
+            "{layer_table} differs"
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 7);
+    let languages = table(&work.lake(), "silver/repo_languages", DAY2);
+    let names = languages.column("language").unwrap().str().unwrap().clone();
+    assert!(
+        names.iter().any(|l| l == Some("R")),
+        "the pushed repository's new language is in"
+    );
 }

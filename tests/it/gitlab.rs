@@ -535,22 +535,39 @@ async fn a_second_day_asks_conditionally_and_stores_the_same_answers() {
     let token = [("GITLAB_TOKEN", TOKEN)];
     assert_success(&run_online(&work, DAY, &token).await);
     assert_success(&run_online(&work, "2021-03-05", &token).await);
+    // Day 3 asks every answer again, as `--refresh-details` does.
+    let refresh = [
+        ("GITLAB_TOKEN", TOKEN),
+        ("OHS_EXTRACT_REFRESH_DETAILS", "true"),
+    ];
+    assert_success(&run_online(&work, "2021-03-06", &refresh).await);
 
     let port = gitlab.server.address().port();
-    let manifest = work.read(&format!(
-        "lake/bronze/gitlab/projects/snapshot_date=2021-03-05/org=127.0.0.1_{port}+trust-a/_manifest.json"
-    ));
-    let manifest: Value = serde_json::from_str(&manifest).unwrap();
-    // Day 2: the group, both pages, and each kept project's two answers, all 304s.
+    let manifest = |date: &str| -> Value {
+        let text = work.read(&format!(
+            "lake/bronze/gitlab/projects/snapshot_date={date}/org=127.0.0.1_{port}+trust-a/_manifest.json"
+        ));
+        serde_json::from_str(&text).unwrap()
+    };
+    // Day 2: the group and both pages are 304s; no activity since day 1, so each kept
+    // project's two answers are reused without a request. Day 3: all asked, all 304s.
+    let (day2, day3) = (manifest("2021-03-05"), manifest("2021-03-06"));
     for (endpoint, requests) in [
         ("orgs", 1),
         ("repos", 2),
         ("license", 120),
         ("languages", 120),
     ] {
-        let counts = &manifest["requests"][endpoint];
-        assert_eq!(counts["requests"], requests, "{endpoint}: {manifest}");
-        assert_eq!(counts["not_modified"], requests, "{endpoint}: {manifest}");
+        let (asked, reused) = match endpoint {
+            "orgs" | "repos" => (requests, Value::Null),
+            _ => (0, json!(requests)),
+        };
+        let counts = &day2["requests"][endpoint];
+        assert_eq!(counts["requests"], asked, "{endpoint}: {day2}");
+        assert_eq!(counts["reused"], reused, "{endpoint}: {day2}");
+        let counts = &day3["requests"][endpoint];
+        assert_eq!(counts["requests"], requests, "{endpoint}: {day3}");
+        assert_eq!(counts["not_modified"], requests, "{endpoint}: {day3}");
     }
     let day = |date: &str| {
         let lake = work.lake();
@@ -562,6 +579,7 @@ async fn a_second_day_asks_conditionally_and_stores_the_same_answers() {
             .unwrap()
     };
     assert!(day(DAY).equals_missing(&day("2021-03-05")));
+    assert!(day(DAY).equals_missing(&day("2021-03-06")));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -19,6 +19,14 @@ pub struct RequestStats {
 }
 
 impl RequestStats {
+    /// An answer reused from an earlier snapshot instead of a request.
+    pub fn count_reused(&self, org: &OrgLogin, endpoint: &'static str) {
+        if let Ok(mut by_org) = self.by_org.lock() {
+            let by_endpoint = by_org.entry(org.key()).or_default();
+            by_endpoint.entry(endpoint.to_string()).or_default().reused += 1;
+        }
+    }
+
     pub(super) fn count(&self, org: &OrgLogin, endpoint: &'static str, not_modified: bool) {
         self.requests.fetch_add(1, Ordering::Relaxed);
         if not_modified {

@@ -91,6 +91,14 @@ pub struct RepoFacts {
     pub full_name: Option<String>,
     #[serde(default)]
     license: Option<LicenceSummary>,
+    // What could change the per-repository answers ([`RepoFacts::listing_facts`]), read as
+    // any JSON so that a malformed value is transform's to report.
+    #[serde(default)]
+    pushed_at: Option<serde_json::Value>,
+    #[serde(default)]
+    default_branch: Option<serde_json::Value>,
+    #[serde(default)]
+    size: Option<serde_json::Value>,
     // Present only for an authenticated caller ([`HOLDER_FIELDS`]).
     #[serde(default)]
     permissions: Option<IgnoredAny>,
@@ -106,6 +114,8 @@ pub struct RepoFacts {
 struct LicenceSummary {
     #[serde(default)]
     spdx_id: Option<String>,
+    #[serde(default)]
+    key: Option<serde_json::Value>,
 }
 
 impl RepoFacts {
@@ -127,6 +137,20 @@ impl RepoFacts {
             || self.temp_clone_token.is_some()
     }
 
+    /// What could change its languages or its licence file: a push (`pushed_at`, `size`), a
+    /// new default branch, or another licence. GitHub re-running its language detection
+    /// without a push is not seen: `[extract] details_max_age_days` bounds how long that
+    /// stays.
+    pub fn listing_facts(&self) -> Option<String> {
+        let licence_key = self.license.as_ref().and_then(|l| l.key.as_ref());
+        crate::forge::listing_facts(&[
+            ("pushed_at", self.pushed_at.as_ref()),
+            ("default_branch", self.default_branch.as_ref()),
+            ("size", self.size.as_ref()),
+            ("license", licence_key),
+        ])
+    }
+
     /// GitHub found a licence file but could not name it (`spdx_id` "NOASSERTION").
     pub fn licence_unnamed(&self) -> bool {
         let spdx_id = self.license.as_ref().and_then(|l| l.spdx_id.as_deref());
@@ -142,6 +166,7 @@ impl RepoFacts {
                 id: self.id.0,
                 full_name: full_name.clone(),
                 licence_asked: self.licence_unnamed(),
+                listing_facts: self.listing_facts(),
             }),
             _ => None,
         };

@@ -74,6 +74,9 @@ pub struct ProjectFacts {
     forked_from_project: Option<IgnoredAny>,
     #[serde(default)]
     pub path_with_namespace: Option<String>,
+    /// What could change the project's answers ([`ProjectFacts::listing_facts`]).
+    #[serde(default)]
+    last_activity_at: Option<serde_json::Value>,
     /// The token holder's access, present for a member's token ([`HOLDER_FIELDS`]).
     #[serde(default)]
     permissions: Option<IgnoredAny>,
@@ -98,6 +101,12 @@ impl ProjectFacts {
         self.permissions.is_some()
     }
 
+    /// What could change its licence or languages: any activity (a push, an issue, a merge
+    /// request: GitLab moves `last_activity_at` for all of them, so this errs towards asking).
+    pub fn listing_facts(&self) -> Option<String> {
+        crate::forge::listing_facts(&[("last_activity_at", self.last_activity_at.as_ref())])
+    }
+
     /// What extract decides by: a kept project's licence is always asked (the listing names
     /// none).
     pub fn listing_item(&self) -> ListingItem {
@@ -106,6 +115,7 @@ impl ProjectFacts {
                 id: self.id.0,
                 full_name: full_name.clone(),
                 licence_asked: true,
+                listing_facts: self.listing_facts(),
             }),
             _ => None,
         };

@@ -17,6 +17,8 @@ fn answers_file(
             not_modified_from: None,
             replayed_from: None,
             attempts: 1,
+            listing_facts: None,
+            reused_from: None,
             body: Some(serde_json::value::to_raw_value(body).unwrap()),
         })
         .collect();
