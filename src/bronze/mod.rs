@@ -173,6 +173,10 @@ pub struct RepoResponse {
     /// ([`crate::forge::RepoRef::listing_facts`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub listing_facts: Option<String>,
+    /// Read from a batched answer (GitHub's GraphQL API) stored beside the org's pages
+    /// (`graphql-NNNN.json`), instead of the endpoint's own request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
     /// Not asked: the answer of the snapshot of this date, reused because the listing still
     /// says the same of the repository (no request was made; `attempts` is 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -46,6 +46,22 @@ pub async fn page(
     .await
 }
 
+/// Batched answer `number` of the org's per-repository requests and its sidecar; returns the
+/// answer's key, which each answer read from it names.
+pub async fn batch(
+    lake: &Lake,
+    date: SnapshotDate,
+    org: &OrgLogin,
+    number: u32,
+    body: Bytes,
+    sidecar: &PageSidecar,
+) -> Result<String, LakeError> {
+    let (body_key, sidecar_key) = lake::bronze::batch(date, org, number);
+    lake.put(&body_key, body).await?;
+    lake.put(&sidecar_key, to_json_bytes(sidecar)).await?;
+    Ok(body_key.to_string())
+}
+
 /// One org's answers of a per-repository endpoint; returns what its manifest records.
 pub async fn repo_responses(
     lake: &Lake,

@@ -117,6 +117,9 @@ pub struct GithubConfig {
     pub retry_deadline_secs: u64,
     /// A larger response (or recorded page) is refused as invalid.
     pub max_response_bytes: u64,
+    /// With a token, ask the per-repository answers through the GraphQL API, up to 100
+    /// repositories a query (`{api}/graphql`); without one, or when off, REST asks each.
+    pub graphql: bool,
 }
 
 /// The validated `pipeline.toml`. Its `Debug` redacts the roots (an Azure SAS URL, say).

@@ -69,6 +69,7 @@ pub(super) struct RawGithub {
     pub(super) max_wait_secs: u64,
     pub(super) retry_deadline_secs: u64,
     pub(super) max_response_bytes: u64,
+    pub(super) graphql: bool,
 }
 
 impl Default for RawGithub {
@@ -88,6 +89,7 @@ impl Default for RawGithub {
             max_wait_secs: 3600,
             retry_deadline_secs: 3600,
             max_response_bytes: 50 * 1024 * 1024,
+            graphql: true,
         }
     }
 }

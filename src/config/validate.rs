@@ -249,6 +249,7 @@ fn validate_github(
         max_wait_secs: raw.max_wait_secs,
         retry_deadline_secs: raw.retry_deadline_secs,
         max_response_bytes: raw.max_response_bytes,
+        graphql: raw.graphql,
     })
 }
 

@@ -33,6 +33,7 @@ pub fn answer(repo: &RepoRef, url: &url::Url) -> RepoResponse {
         attempts: 1,
         listing_facts: repo.listing_facts.clone(),
         reused_from: None,
+        batch: None,
         body: None,
     }
 }
@@ -145,6 +146,26 @@ pub fn plan(
     plan
 }
 
+/// Where `endpoint` is asked about `repo` of `org` under `api`; an error when the repository
+/// cannot be named there.
+pub fn answer_url(
+    endpoint: RepoEndpoint,
+    (api, org): (&url::Url, &OrgLogin),
+    repo: &RepoRef,
+) -> Result<url::Url, ExtractError> {
+    let adapter = org.forge().adapter();
+    adapter
+        .answer_url(api, repo, endpoint)
+        .ok_or_else(|| ExtractError::Unexpected {
+            org: org.clone(),
+            url: api.to_string(),
+            message: format!(
+                "repository {} has full_name {:?}, not owner/name",
+                repo.id, repo.full_name
+            ),
+        })
+}
+
 /// Asks `endpoint` about one repository, conditionally on `previous`, unless `reuse` lets the
 /// earlier answer stand.
 pub async fn fetch(
@@ -155,17 +176,7 @@ pub async fn fetch(
     previous: &HashMap<String, PreviousAnswer>,
     reuse: &Reuse,
 ) -> Result<RepoResponse, ExtractError> {
-    let adapter = org.forge().adapter();
-    let url = adapter
-        .answer_url(api, repo, endpoint)
-        .ok_or_else(|| ExtractError::Unexpected {
-            org: org.clone(),
-            url: api.to_string(),
-            message: format!(
-                "repository {} has full_name {:?}, not owner/name",
-                repo.id, repo.full_name
-            ),
-        })?;
+    let url = answer_url(endpoint, (api, org), repo)?;
     let earlier = previous.get(url.as_str());
     if let Some(reused) = earlier.and_then(|e| reuse.reusable(repo, e)) {
         client.stats.count_reused(org, endpoint.name());
@@ -336,6 +347,7 @@ mod tests {
             id: 1,
             full_name: "o/a".into(),
             licence_asked: false,
+            node_id: None,
             listing_facts: Some(facts.into()),
         };
         let asked = |on: &str, facts: &str, status: u16| PreviousAnswer {

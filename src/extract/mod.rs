@@ -15,6 +15,7 @@
 //! A run extracts the run's orgs (or its [`Shard`] of them) and adds them to the snapshot;
 //! it never removes another org, so shards and split runs build one snapshot together.
 
+mod batch;
 pub mod client;
 mod details;
 mod error;
@@ -220,6 +221,10 @@ fn requests_by_endpoint(counts: &BTreeMap<String, EndpointRequests>) -> String {
             let reused = match c.reused {
                 0 => String::new(),
                 n => format!(", {n} reused"),
+            };
+            let reused = match c.points {
+                0 => reused,
+                n => format!("{reused}, {n} points"),
             };
             format!(
                 "{endpoint}: {} ({} not modified{reused})",

@@ -8,6 +8,7 @@ use tracing::{info, info_span, warn, Instrument};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 use url::Url;
 
+use super::batch;
 use super::details::{self, DetailsPlan};
 use super::listing;
 use super::source::{Fetched, Source};
@@ -146,14 +147,27 @@ impl<'a> OrgJob<'a> {
         let span = info_span!("org", org = %org.login);
         let plan = &plans[&org.login.forge()];
         async {
-            for &endpoint in &plan.endpoints {
-                let stored = self.fetch_details(org, endpoint, &kept).await?;
-                manifest.set_repo_responses(endpoint, stored);
+            let batching = self.source.clients().and_then(|c| c.batching(&org.login));
+            match batching {
+                Some(batching) if !plan.endpoints.is_empty() => {
+                    let stored = self
+                        .fetch_details_batched(&batching, org, &plan.endpoints, &kept)
+                        .await?;
+                    for (endpoint, file) in stored {
+                        manifest.set_repo_responses(endpoint, file);
+                    }
+                }
+                _ => {
+                    for &endpoint in &plan.endpoints {
+                        let stored = self.fetch_details(org, endpoint, &kept).await?;
+                        manifest.set_repo_responses(endpoint, stored);
+                    }
+                }
             }
             manifest.skipped = plan.skipped.clone();
             manifest.observed_on = self.observed_on;
             if let Some(clients) = self.source.clients() {
-                manifest.requests = clients.for_org(&org.login).stats.for_org(&org.login);
+                manifest.requests = clients.requests_for(&org.login);
             }
             bronze::write::complete_org(self.lake, self.date, &org.login, &manifest).await?;
             info!(
@@ -165,6 +179,40 @@ impl<'a> OrgJob<'a> {
         }
         .instrument(span)
         .await
+    }
+
+    /// Asks `endpoints` about the org's kept repositories in batches and stores the answers,
+    /// one file per endpoint as REST's are.
+    async fn fetch_details_batched(
+        &self,
+        batching: &batch::Batching<'_>,
+        org_config: &OrgConfig,
+        endpoints: &[RepoEndpoint],
+        kept: &BTreeMap<u64, RepoRef>,
+    ) -> Result<Vec<(RepoEndpoint, RepoResponsesFile)>, ExtractError> {
+        let org = &org_config.login;
+        let at = batch::OrgContext {
+            lake: self.lake,
+            date: self.date,
+            org,
+            api: self.source.api(self.settings, org_config),
+            api_version: self.api_version(org),
+        };
+        let earlier = (&self.previous, &self.reuse);
+        let answers = batch::answers(batching, &at, earlier, endpoints, kept).await?;
+        let mut stored = Vec::new();
+        for (endpoint, responses) in answers {
+            let file = RepoResponses {
+                org: org.to_string(),
+                snapshot_date: self.date,
+                endpoint,
+                api_version: self.api_version(org),
+                responses,
+            };
+            let written = bronze::write::repo_responses(self.lake, self.date, org, &file).await?;
+            stored.push((endpoint, written));
+        }
+        Ok(stored)
     }
 
     /// Asks `endpoint` about the org's kept repositories and stores the answers.

@@ -17,6 +17,7 @@ use crate::bronze::{RateLimit, RepoResponse};
 use crate::config::{OrgConfig, RunSettings};
 use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
 use crate::forge::RepoRef;
+use crate::formats::requests::{sum_requests, EndpointRequests};
 use crate::formats::sha256_hex;
 use crate::lake::Lake;
 
@@ -29,6 +30,8 @@ pub enum Source {
 /// One client per API the run's orgs are on: GitHub's, and each GitLab instance's.
 pub struct Clients {
     pub github: ApiClient,
+    /// GitHub's batched API (GraphQL), with a token and `[github] graphql`: its own budget.
+    github_batch: Option<ApiClient>,
     gitlab: Vec<ApiClient>,
     /// The index in `gitlab` of each group's client, by org key.
     group_client: BTreeMap<String, usize>,
@@ -37,8 +40,20 @@ pub struct Clients {
 impl Clients {
     pub fn new(settings: &RunSettings, orgs: &[&OrgConfig]) -> Result<Self, ExtractError> {
         let config = &settings.config.github;
+        let token = settings.token.as_ref();
+        let batch = Forge::Github.adapter().batch().filter(|_| config.graphql);
+        let github_batch = match (batch, token) {
+            (Some(batch), Some(token)) => Some(ApiClient::new(
+                Forge::Github,
+                config,
+                &batch.url(&config.api),
+                Some(token),
+            )?),
+            _ => None,
+        };
         let mut clients = Self {
-            github: ApiClient::new(Forge::Github, config, &config.api, settings.token.as_ref())?,
+            github: ApiClient::new(Forge::Github, config, &config.api, token)?,
+            github_batch,
             gitlab: Vec::new(),
             group_client: BTreeMap::new(),
         };
@@ -91,7 +106,34 @@ impl Clients {
     }
 
     pub fn all(&self) -> impl Iterator<Item = &ApiClient> {
-        std::iter::once(&self.github).chain(&self.gitlab)
+        std::iter::once(&self.github)
+            .chain(&self.github_batch)
+            .chain(&self.gitlab)
+    }
+
+    /// How `org`'s per-repository answers are asked in batches, when its forge can and the
+    /// run may (a token, `[github] graphql`).
+    pub fn batching(&self, org: &OrgLogin) -> Option<super::batch::Batching<'_>> {
+        let batch = org.forge().adapter().batch()?;
+        let client = match org.forge() {
+            Forge::Github => self.github_batch.as_ref()?,
+            Forge::Gitlab => return None,
+        };
+        Some(super::batch::Batching {
+            batch,
+            client,
+            rest: self.for_org(org),
+        })
+    }
+
+    /// Requests made for `org` by endpoint, over its clients.
+    pub fn requests_for(&self, org: &OrgLogin) -> BTreeMap<String, EndpointRequests> {
+        let of = |client: &ApiClient| client.stats.for_org(org);
+        let batch = self.github_batch.iter().map(of);
+        let counts: Vec<_> = std::iter::once(of(self.for_org(org)))
+            .chain(batch)
+            .collect();
+        sum_requests(counts.iter())
     }
 }
 

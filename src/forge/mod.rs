@@ -56,6 +56,12 @@ pub trait Adapter: Sync {
     /// The fields of the org's record that bronze keeps: its public profile only.
     fn org_public_fields(&self) -> &'static [&'static str];
 
+    /// How the forge asks many repositories' answers in one request (GitHub's GraphQL API),
+    /// if it can.
+    fn batch(&self) -> Option<&'static dyn Batch> {
+        None
+    }
+
     /// What the org's record says.
     fn org_metadata(&self, org: &OrgLogin, body: &[u8]) -> Result<OrgMetadata, String>;
 
@@ -145,6 +151,8 @@ pub struct RepoRef {
     pub id: u64,
     /// `owner/name` (GitHub), `group/subgroup/project` (GitLab).
     pub full_name: String,
+    /// Its global id for batched requests (GitHub's `node_id`), when the listing gives one.
+    pub node_id: Option<String>,
     /// Whether its licence is asked: on GitHub when a licence file was found but not named
     /// (`spdx_id` "NOASSERTION"); on GitLab always.
     pub licence_asked: bool,
@@ -170,6 +178,51 @@ pub fn listing_facts(fields: &[(&str, Option<&serde_json::Value>)]) -> Option<St
         })
         .collect();
     Some(parts.join(";"))
+}
+
+/// Many repositories' per-repository answers in one request (GitHub's GraphQL API).
+pub trait Batch: Sync {
+    /// Where the batched requests go: on the API's origin, so the token goes nowhere else.
+    fn url(&self, api: &Url) -> Url;
+
+    /// Repositories one request may ask about.
+    fn max_repos(&self) -> usize;
+
+    /// The body of a request for `endpoints` of `repos` (each with its `node_id`).
+    fn query(&self, repos: &[&RepoRef], endpoints: &[RepoEndpoint]) -> Vec<u8>;
+
+    /// What the answer to that request says of each repository and endpoint.
+    fn answers(
+        &self,
+        body: &[u8],
+        repos: &[&RepoRef],
+        endpoints: &[RepoEndpoint],
+    ) -> Result<BatchOutcome, String>;
+}
+
+/// What one batched answer says.
+#[derive(Debug, Default)]
+pub struct BatchOutcome {
+    /// By repository id and endpoint.
+    pub answers: Vec<(u64, RepoEndpoint, BatchAnswer)>,
+    /// Points the request cost, and those left this hour, as the answer says.
+    pub cost: Option<u64>,
+    pub remaining: Option<u64>,
+    /// The hour's budget is spent: ask again after its reset.
+    pub rate_limited: bool,
+    /// Too much for one request: ask about fewer at once.
+    pub too_heavy: bool,
+}
+
+/// One repository's answer of one endpoint in a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchAnswer {
+    /// The body the endpoint's own request would have stored.
+    Body(String),
+    /// Gone since it was listed: the endpoint's 404.
+    Missing,
+    /// Not answerable in a batch: ask the endpoint itself.
+    AskAlone,
 }
 
 /// What a stored licence answer says.

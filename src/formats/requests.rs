@@ -17,6 +17,10 @@ pub struct EndpointRequests {
     /// nothing that could change them.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub reused: u64,
+    /// Points of the hour's budget the requests cost, as the API reported them (GitHub's
+    /// GraphQL API; REST requests cost one each and have none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub points: u64,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -34,6 +38,7 @@ pub fn sum_requests<'a>(
             sum.requests = sum.requests.saturating_add(c.requests);
             sum.not_modified = sum.not_modified.saturating_add(c.not_modified);
             sum.reused = sum.reused.saturating_add(c.reused);
+            sum.points = sum.points.saturating_add(c.points);
         }
     }
     total

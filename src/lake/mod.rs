@@ -8,6 +8,7 @@
 //! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.json    a page as received
 //! bronze/github/repos/snapshot_date=S/org=<login>/page-0001.meta.json
 //! bronze/github/repos/snapshot_date=S/org=<login>/org.json          GET /orgs/{org}, and org.meta.json
+//! bronze/github/repos/snapshot_date=S/org=<login>/graphql-0001.json GraphQL answers, as received
 //! bronze/github/repos/snapshot_date=S/org=<login>/_manifest.json    the org is complete
 //! bronze/github/{license,languages}/snapshot_date=S/org=<login>/responses.json
 //!                                                                    per-repository answers

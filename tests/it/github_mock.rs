@@ -212,6 +212,7 @@ fn write_mock_config(work: &Workdir, api: &str, logins: &[&str], max_retries: u3
         .collect();
     let text = format!(
         "{extra}[github]\napi = \"{api}\"\nrequests_per_second = 1000\nmax_retries = {max_retries}\n\
+         graphql = false\n\
          retry_initial_delay_ms = 0\nsecondary_limit_wait_secs = 1\nmax_wait_secs = 30\n\
          timeout_secs = 2\n\n{orgs}"
     );

@@ -12,6 +12,7 @@ mod extract;
 mod gcs;
 mod github_mock;
 mod gitlab;
+mod graphql;
 mod hardening;
 mod integrity;
 mod lake;

@@ -5,13 +5,13 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use reqwest::header::{HeaderValue, ETAG, IF_NONE_MATCH, LINK};
+use reqwest::header::{HeaderValue, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LINK};
 use reqwest::{Response, StatusCode};
 use tracing::debug;
 use url::Url;
 
 use super::budget::{asked_wait, rate_limit_headers, AskedWait};
-use super::{describe, ApiClient, ApiResponse, Failure, RetryKind};
+use super::{describe, ApiClient, ApiResponse, Ask, Failure, RetryKind};
 use crate::bronze::RateLimit;
 use crate::domain::OrgLogin;
 use crate::extract::ExtractError;
@@ -48,7 +48,7 @@ impl ApiClient {
         endpoint: &'static str,
         org: &OrgLogin,
         url: &Url,
-        etag: Option<&str>,
+        ask: Ask<'_>,
         attempt: u32,
         check_budget: bool,
     ) -> Result<ApiResponse, Failure> {
@@ -56,11 +56,21 @@ impl ApiClient {
             self.wait_for_budget(org, url).await?;
         }
         self.pacing.until_ready().await;
-        let mut request = self.http.get(url.clone());
-        // An ETag no header can carry (a tampered sidecar) only costs a full request.
-        if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
+        let request = match ask {
+            Ask::Get { etag } => {
+                let request = self.http.get(url.clone());
+                // An ETag no header can carry (a tampered sidecar) only costs a full request.
+                match etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+                    Some(etag) => request.header(IF_NONE_MATCH, etag),
+                    None => request,
+                }
+            }
+            Ask::PostJson { body } => self
+                .http
+                .post(url.clone())
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.clone()),
+        };
         let response = request.send().await.map_err(|e| {
             self.stats.count(org, endpoint, false);
             Failure::Retry {

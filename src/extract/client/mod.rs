@@ -75,6 +75,13 @@ enum RetryKind {
     RetryAfter,
 }
 
+/// What one request asks: a GET, conditional on an ETag, or a POST of a JSON body.
+#[derive(Debug, Clone, Copy)]
+enum Ask<'a> {
+    Get { etag: Option<&'a str> },
+    PostJson { body: &'a Bytes },
+}
+
 /// Talks to one forge's REST API: GitHub's, or one GitLab instance's.
 pub struct ApiClient {
     http: reqwest::Client,
@@ -223,6 +230,28 @@ impl ApiClient {
         url: &Url,
         etag: Option<&str>,
     ) -> Result<ApiResponse, ExtractError> {
+        self.send(endpoint, org, url, Ask::Get { etag }).await
+    }
+
+    /// POSTs the JSON `body` to `url` (a GraphQL query), retrying what is worth retrying, as
+    /// [`ApiClient::get`] does.
+    pub async fn post_json(
+        &self,
+        endpoint: &'static str,
+        org: &OrgLogin,
+        url: &Url,
+        body: &Bytes,
+    ) -> Result<ApiResponse, ExtractError> {
+        self.send(endpoint, org, url, Ask::PostJson { body }).await
+    }
+
+    async fn send(
+        &self,
+        endpoint: &'static str,
+        org: &OrgLogin,
+        url: &Url,
+        ask: Ask<'_>,
+    ) -> Result<ApiResponse, ExtractError> {
         self.check_origin(org, url)?;
         let started = Instant::now();
         let attempts = AtomicU32::new(0);
@@ -238,8 +267,7 @@ impl ApiClient {
         let attempt = || async {
             let n = attempts.fetch_add(1, Ordering::Relaxed) + 1;
             let check_budget = !after_retry_after.swap(false, Ordering::Relaxed);
-            self.attempt(endpoint, org, url, etag, n, check_budget)
-                .await
+            self.attempt(endpoint, org, url, ask, n, check_budget).await
         };
         let result = attempt
             .retry(backoff)

@@ -19,6 +19,15 @@ pub struct RequestStats {
 }
 
 impl RequestStats {
+    /// The points a request of `endpoint` cost, as its answer reported.
+    pub fn count_points(&self, org: &OrgLogin, endpoint: &'static str, points: u64) {
+        if let Ok(mut by_org) = self.by_org.lock() {
+            let by_endpoint = by_org.entry(org.key()).or_default();
+            let counts = by_endpoint.entry(endpoint.to_string()).or_default();
+            counts.points = counts.points.saturating_add(points);
+        }
+    }
+
     /// An answer reused from an earlier snapshot instead of a request.
     pub fn count_reused(&self, org: &OrgLogin, endpoint: &'static str) {
         if let Ok(mut by_org) = self.by_org.lock() {

@@ -4,6 +4,7 @@
 
 mod answers;
 pub mod api;
+mod graphql;
 mod records;
 pub mod wire;
 
@@ -13,8 +14,8 @@ use reqwest::header::HeaderMap;
 use url::Url;
 
 use super::{
-    Adapter, LanguagesAnswer, LicenceAnswer, ListingItem, ListingOrg, OrgMetadata, RepoRecord,
-    RepoRef,
+    Adapter, Batch, BatchOutcome, LanguagesAnswer, LicenceAnswer, ListingItem, ListingOrg,
+    OrgMetadata, RepoRecord, RepoRef,
 };
 use crate::config::{ApiToken, GithubConfig, OrgConfig};
 use crate::domain::{OrgLogin, RepoEndpoint};
@@ -29,6 +30,10 @@ impl Adapter for GitHub {
         token: Option<&ApiToken>,
     ) -> Result<HeaderMap, String> {
         api::headers(config, token)
+    }
+
+    fn batch(&self) -> Option<&'static dyn Batch> {
+        Some(&GitHubGraphql)
     }
 
     fn budget_url(&self, api: &Url) -> Option<Url> {
@@ -121,5 +126,31 @@ impl Adapter for GitHub {
                 )
             }
         }
+    }
+}
+
+/// GitHub's GraphQL API as the forge's [`Batch`].
+pub struct GitHubGraphql;
+
+impl Batch for GitHubGraphql {
+    fn url(&self, api: &Url) -> Url {
+        graphql::url(api)
+    }
+
+    fn max_repos(&self) -> usize {
+        graphql::MAX_REPOS
+    }
+
+    fn query(&self, repos: &[&RepoRef], endpoints: &[RepoEndpoint]) -> Vec<u8> {
+        graphql::query(repos, endpoints)
+    }
+
+    fn answers(
+        &self,
+        body: &[u8],
+        repos: &[&RepoRef],
+        endpoints: &[RepoEndpoint],
+    ) -> Result<BatchOutcome, String> {
+        graphql::answers(body, repos, endpoints)
     }
 }

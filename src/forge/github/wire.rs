@@ -90,6 +90,8 @@ pub struct RepoFacts {
     #[serde(default)]
     pub full_name: Option<String>,
     #[serde(default)]
+    node_id: Option<String>,
+    #[serde(default)]
     license: Option<LicenceSummary>,
     // What could change the per-repository answers ([`RepoFacts::listing_facts`]), read as
     // any JSON so that a malformed value is transform's to report.
@@ -165,6 +167,7 @@ impl RepoFacts {
             Some(full_name) if self.is_kept() => Some(RepoRef {
                 id: self.id.0,
                 full_name: full_name.clone(),
+                node_id: self.node_id.clone(),
                 licence_asked: self.licence_unnamed(),
                 listing_facts: self.listing_facts(),
             }),

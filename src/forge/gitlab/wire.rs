@@ -114,6 +114,7 @@ impl ProjectFacts {
             Some(full_name) if self.is_kept() => Some(RepoRef {
                 id: self.id.0,
                 full_name: full_name.clone(),
+                node_id: None,
                 licence_asked: true,
                 listing_facts: self.listing_facts(),
             }),

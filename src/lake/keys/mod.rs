@@ -98,6 +98,16 @@ pub mod bronze {
         )
     }
 
+    /// Batched answer `number` of the org's per-repository requests (GitHub's GraphQL API),
+    /// as received, and its sidecar.
+    pub fn batch(date: SnapshotDate, org_login: &OrgLogin, number: u32) -> (LakeKey, LakeKey) {
+        let dir = org(date, org_login);
+        (
+            child(&dir, &format!("graphql-{number:04}.json")),
+            child(&dir, &format!("graphql-{number:04}.meta.json")),
+        )
+    }
+
     /// One org's answers of a per-repository endpoint:
     /// `bronze/<forge>/{license,languages}/snapshot_date=S/org=O/responses.json`.
     pub fn repo_responses(

@@ -19,6 +19,7 @@ fn answers_file(
             attempts: 1,
             listing_facts: None,
             reused_from: None,
+            batch: None,
             body: Some(serde_json::value::to_raw_value(body).unwrap()),
         })
         .collect();
