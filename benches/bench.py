@@ -11,7 +11,9 @@ Prints tables and writes benches/RESULTS.md. Set OHS_BENCH_1E7=1 to add 1e7 rows
 
 Then extraction at scale: 200 and 2,000 orgs (10,000 and 100,000 repositories) from a mock
 GitHub served by this script on 127.0.0.1: requests made against the minimum pagination
-needs, wall time against the pacing floor, and peak RSS (flat in the number of orgs).
+needs, wall time against the pacing floor, and peak RSS (flat in the number of orgs). And
+what three days of extraction cost in REST requests and GraphQL points
+(benches/extract_cost.py), against issue 28's targets.
 
 Usage: python benches/bench.py RELEASE_DIR   (the directory holding ohs and examples/synth)
 """
@@ -32,6 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import duckdb
 
 import duckdb_job
+import extract_cost
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZES = [10_000, 100_000, 1_000_000] + ([10_000_000] if os.environ.get("OHS_BENCH_1E7") else [])
@@ -158,7 +161,13 @@ def main(release_dir):
         extractions.append((orgs, repos, made, minimum, seconds, rss))
         print(f"extract {orgs:>5} orgs {repos:>7,} repos: {made} requests / minimum {minimum} = "
               f"{made / minimum:.2f}, {seconds:.1f} s at 200 requests/s, peak {rss:.1f} MiB", flush=True)
+    cost = extract_cost.measure(ohs)
+    print("\n".join(extract_cost.markdown(cost)), flush=True)
     lines = results_markdown(results, (first, sample), extractions)
+    lines += ["", "What extraction costs over three days of 2,000 orgs and 100,000 repositories with a",
+              "token (benches/extract_cost.py: GitHub's REST and GraphQL shapes, ETags per token, 2%",
+              "pushed between days; hours from 5,000 REST requests and 5,000 points an hour):", ""]
+    lines += extract_cost.markdown(cost)
     print("\n".join(lines))
     with open(os.path.join(ROOT, "benches/RESULTS.md"), "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
