@@ -217,12 +217,14 @@ def check_targets(rows):
     return [
         (first["day"], f"REST <= {REST_PER_HOUR:,} and points <= {POINTS_PER_HOUR:,}",
          first["rest"] <= REST_PER_HOUR and first["points"] <= POINTS_PER_HOUR),
-        (same["day"], f"REST <= changed listing pages + pushed repositories ({same['pushed']:,})",
+        (same["day"], "REST: listing pages the pushed repositories changed (the rest 304s), "
+         f"no org record and nothing per repository; GraphQL for the {same['pushed']:,} pushed",
          same["counts"].get("REST per repository", 0) == 0
          and same["counts"].get("orgs", 0) == 0
-         and same["counts"].get("listing pages", 0) <= pages),
-        (new["day"], f"REST <= listing pages + orgs ({pages + orgs:,})",
-         new["rest"] <= pages + orgs),
+         and same["counts"].get("listing pages", 0) <= min(pages, same["pushed"])
+         and same["queries"] <= same["pushed"]),
+        (new["day"], f"REST <= listing pages + orgs ({pages + orgs:,}); GraphQL for the {new['pushed']:,} pushed",
+         new["rest"] <= pages + orgs and new["queries"] <= new["pushed"]),
     ]
 
 

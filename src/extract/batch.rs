@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use bytes::Bytes;
 use chrono::Utc;
 use serde_json::value::RawValue;
+use tracing::warn;
 
 use super::client::{ApiClient, ApiResponse};
 use super::details::{self, Reuse};
@@ -96,8 +97,7 @@ pub async fn answers(
         let outcome = match answer {
             // No batched API here (an older GitHub Enterprise Server): REST for everything.
             Ok(ApiResponse::Missing { status: 404, .. }) => {
-                alone.extend(chunk);
-                alone.extend(queue.drain(..).flat_map(|(chunk, _)| chunk));
+                all_to_rest(&mut alone, chunk, &mut queue);
                 continue;
             }
             Ok(ApiResponse::Page {
@@ -111,17 +111,42 @@ pub async fn answers(
                 let key =
                     bronze::write::batch(at.lake, at.date, at.org, stored, body.clone(), &sidecar)
                         .await?;
-                let outcome = with.batch.answers(&body, &repos, &asked).ok();
-                let points = outcome.as_ref().and_then(|o| o.cost).unwrap_or(0);
-                with.client.stats.count_points(at.org, "graphql", points);
-                outcome.map(|outcome| (outcome, key))
+                match with.batch.answers(&body, &repos, &asked) {
+                    Ok(outcome) => {
+                        let points = outcome.cost.unwrap_or(0);
+                        with.client.stats.count_points(at.org, "graphql", points);
+                        Some((outcome, key))
+                    }
+                    // Not an answer to this query (another schema, say): every batch alike.
+                    Err(message) => {
+                        warn!(org = %at.org, key = %key, "{message}: asking REST instead");
+                        all_to_rest(&mut alone, chunk, &mut queue);
+                        continue;
+                    }
+                }
             }
-            // Failed after the client's retries (a 502 or 504 of a query too heavy, say).
-            Ok(_) | Err(_) => None,
+            // Failed after the client's retries: a 5xx (a query too heavy ends in a 502 or
+            // 504), a timeout or the network. Fewer repositories may pass.
+            Ok(_) | Err(ExtractError::Exhausted { .. } | ExtractError::Status { .. }) => None,
+            // The token refused, or a budget reset beyond max_wait_secs: fail as REST would.
+            Err(e @ (ExtractError::Unauthorized { .. } | ExtractError::RateLimited { .. })) => {
+                return Err(e)
+            }
+            // Blocked, a redirect elsewhere, too large: every batch would fare alike.
+            Err(e) => {
+                warn!(org = %at.org, error = %e, "GraphQL refused: asking REST instead");
+                all_to_rest(&mut alone, chunk, &mut queue);
+                continue;
+            }
         };
         match outcome {
             Some((outcome, _)) if outcome.too_heavy && chunk.len() > 1 => split(&mut queue, chunk),
             Some((outcome, _)) if outcome.rate_limited => {
+                // A spent hour is waited out by the client before its next request; a
+                // secondary limit (the hour not spent) is waited out here.
+                if with.client.remaining() != Some(0) {
+                    tokio::time::sleep(with.client.secondary_wait()).await;
+                }
                 if rate_limited + 1 < RATE_LIMITED_TRIES {
                     queue.push_front((chunk, rate_limited + 1));
                 } else {
@@ -152,6 +177,12 @@ pub async fn answers(
         responses.sort_by_key(|r| r.repo_id);
     }
     Ok(done)
+}
+
+/// `chunk` and every batch still queued, to be asked of REST.
+fn all_to_rest(alone: &mut Vec<u64>, chunk: Vec<u64>, queue: &mut VecDeque<(Vec<u64>, u32)>) {
+    alone.extend(chunk);
+    alone.extend(queue.drain(..).flat_map(|(chunk, _)| chunk));
 }
 
 /// The two halves of `chunk`, asked next.

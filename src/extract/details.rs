@@ -56,19 +56,27 @@ impl Reuse {
         }
     }
 
-    /// The earlier answer as this snapshot's, when the listing says of `repo` what it said
-    /// when that answer was asked and it was asked at most `max_age_days` before. An answer
-    /// that was not one (403: blocked, 451) is asked again.
+    /// The earlier answer as this snapshot's, when it is about the same repository, the
+    /// listing says of it what it said when that answer was asked, the repository last
+    /// changed before the day it was asked (the forge recomputes what a push changed a while
+    /// after it: an answer asked that day may predate it), and it is young enough
+    /// ([`Reuse::max_age`]). An answer that was not one (403: blocked, 451) is asked again.
     pub fn reusable(&self, repo: &RepoRef, earlier: &PreviousAnswer) -> Option<RepoResponse> {
         let facts = repo.listing_facts.as_deref()?;
         let answer = &earlier.response;
-        let same = answer.listing_facts.as_deref() == Some(facts);
+        let same = answer.repo_id == repo.id && answer.listing_facts.as_deref() == Some(facts);
         if self.refresh || !same || !matches!(answer.status, 200 | 304 | 404) {
             return None;
         }
         let asked_on = answer.reused_from.unwrap_or(earlier.date);
+        if repo
+            .changed_at
+            .is_some_and(|c| c.date_naive() >= asked_on.date())
+        {
+            return None;
+        }
         let age = (self.date.date() - asked_on.date()).num_days();
-        if age > i64::from(self.max_age_days) {
+        if age > self.max_age(repo.id) {
             return None;
         }
         Some(RepoResponse {
@@ -77,6 +85,14 @@ impl Reuse {
             reused_from: Some(asked_on),
             ..answer.clone()
         })
+    }
+
+    /// How many days `repo`'s answers may be reused: `max_age_days`, less up to a quarter of
+    /// it by repository id, so that a first run's answers are not all asked again on one day.
+    fn max_age(&self, repo_id: u64) -> i64 {
+        let max = i64::from(self.max_age_days);
+        let spread = max / 4 + 1;
+        max - i64::try_from(repo_id).unwrap_or(0).rem_euclid(spread)
     }
 }
 
@@ -343,12 +359,14 @@ mod tests {
     #[test]
     fn an_answer_is_reused_while_the_listing_says_the_same_and_it_is_young_enough() {
         let date = |d: &str| d.parse::<crate::domain::SnapshotDate>().unwrap();
+        // Id 8: its answers may be reused the whole 30 days (8 % (30 / 4 + 1) = 0).
         let repo = |facts: &str| RepoRef {
-            id: 1,
+            id: 8,
             full_name: "o/a".into(),
             licence_asked: false,
             node_id: None,
             listing_facts: Some(facts.into()),
+            changed_at: "2021-02-27T10:00:00Z".parse().ok(),
         };
         let asked = |on: &str, facts: &str, status: u16| PreviousAnswer {
             date: date(on),
@@ -384,6 +402,52 @@ mod tests {
         assert!(
             reuse.reusable(&repo("pushed_at=2"), &earlier).is_none(),
             "pushed since"
+        );
+        let pushed_that_day = RepoRef {
+            changed_at: "2021-03-01T00:30:00Z".parse().ok(),
+            ..repo("pushed_at=1")
+        };
+        assert!(
+            reuse.reusable(&pushed_that_day, &earlier).is_none(),
+            "asked the day it was pushed"
+        );
+        let another = RepoRef {
+            id: 9,
+            ..repo("pushed_at=1")
+        };
+        assert!(
+            reuse.reusable(&another, &earlier).is_none(),
+            "another repository at that URL"
+        );
+        // Others are asked again up to a quarter earlier, by id: 9 after 29 days.
+        assert!(
+            reuse
+                .reusable(
+                    &RepoRef {
+                        id: 9,
+                        ..repo("pushed_at=1")
+                    },
+                    &PreviousAnswer {
+                        date: date("2021-03-02"),
+                        response: RepoResponse {
+                            repo_id: 9,
+                            ..earlier.response.clone()
+                        },
+                    }
+                )
+                .is_some(),
+            "29 days"
+        );
+        let later = PreviousAnswer {
+            date: date("2021-03-01"),
+            response: RepoResponse {
+                repo_id: 9,
+                ..earlier.response.clone()
+            },
+        };
+        assert!(
+            reuse.reusable(&another, &later).is_none(),
+            "30 days is past 9's 29"
         );
         assert!(reuse
             .reusable(

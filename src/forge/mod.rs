@@ -161,6 +161,17 @@ pub struct RepoRef {
     /// earlier answer asked while the listing said the same is reused without a request.
     /// `None` when the listing says none of it, and then it is always asked.
     pub listing_facts: Option<String>,
+    /// When it last changed, as far as the listing says (GitHub's `pushed_at`, GitLab's
+    /// `last_activity_at`).
+    pub changed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A listing's timestamp field, when it is one.
+pub fn time_of(value: Option<&serde_json::Value>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let text = value?.as_str()?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// `name=value;…` of the listing's fields that could change a repository's answers, each

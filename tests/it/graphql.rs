@@ -86,6 +86,8 @@ struct Faults {
     bad_gateway_over: Option<usize>,
     /// The first this many queries find the hour's points spent.
     rate_limited: usize,
+    /// When the spent hour resets, in seconds from now (1 unless set).
+    reset_in_secs: Option<i64>,
 }
 
 struct GraphqlMock {
@@ -109,7 +111,7 @@ impl Respond for GraphqlMock {
             "{query}"
         );
         if n < self.faults.rate_limited {
-            let reset = chrono::Utc::now().timestamp() + 1;
+            let reset = chrono::Utc::now().timestamp() + self.faults.reset_in_secs.unwrap_or(1);
             return ResponseTemplate::new(200)
                 .insert_header("x-ratelimit-remaining", "0")
                 .insert_header("x-ratelimit-reset", reset.to_string().as_str())
@@ -162,10 +164,16 @@ impl Respond for GraphqlMock {
                 "edges": edges}})
         });
         let others = nodes("others", &others, &|repo| {
-            // Only LICENSE exists: every other path is null.
+            // The root holds a README and a LICENSE (the first name read by path): every
+            // other path read is null.
             let text = repo.licence_text.clone().unwrap_or_default();
-            json!({"f0": {"text": text, "isBinary": false, "isTruncated": false},
-                   "f1": null, "f2": null, "f3": null, "f4": null, "f5": null, "f6": null, "f7": null})
+            let mut node = json!({"databaseId": repo.id, "root": {"entries": [
+                {"name": "README.md", "mode": 33188}, {"name": "LICENSE", "mode": 33188}]},
+                "f0": {"text": text, "isBinary": false, "isTruncated": false, "byteSize": text.len()}});
+            for i in 1..17 {
+                node[format!("f{i}")] = Value::Null;
+            }
+            node
         });
         let cost = 1 + ids.len() / 100;
         let mut answer = json!({"data": {"repos": repos, "others": others,
@@ -338,6 +346,7 @@ async fn a_batch_too_heavy_or_failing_is_split_and_a_spent_budget_waited_for() {
         too_heavy_over: Some(20),
         bad_gateway_over: Some(10),
         rate_limited: 1,
+        reset_in_secs: None,
     };
     let mocked = mock(&repos, faults).await;
     let work = Workdir::new();
@@ -392,4 +401,33 @@ async fn a_redirect_to_another_origin_takes_the_token_nowhere() {
     );
     let rest = rest_answers_asked(&github).await;
     assert_eq!(rest.len(), 3, "asked of REST instead: {rest:?}");
+    let requests = github.requests().await;
+    let posts = requests
+        .iter()
+        .filter(|r| r.method.as_str() == "POST")
+        .count();
+    assert_eq!(
+        posts, 1,
+        "a refusal every query would meet is not asked again"
+    );
+}
+
+/// A budget that resets beyond `max_wait_secs` fails the run, saying when to retry, as
+/// REST's does: its repositories are not poured onto REST's budget instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spent_budget_resetting_too_late_fails_the_run_saying_when() {
+    let repos = repos(5, None, None);
+    let faults = Faults {
+        rate_limited: 10,
+        reset_in_secs: Some(7200),
+        ..Faults::default()
+    };
+    let mocked = mock(&repos, faults).await;
+    let work = Workdir::new();
+    config(&work, &mocked.github.uri(), true);
+    let out = run_online(&work, DAY, &[("GITHUB_TOKEN", TOKEN)]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let last = stderr(&out).lines().last().unwrap_or_default().to_string();
+    assert!(last.contains("rate limited until"), "{last}");
+    assert!(rest_answers_asked(&mocked.github).await.is_empty());
 }

@@ -162,6 +162,11 @@ impl ApiClient {
         self.has_token
     }
 
+    /// How long a secondary rate limit is waited out when its answer does not say.
+    pub fn secondary_wait(&self) -> Duration {
+        Duration::from_secs(self.config.secondary_limit_wait_secs)
+    }
+
     /// The primary rate limit left, as last reported.
     pub fn remaining(&self) -> Option<u64> {
         self.budget.borrow().map(|(remaining, _)| remaining)

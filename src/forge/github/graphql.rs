@@ -4,10 +4,10 @@
 //! stored, so transform reads one form however an answer was fetched.
 //!
 //! What GraphQL cannot give as REST does is left to REST ([`BatchAnswer::AskAlone`]): the
-//! licence file GitHub's detector chose (GraphQL reads a file by path, so the common names
-//! are tried in licensee's order of preference, and a repository whose file has another
-//! name, is binary or is over GraphQL's text limit is asked `/license`), and the languages
-//! of a repository with more than 100 of them (REST's `/languages` has no page size).
+//! licence file GitHub's detector chose, unless the root's file names make licensee's choice
+//! certain and that file was read whole by its path ([`super::licence_file`]); the languages
+//! of a repository with more than 100 of them (REST's `/languages` has no page size); and a
+//! repository whose answer names another repository or carries an error of its own.
 
 use std::collections::BTreeMap;
 
@@ -16,23 +16,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use url::Url;
 
+use super::licence_file;
 use crate::domain::RepoEndpoint;
 use crate::forge::{BatchAnswer, BatchOutcome, RepoRef};
 
 /// Repositories a query asks about: `nodes(ids:)` takes at most 100.
 pub const MAX_REPOS: usize = 100;
-
-/// Licence file names, in the order licensee prefers them, that a query reads by path.
-const LICENCE_PATHS: [&str; 8] = [
-    "LICENSE",
-    "LICENCE",
-    "LICENSE.md",
-    "LICENSE.txt",
-    "LICENCE.md",
-    "LICENCE.txt",
-    "COPYING",
-    "license",
-];
 
 /// `{api}/graphql`; GitHub Enterprise Server's REST API is `https://HOST/api/v3` and its
 /// GraphQL API `https://HOST/api/graphql`.
@@ -69,15 +58,21 @@ pub fn query(repos: &[&RepoRef], endpoints: &[RepoEndpoint]) -> Vec<u8> {
         fields.push("licenseInfo { spdxId key name }".into());
     }
     let all = format!("... on Repository {{ {} }}", fields.join(" "));
-    let files: Vec<String> = LICENCE_PATHS
-        .iter()
-        .enumerate()
-        .map(|(i, path)| {
-            format!(
-                "f{i}: object(expression: \"HEAD:{path}\") {{ ... on Blob {{ text isBinary isTruncated }} }}"
-            )
-        })
-        .collect();
+    let mut files = vec![
+        "databaseId".to_string(),
+        "root: object(expression: \"HEAD:\") { ... on Tree { entries { name mode } } }".into(),
+    ];
+    files.extend(
+        licence_file::CANDIDATES
+            .iter()
+            .enumerate()
+            .map(|(i, path)| {
+                format!(
+                    "f{i}: object(expression: \"HEAD:{path}\") \
+                     {{ ... on Blob {{ text isBinary isTruncated byteSize }} }}"
+                )
+            }),
+    );
     let other = format!("... on Repository {{ {} }}", files.join(" "));
     let (asked, others): (Vec<&str>, Vec<&str>) = (
         repos
@@ -111,14 +106,9 @@ struct Data {
     repos: Vec<Option<Value>>,
     #[serde(default)]
     others: Vec<Option<Value>>,
+    /// Read leniently: a hostile number here costs its count, never the answers.
     #[serde(rename = "rateLimit")]
-    rate_limit: Option<RateLimit>,
-}
-
-#[derive(Deserialize)]
-struct RateLimit {
-    cost: Option<u64>,
-    remaining: Option<u64>,
+    rate_limit: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -156,6 +146,19 @@ struct Blob {
     is_binary: Option<bool>,
     #[serde(rename = "isTruncated", default)]
     is_truncated: bool,
+    #[serde(rename = "byteSize", default)]
+    byte_size: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct Tree {
+    entries: Vec<TreeEntry>,
+}
+
+#[derive(Deserialize)]
+struct TreeEntry {
+    name: String,
+    mode: u64,
 }
 
 /// What a query's answer says of each repository of `repos` and `endpoints`, in the bodies
@@ -186,26 +189,40 @@ pub fn answers(
         return Err("a GraphQL answer without data or a known error".into());
     };
     if let Some(limit) = &data.rate_limit {
-        outcome.cost = limit.cost;
-        outcome.remaining = limit.remaining;
+        outcome.cost = limit.get("cost").and_then(Value::as_u64);
+        outcome.remaining = limit.get("remaining").and_then(Value::as_u64);
     }
-    let missing = |list: &str, index: usize| {
-        response.errors.iter().any(|e| {
-            e.kind.as_deref() == Some("NOT_FOUND")
-                && e.path.first().and_then(Value::as_str) == Some(list)
+    // The errors at a path, by (list, index): NOT_FOUND, or any other.
+    let at = |list: &str, index: usize| {
+        let here = |e: &&GraphqlError| {
+            e.path.first().and_then(Value::as_str) == Some(list)
                 && e.path.get(1).and_then(Value::as_u64) == Some(index as u64)
-        })
+        };
+        let errors: Vec<&GraphqlError> = response.errors.iter().filter(here).collect();
+        let not_found = errors
+            .iter()
+            .any(|e| e.kind.as_deref() == Some("NOT_FOUND"));
+        (not_found, errors.len())
     };
-    let mut others = data.others.iter();
+    let is = |node: &Value, repo: &RepoRef| {
+        node.get("databaseId").and_then(Value::as_u64) == Some(repo.id)
+    };
+    let mut others = data.others.iter().enumerate();
     for (index, repo) in repos.iter().enumerate() {
         let node = data.repos.get(index).and_then(Option::as_ref);
-        let gone = node.is_none() && missing("repos", index);
-        let other = (endpoints.contains(&RepoEndpoint::License) && repo.licence_asked)
-            .then(|| others.next().and_then(Option::as_ref))
-            .flatten();
+        let (not_found, errors) = at("repos", index);
+        // Deleted since it was listed: REST's 404. Any other error, or an answer about
+        // another repository, is REST's to answer.
+        let gone = node.is_none() && not_found;
+        let node = node.filter(|node| errors == 0 && is(node, repo));
+        let licence_asked = endpoints.contains(&RepoEndpoint::License) && repo.licence_asked;
+        let other = licence_asked
+            .then(|| others.next())
+            .flatten()
+            .and_then(|(j, other)| other.as_ref().filter(|_| at("others", j).1 == 0))
+            .filter(|other| is(other, repo));
         for &endpoint in endpoints {
             let answer = match (gone, node, endpoint) {
-                // Deleted since it was listed: REST's 404.
                 (true, _, _) => BatchAnswer::Missing,
                 (false, None, _) => BatchAnswer::AskAlone,
                 (false, Some(node), RepoEndpoint::Languages) => languages_answer(node),
@@ -237,26 +254,27 @@ fn languages_answer(node: &Value) -> BatchAnswer {
     BatchAnswer::Body(serde_json::to_string(&bytes).unwrap_or_default())
 }
 
-/// REST's `/license` body for the first licence file found by path, or REST (which knows
-/// the file GitHub's detector chose) when none was, or it was binary or truncated.
+/// REST's `/license` body for the file licensee would choose, when the root's names make
+/// the choice certain and the file was read whole; otherwise REST, which knows the file.
 fn licence_answer(other: Option<&Value>) -> BatchAnswer {
-    let found = other.and_then(|node| {
-        LICENCE_PATHS.iter().enumerate().find_map(|(i, path)| {
-            let blob = node.get(format!("f{i}"))?;
-            let blob: Blob = serde_json::from_value(blob.clone()).ok()?;
-            Some((path, blob))
-        })
-    });
-    match found {
-        Some((path, blob)) if blob.is_binary != Some(true) && !blob.is_truncated => {
-            let Some(text) = blob.text else {
-                return BatchAnswer::AskAlone;
-            };
+    let read = |other: &Value| -> Option<String> {
+        let root: Tree = serde_json::from_value(other.get("root")?.clone()).ok()?;
+        let entries = root.entries.iter().map(|e| (e.name.as_str(), e.mode));
+        let name = licence_file::chosen(entries)?;
+        let index = licence_file::CANDIDATES.iter().position(|c| *c == name)?;
+        let blob: Blob = serde_json::from_value(other.get(format!("f{index}"))?.clone()).ok()?;
+        let text = blob.text?;
+        let whole = blob.is_binary == Some(false)
+            && !blob.is_truncated
+            && blob.byte_size == Some(text.len() as u64);
+        whole.then(|| {
             let content = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-            let body = json!({"path": path, "content": content, "encoding": "base64"});
-            BatchAnswer::Body(body.to_string())
-        }
-        _ => BatchAnswer::AskAlone,
+            json!({"path": name, "content": content, "encoding": "base64"}).to_string()
+        })
+    };
+    match other.and_then(read) {
+        Some(body) => BatchAnswer::Body(body),
+        None => BatchAnswer::AskAlone,
     }
 }
 
@@ -271,6 +289,7 @@ mod tests {
             node_id: Some(format!("R_{id}")),
             licence_asked,
             listing_facts: None,
+            changed_at: None,
         }
     }
 
@@ -306,7 +325,9 @@ mod tests {
                     {"databaseId": 2, "languages": {"totalCount": 101, "totalSize": 101, "edges": many}},
                     null
                 ],
-                "others": [{"f0": null, "f1": {"text": "Licence text", "isBinary": false, "isTruncated": false}}, null],
+                "others": [{"databaseId": 1, "root": {"entries": [
+                    {"name": "README.md", "mode": 33188}, {"name": "LICENCE", "mode": 33188}]},
+                    "f0": null, "f1": {"text": "Licence text", "isBinary": false, "isTruncated": false, "byteSize": 12}}, null],
                 "rateLimit": {"cost": 1, "remaining": 4999, "resetAt": "2030-01-01T00:00:00Z"}
             },
             "errors": [{"type": "NOT_FOUND", "path": ["repos", 2], "message": "gone"},
@@ -343,6 +364,64 @@ mod tests {
         );
         assert_eq!(of(3, RepoEndpoint::Languages), Some(BatchAnswer::Missing));
         assert_eq!(of(3, RepoEndpoint::License), Some(BatchAnswer::Missing));
+    }
+
+    #[test]
+    fn an_answer_about_another_repository_or_with_its_own_error_goes_to_rest() {
+        let (a, b) = (repo(1, true), repo(2, true));
+        let both = [RepoEndpoint::Languages, RepoEndpoint::License];
+        let languages = json!({"totalCount": 1, "totalSize": 5, "edges": [{"size": 5, "node": {"name": "Go"}}]});
+        let file = |id| {
+            json!({"databaseId": id, "root": {"entries": [{"name": "LICENSE", "mode": 33188}]},
+            "f0": {"text": "MIT", "isBinary": false, "isTruncated": false, "byteSize": 3}})
+        };
+        let body = json!({
+            "data": {
+                "repos": [{"databaseId": 7, "languages": languages}, {"databaseId": 2, "languages": languages}],
+                "others": [file(1), file(2)]
+            },
+            "errors": [{"type": "FORBIDDEN", "path": ["others", 1, "f0"], "message": "no"}]
+        });
+        let outcome = answers(body.to_string().as_bytes(), &[&a, &b], &both).unwrap();
+        let answer = |id, endpoint| {
+            outcome
+                .answers
+                .iter()
+                .find(|(i, e, _)| *i == id && *e == endpoint)
+                .unwrap()
+                .2
+                .clone()
+        };
+        assert_eq!(
+            answer(1, RepoEndpoint::Languages),
+            BatchAnswer::AskAlone,
+            "databaseId 7 is not 1"
+        );
+        assert!(matches!(
+            answer(1, RepoEndpoint::License),
+            BatchAnswer::AskAlone
+        ));
+        assert!(matches!(
+            answer(2, RepoEndpoint::Languages),
+            BatchAnswer::Body(_)
+        ));
+        assert_eq!(
+            answer(2, RepoEndpoint::License),
+            BatchAnswer::AskAlone,
+            "an error at its file"
+        );
+        // A licence file read whole, but not the one licensee would choose: REST.
+        let other = json!({"databaseId": 2, "root": {"entries": [{"name": "COPYING", "mode": 33188},
+            {"name": "License.md", "mode": 33188}]},
+            "f14": {"text": "GPL", "isBinary": false, "isTruncated": false, "byteSize": 3}});
+        assert_eq!(licence_answer(Some(&other)), BatchAnswer::AskAlone);
+        let other = json!({"databaseId": 2, "root": {"entries": [{"name": "LICENSE", "mode": 33188}]},
+            "f0": {"text": "café", "isBinary": false, "isTruncated": false, "byteSize": 9}});
+        assert_eq!(
+            licence_answer(Some(&other)),
+            BatchAnswer::AskAlone,
+            "not the file's bytes"
+        );
     }
 
     #[test]

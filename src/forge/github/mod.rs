@@ -5,6 +5,7 @@
 mod answers;
 pub mod api;
 mod graphql;
+mod licence_file;
 mod records;
 pub mod wire;
 

@@ -170,6 +170,7 @@ impl RepoFacts {
                 node_id: self.node_id.clone(),
                 licence_asked: self.licence_unnamed(),
                 listing_facts: self.listing_facts(),
+                changed_at: crate::forge::time_of(self.pushed_at.as_ref()),
             }),
             _ => None,
         };

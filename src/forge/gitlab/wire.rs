@@ -77,6 +77,8 @@ pub struct ProjectFacts {
     /// What could change the project's answers ([`ProjectFacts::listing_facts`]).
     #[serde(default)]
     last_activity_at: Option<serde_json::Value>,
+    #[serde(default)]
+    default_branch: Option<serde_json::Value>,
     /// The token holder's access, present for a member's token ([`HOLDER_FIELDS`]).
     #[serde(default)]
     permissions: Option<IgnoredAny>,
@@ -101,10 +103,15 @@ impl ProjectFacts {
         self.permissions.is_some()
     }
 
-    /// What could change its licence or languages: any activity (a push, an issue, a merge
-    /// request: GitLab moves `last_activity_at` for all of them, so this errs towards asking).
+    /// What could change its licence or languages: activity (a push, an issue, a merge
+    /// request), or a new default branch. GitLab moves `last_activity_at` at most once an
+    /// hour, so activity just after an answer was asked may not show: an answer asked the day
+    /// the project was last active is not reused ([`crate::forge::RepoRef::changed_at`]).
     pub fn listing_facts(&self) -> Option<String> {
-        crate::forge::listing_facts(&[("last_activity_at", self.last_activity_at.as_ref())])
+        crate::forge::listing_facts(&[
+            ("last_activity_at", self.last_activity_at.as_ref()),
+            ("default_branch", self.default_branch.as_ref()),
+        ])
     }
 
     /// What extract decides by: a kept project's licence is always asked (the listing names
@@ -117,6 +124,7 @@ impl ProjectFacts {
                 node_id: None,
                 licence_asked: true,
                 listing_facts: self.listing_facts(),
+                changed_at: crate::forge::time_of(self.last_activity_at.as_ref()),
             }),
             _ => None,
         };
