@@ -151,8 +151,12 @@ def handler(world, counts):
                 nodes.append({"databaseId": repo_id, "licenseInfo": None, "languages": {
                     "totalCount": len(langs), "totalSize": sum(langs.values()),
                     "edges": [{"size": s, "node": {"name": n}} for n, s in langs.items()]}})
-            other_nodes = [{"f0": {"text": "OGL V3", "isBinary": False, "isTruncated": False}}
-                           for _ in others]
+            other_nodes = [{"databaseId": int(node_id[2:]),
+                            "root": {"entries": [{"name": "README.md", "mode": 33188},
+                                                 {"name": "LICENSE", "mode": 33188}]},
+                            "f0": {"text": "OGL V3", "isBinary": False, "isTruncated": False,
+                                   "byteSize": 6}}
+                           for node_id in others]
             # GitHub's price: the connection requests the query may need, / 100, at least 1.
             cost = max(1, round((1 + len(ids)) / 100))
             counts.add("GraphQL queries")
