@@ -6,7 +6,9 @@
 //! Never silently missing: a batch the forge finds too heavy, or that fails after the
 //! client's retries, is split in two and asked again; what a batch cannot answer (one
 //! repository, or a whole failing batch of one) is asked of the endpoint itself by REST,
-//! whose failure fails the org as any request's does.
+//! whose failure fails the org as any request's does. A refusal every batch would meet
+//! sends the rest to REST at once; a rejected token or a budget resetting beyond
+//! `max_wait_secs` fails the org, as it would on REST.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -18,7 +20,7 @@ use tracing::warn;
 use super::client::{ApiClient, ApiResponse};
 use super::details::{self, Reuse};
 use super::ExtractError;
-use crate::bronze::previous::PreviousSnapshots;
+use crate::bronze::previous::{PreviousAnswer, PreviousSnapshots};
 use crate::bronze::{self, PageSidecar, RepoResponse};
 use crate::domain::{OrgLogin, RepoEndpoint, SnapshotDate};
 use crate::forge::{Batch, BatchAnswer, BatchOutcome, RepoRef};
@@ -45,6 +47,13 @@ pub struct OrgContext<'a> {
 /// for the budget's reset) before its repositories go to REST.
 const RATE_LIMITED_TRIES: u32 = 3;
 
+/// Each endpoint's earlier answers, by URL.
+type Earlier = BTreeMap<RepoEndpoint, std::collections::HashMap<String, PreviousAnswer>>;
+/// The endpoints still to be asked about each repository, by id.
+type Needed = BTreeMap<u64, BTreeSet<RepoEndpoint>>;
+/// Each endpoint's answers so far.
+type Answered = BTreeMap<RepoEndpoint, Vec<RepoResponse>>;
+
 /// Each endpoint's answers about the org's kept repositories, in repository id order.
 pub async fn answers(
     with: &Batching<'_>,
@@ -52,118 +61,10 @@ pub async fn answers(
     (previous, reuse): (&PreviousSnapshots, &Reuse),
     endpoints: &[RepoEndpoint],
     kept: &BTreeMap<u64, RepoRef>,
-) -> Result<BTreeMap<RepoEndpoint, Vec<RepoResponse>>, ExtractError> {
-    let mut done: BTreeMap<RepoEndpoint, Vec<RepoResponse>> = BTreeMap::new();
-    let mut earlier = BTreeMap::new();
-    let mut needed: BTreeMap<u64, BTreeSet<RepoEndpoint>> = BTreeMap::new();
-    for &endpoint in endpoints {
-        let answers = previous.repo_answers(at.lake, at.org, endpoint).await?;
-        let answers_of = done.entry(endpoint).or_default();
-        for repo in details::asked(endpoint, kept.values()) {
-            let url = details::answer_url(endpoint, (at.api, at.org), repo)?;
-            match answers
-                .get(url.as_str())
-                .and_then(|e| reuse.reusable(repo, e))
-            {
-                Some(reused) => {
-                    with.rest.stats.count_reused(at.org, endpoint.name());
-                    answers_of.push(reused);
-                }
-                None => {
-                    needed.entry(repo.id).or_default().insert(endpoint);
-                }
-            }
-        }
-        earlier.insert(endpoint, answers);
-    }
-    let (batchable, mut alone): (Vec<u64>, Vec<u64>) = needed
-        .keys()
-        .partition(|id| kept.get(id).is_some_and(|r| r.node_id.is_some()));
-    let mut queue: VecDeque<(Vec<u64>, u32)> = batchable
-        .chunks(with.batch.max_repos().max(1))
-        .map(|chunk| (chunk.to_vec(), 0))
-        .collect();
-    let mut stored = 0;
-    let url = with.batch.url(at.api);
-    while let Some((chunk, rate_limited)) = queue.pop_front() {
-        let repos: Vec<&RepoRef> = chunk.iter().filter_map(|id| kept.get(id)).collect();
-        let asked: BTreeSet<RepoEndpoint> = chunk
-            .iter()
-            .flat_map(|id| needed[id].iter().copied())
-            .collect();
-        let asked: Vec<RepoEndpoint> = asked.into_iter().collect();
-        let query = Bytes::from(with.batch.query(&repos, &asked));
-        let answer = with.client.post_json("graphql", at.org, &url, &query).await;
-        let outcome = match answer {
-            // No batched API here (an older GitHub Enterprise Server): REST for everything.
-            Ok(ApiResponse::Missing { status: 404, .. }) => {
-                all_to_rest(&mut alone, chunk, &mut queue);
-                continue;
-            }
-            Ok(ApiResponse::Page {
-                body,
-                rate_limit,
-                attempts,
-                ..
-            }) => {
-                stored += 1;
-                let sidecar = sidecar(at, &url, &body, rate_limit, attempts, repos.len());
-                let key =
-                    bronze::write::batch(at.lake, at.date, at.org, stored, body.clone(), &sidecar)
-                        .await?;
-                match with.batch.answers(&body, &repos, &asked) {
-                    Ok(outcome) => {
-                        let points = outcome.cost.unwrap_or(0);
-                        with.client.stats.count_points(at.org, "graphql", points);
-                        Some((outcome, key))
-                    }
-                    // Not an answer to this query (another schema, say): every batch alike.
-                    Err(message) => {
-                        warn!(org = %at.org, key = %key, "{message}: asking REST instead");
-                        all_to_rest(&mut alone, chunk, &mut queue);
-                        continue;
-                    }
-                }
-            }
-            // Failed after the client's retries: a 5xx (a query too heavy ends in a 502 or
-            // 504), a timeout or the network. Fewer repositories may pass.
-            Ok(_) | Err(ExtractError::Exhausted { .. } | ExtractError::Status { .. }) => None,
-            // The token refused, or a budget reset beyond max_wait_secs: fail as REST would.
-            Err(e @ (ExtractError::Unauthorized { .. } | ExtractError::RateLimited { .. })) => {
-                return Err(e)
-            }
-            // Blocked, a redirect elsewhere, too large: every batch would fare alike.
-            Err(e) => {
-                warn!(org = %at.org, error = %e, "GraphQL refused: asking REST instead");
-                all_to_rest(&mut alone, chunk, &mut queue);
-                continue;
-            }
-        };
-        match outcome {
-            Some((outcome, _)) if outcome.too_heavy && chunk.len() > 1 => split(&mut queue, chunk),
-            Some((outcome, _)) if outcome.rate_limited => {
-                // A spent hour is waited out by the client before its next request; a
-                // secondary limit (the hour not spent) is waited out here.
-                if with.client.remaining() != Some(0) {
-                    tokio::time::sleep(with.client.secondary_wait()).await;
-                }
-                if rate_limited + 1 < RATE_LIMITED_TRIES {
-                    queue.push_front((chunk, rate_limited + 1));
-                } else {
-                    alone.extend(chunk);
-                }
-            }
-            Some((outcome, key)) => {
-                let answered = take_answers(outcome, &mut needed, (kept, at), &key)?;
-                for (endpoint, response) in answered {
-                    done.entry(endpoint).or_default().push(response);
-                }
-                alone.extend(chunk.iter().filter(|id| !needed[*id].is_empty()));
-            }
-            None if chunk.len() > 1 => split(&mut queue, chunk),
-            None => alone.extend(chunk),
-        }
-    }
+) -> Result<Answered, ExtractError> {
+    let (mut done, mut needed, earlier) =
+        reuse_what_may_be(with, at, (previous, reuse), endpoints, kept).await?;
+    let alone = ask_in_batches(with, at, kept, &mut needed, &mut done).await?;
     for id in alone {
         let Some(repo) = kept.get(&id) else { continue };
         for &endpoint in &needed[&id] {
@@ -177,6 +78,152 @@ pub async fn answers(
         responses.sort_by_key(|r| r.repo_id);
     }
     Ok(done)
+}
+
+/// The answers `reuse` lets stand, and what is still to be asked.
+async fn reuse_what_may_be(
+    with: &Batching<'_>,
+    at: &OrgContext<'_>,
+    (previous, reuse): (&PreviousSnapshots, &Reuse),
+    endpoints: &[RepoEndpoint],
+    kept: &BTreeMap<u64, RepoRef>,
+) -> Result<(Answered, Needed, Earlier), ExtractError> {
+    let (mut done, mut needed, mut earlier) = (Answered::new(), Needed::new(), Earlier::new());
+    for &endpoint in endpoints {
+        let answers = previous.repo_answers(at.lake, at.org, endpoint).await?;
+        let answers_of = done.entry(endpoint).or_default();
+        for repo in details::asked(endpoint, kept.values()) {
+            let url = details::answer_url(endpoint, (at.api, at.org), repo)?;
+            let earlier = answers.get(url.as_str());
+            match earlier.and_then(|e| reuse.reusable(repo, e)) {
+                Some(reused) => {
+                    with.rest.stats.count_reused(at.org, endpoint.name());
+                    answers_of.push(reused);
+                }
+                None => {
+                    needed.entry(repo.id).or_default().insert(endpoint);
+                }
+            }
+        }
+        earlier.insert(endpoint, answers);
+    }
+    Ok((done, needed, earlier))
+}
+
+/// How one batch went.
+enum Asked {
+    /// Its answer, stored under this key.
+    Answered(BatchOutcome, String),
+    /// Failed after the client's retries: a 5xx (a query too heavy ends in a 502 or 504), a
+    /// timeout or the network. Fewer repositories may pass.
+    Failed,
+    /// Refused in a way every batch would meet (no batched API, blocked, a redirect
+    /// elsewhere, an answer not in its form): the rest is REST's.
+    Refused,
+}
+
+/// Asks what is needed of the repositories with a `node_id` in batches, taking what the
+/// answers give; returns the repositories left to REST.
+async fn ask_in_batches(
+    with: &Batching<'_>,
+    at: &OrgContext<'_>,
+    kept: &BTreeMap<u64, RepoRef>,
+    needed: &mut Needed,
+    done: &mut Answered,
+) -> Result<Vec<u64>, ExtractError> {
+    let (batchable, mut alone): (Vec<u64>, Vec<u64>) = needed
+        .keys()
+        .partition(|id| kept.get(id).is_some_and(|r| r.node_id.is_some()));
+    let mut queue: VecDeque<(Vec<u64>, u32)> = batchable
+        .chunks(with.batch.max_repos().max(1))
+        .map(|chunk| (chunk.to_vec(), 0))
+        .collect();
+    let mut stored = 0;
+    while let Some((chunk, rate_limited)) = queue.pop_front() {
+        let repos: Vec<&RepoRef> = chunk.iter().filter_map(|id| kept.get(id)).collect();
+        let asked: BTreeSet<RepoEndpoint> = chunk
+            .iter()
+            .flat_map(|id| needed[id].iter().copied())
+            .collect();
+        let asked: Vec<RepoEndpoint> = asked.into_iter().collect();
+        match ask(with, at, (&repos, &asked), &mut stored).await? {
+            Asked::Refused => all_to_rest(&mut alone, chunk, &mut queue),
+            Asked::Answered(outcome, _) if outcome.too_heavy && chunk.len() > 1 => {
+                split(&mut queue, chunk)
+            }
+            Asked::Answered(outcome, _) if outcome.rate_limited => {
+                // A spent hour is waited out by the client before its next request; a
+                // secondary limit (the hour not spent) is waited out here.
+                if with.client.remaining() != Some(0) {
+                    tokio::time::sleep(with.client.secondary_wait()).await;
+                }
+                if rate_limited + 1 < RATE_LIMITED_TRIES {
+                    queue.push_front((chunk, rate_limited + 1));
+                } else {
+                    alone.extend(chunk);
+                }
+            }
+            Asked::Answered(outcome, key) => {
+                let answered = take_answers(outcome, needed, (kept, at), &key)?;
+                for (endpoint, response) in answered {
+                    done.entry(endpoint).or_default().push(response);
+                }
+                alone.extend(chunk.iter().filter(|id| !needed[*id].is_empty()));
+            }
+            Asked::Failed if chunk.len() > 1 => split(&mut queue, chunk),
+            Asked::Failed => alone.extend(chunk),
+        }
+    }
+    Ok(alone)
+}
+
+/// One batch asked, its answer stored as received (the `stored`-th of the org).
+async fn ask(
+    with: &Batching<'_>,
+    at: &OrgContext<'_>,
+    (repos, asked): (&[&RepoRef], &[RepoEndpoint]),
+    stored: &mut u32,
+) -> Result<Asked, ExtractError> {
+    let url = with.batch.url(at.api);
+    let query = Bytes::from(with.batch.query(repos, asked));
+    let page = match with.client.post_json("graphql", at.org, &url, &query).await {
+        Ok(ApiResponse::Page {
+            body,
+            rate_limit,
+            attempts,
+            ..
+        }) => (body, rate_limit, attempts),
+        // No batched API here (an older GitHub Enterprise Server).
+        Ok(ApiResponse::Missing { status: 404, .. }) => return Ok(Asked::Refused),
+        Ok(_) | Err(ExtractError::Exhausted { .. } | ExtractError::Status { .. }) => {
+            return Ok(Asked::Failed)
+        }
+        // The token refused, or a budget reset beyond max_wait_secs: fail as REST would.
+        Err(e @ (ExtractError::Unauthorized { .. } | ExtractError::RateLimited { .. })) => {
+            return Err(e)
+        }
+        Err(e) => {
+            warn!(org = %at.org, error = %e, "GraphQL refused: asking REST instead");
+            return Ok(Asked::Refused);
+        }
+    };
+    let (body, rate_limit, attempts) = page;
+    *stored += 1;
+    let sidecar = sidecar(at, &url, &body, rate_limit, attempts, repos.len());
+    let key =
+        bronze::write::batch(at.lake, at.date, at.org, *stored, body.clone(), &sidecar).await?;
+    match with.batch.answers(&body, repos, asked) {
+        Ok(outcome) => {
+            let points = outcome.cost.unwrap_or(0);
+            with.client.stats.count_points(at.org, "graphql", points);
+            Ok(Asked::Answered(outcome, key))
+        }
+        // Not an answer to this query (another schema, say): every batch alike.
+        Err(message) => {
+            warn!(org = %at.org, key = %key, "{message}: asking REST instead");
+            Ok(Asked::Refused)
+        }
+    }
 }
 
 /// `chunk` and every batch still queued, to be asked of REST.
