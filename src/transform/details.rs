@@ -42,6 +42,18 @@ pub fn apply_answers(
     rename: &BTreeMap<String, String>,
     skipped: &mut BTreeMap<String, String>,
 ) -> Result<Details, TransformError> {
+    for (&(_, endpoint), files) in answers {
+        if files.is_none() {
+            left_out(date, endpoint, skipped);
+        }
+    }
+    let has_answers = |files: &Option<Vec<RepoResponses>>| {
+        files.iter().flatten().any(|f| !f.responses.is_empty())
+    };
+    if !answers.values().any(has_answers) {
+        // Listings only: nothing to apply, so no index of every repository to build.
+        return Ok(Details::default());
+    }
     let index: HashMap<(Forge, u64), usize> = (0..repos.len())
         .map(|at| ((repos[at].forge, repos[at].repo_id.0), at))
         .collect();
@@ -50,7 +62,6 @@ pub fn apply_answers(
     let mut languages = Vec::new();
     for (&(forge, endpoint), files) in answers {
         let Some(files) = files else {
-            left_out(date, endpoint, skipped);
             continue;
         };
         let adapter = forge.adapter();
