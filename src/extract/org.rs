@@ -202,17 +202,27 @@ impl<'a> OrgJob<'a> {
         let answers = batch::answers(batching, &at, earlier, endpoints, kept).await?;
         let mut stored = Vec::new();
         for (endpoint, responses) in answers {
-            let file = RepoResponses {
-                org: org.to_string(),
-                snapshot_date: self.date,
-                endpoint,
-                api_version: self.api_version(org),
-                responses,
-            };
-            let written = bronze::write::repo_responses(self.lake, self.date, org, &file).await?;
+            let written = self.store_answers(org, endpoint, responses).await?;
             stored.push((endpoint, written));
         }
         Ok(stored)
+    }
+
+    /// The org's answers of `endpoint` as one bronze file; what its manifest records.
+    async fn store_answers(
+        &self,
+        org: &OrgLogin,
+        endpoint: RepoEndpoint,
+        responses: Vec<crate::bronze::RepoResponse>,
+    ) -> Result<RepoResponsesFile, ExtractError> {
+        let file = RepoResponses {
+            org: org.to_string(),
+            snapshot_date: self.date,
+            endpoint,
+            api_version: self.api_version(org),
+            responses,
+        };
+        Ok(bronze::write::repo_responses(self.lake, self.date, org, &file).await?)
     }
 
     /// Asks `endpoint` about the org's kept repositories and stores the answers.
@@ -235,14 +245,7 @@ impl<'a> OrgJob<'a> {
                 asked,
             )
             .await?;
-        let file = RepoResponses {
-            org: org.to_string(),
-            snapshot_date: self.date,
-            endpoint,
-            api_version: self.api_version(org),
-            responses,
-        };
-        Ok(bronze::write::repo_responses(self.lake, self.date, org, &file).await?)
+        self.store_answers(org, endpoint, responses).await
     }
 
     async fn complete_manifest(&self, org: &OrgLogin) -> Result<Option<OrgManifest>, ExtractError> {

@@ -145,6 +145,19 @@ pub struct ListingItem {
     pub kept: Option<RepoRef>,
 }
 
+impl ListingItem {
+    /// A listed repository's facts: `kept` is its [`RepoRef`] when it is public and not a
+    /// fork, and has a name.
+    pub fn new(id: u64, (public, holder_fields): (bool, bool), kept: Option<RepoRef>) -> Self {
+        Self {
+            id,
+            public,
+            holder_fields,
+            kept,
+        }
+    }
+}
+
 /// A kept repository that the per-repository endpoints may ask about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepoRef {

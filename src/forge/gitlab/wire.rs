@@ -128,12 +128,8 @@ impl ProjectFacts {
             }),
             _ => None,
         };
-        ListingItem {
-            id: self.id.0,
-            public: self.is_public(),
-            holder_fields: self.has_holder_fields(),
-            kept,
-        }
+        let flags = (self.is_public(), self.has_holder_fields());
+        ListingItem::new(self.id.0, flags, kept)
     }
 }
 
