@@ -23,9 +23,7 @@ pub async fn org_metadata(
     body: Bytes,
     sidecar: &PageSidecar,
 ) -> Result<(), LakeError> {
-    let (body_key, sidecar_key) = lake::bronze::org_metadata(date, org);
-    lake.put(&body_key, body).await?;
-    lake.put(&sidecar_key, to_json_bytes(sidecar)).await
+    put_with_sidecar(lake, &lake::bronze::org_metadata(date, org), body, sidecar).await
 }
 
 /// Page `number` of the org's listing and its sidecar.
@@ -37,13 +35,11 @@ pub async fn page(
     body: Bytes,
     sidecar: &PageSidecar,
 ) -> Result<(), LakeError> {
-    lake.put(&lake::bronze::page(date, org, number), body)
-        .await?;
-    lake.put(
-        &lake::bronze::page_sidecar(date, org, number),
-        to_json_bytes(sidecar),
-    )
-    .await
+    let keys = (
+        lake::bronze::page(date, org, number),
+        lake::bronze::page_sidecar(date, org, number),
+    );
+    put_with_sidecar(lake, &keys, body, sidecar).await
 }
 
 /// Batched answer `number` of the org's per-repository requests and its sidecar; returns the
@@ -56,10 +52,20 @@ pub async fn batch(
     body: Bytes,
     sidecar: &PageSidecar,
 ) -> Result<String, LakeError> {
-    let (body_key, sidecar_key) = lake::bronze::batch(date, org, number);
-    lake.put(&body_key, body).await?;
-    lake.put(&sidecar_key, to_json_bytes(sidecar)).await?;
-    Ok(body_key.to_string())
+    let keys = lake::bronze::batch(date, org, number);
+    put_with_sidecar(lake, &keys, body, sidecar).await?;
+    Ok(keys.0.to_string())
+}
+
+/// A response's bytes as received, then the sidecar that vouches for them.
+async fn put_with_sidecar(
+    lake: &Lake,
+    (body_key, sidecar_key): &(lake::LakeKey, lake::LakeKey),
+    body: Bytes,
+    sidecar: &PageSidecar,
+) -> Result<(), LakeError> {
+    lake.put(body_key, body).await?;
+    lake.put(sidecar_key, to_json_bytes(sidecar)).await
 }
 
 /// One org's answers of a per-repository endpoint; returns what its manifest records.

@@ -16,7 +16,7 @@ use super::licence_text::{self, Detection, LicenceText};
 use super::silver::{self, RepoLanguage};
 use super::TransformError;
 use crate::bronze::{RepoResponse, RepoResponses};
-use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
+use crate::domain::{Forge, RepoEndpoint, SnapshotDate};
 use crate::forge::{fits_signed_column, LicenceAnswer, NamedLicence, RepoRecord, SharedStrings};
 use crate::formats::parquet;
 use crate::lake::{self, Lake, LakeKey};
@@ -191,15 +191,15 @@ impl<'k> LicenceTexts<'k> {
 }
 
 /// The answers with a body of `forge`'s repositories in silver (`index`), each repository's
-/// first only (an org listed twice answers twice), with the file that holds each.
+/// first only (an org listed twice answers twice), with the file that holds each. `files`
+/// are the forge's own ([`Answers`] is by forge).
 fn answers_in_silver<'a>(
     files: &'a [RepoResponses],
     index: &'a HashMap<(Forge, u64), usize>,
     forge: Forge,
 ) -> impl Iterator<Item = (&'a RepoResponses, &'a RepoResponse, &'a str)> {
     let mut seen = HashSet::new();
-    let of_forge = move |file: &&RepoResponses| forge_of(file) == forge;
-    let answers = files.iter().filter(of_forge).flat_map(|file| {
+    let answers = files.iter().flat_map(|file| {
         let with_body = |response: &'a RepoResponse| Some((response, response.body.as_ref()?));
         file.responses
             .iter()
@@ -209,13 +209,6 @@ fn answers_in_silver<'a>(
     answers.filter(move |(_, response, _)| {
         index.contains_key(&(forge, response.repo_id)) && seen.insert(response.repo_id)
     })
-}
-
-/// The forge of the org whose answers `file` holds.
-fn forge_of(file: &RepoResponses) -> Forge {
-    file.org
-        .parse::<OrgLogin>()
-        .map_or(Forge::Github, |org| org.forge())
 }
 
 fn corrupt(

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::OrgLogin;
 use crate::forge::ListingOrg;
 
 fn answers_file(
