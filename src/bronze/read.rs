@@ -1,7 +1,8 @@
 //! Reading bronze back, each file checked against the checksum that vouches for it: a page
 //! against its sidecar, an org's pages against its manifest, a per-repository answers file
 //! against the manifest. Extract (to resume and to reuse answers) and transform read bronze
-//! only through here.
+//! only through here. Transform takes files [`Unchecked`], to check each on the core that
+//! parses it.
 
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
@@ -65,63 +66,95 @@ pub async fn sidecar(lake: &Lake, key: &LakeKey) -> Result<Option<PageSidecar>, 
     Ok(bytes.and_then(|b| serde_json::from_slice(&b).ok()))
 }
 
-/// Every page of a complete org with its sidecar, in page order, checked against the
-/// manifest's checksum over the pages.
-pub async fn pages(
+/// Every page sidecar of a complete org, in page order, checked against the manifest's
+/// checksum over them. Each page's bytes are then checked against its sidecar when read
+/// ([`unchecked_pages`], [`Unchecked::check`]).
+pub async fn page_sidecars(
     lake: &Lake,
     date: SnapshotDate,
     org: &OrgLogin,
     manifest: &OrgManifest,
-) -> Result<Vec<(Bytes, PageSidecar)>, BronzeError> {
-    let read = checked_pages(lake, date, org, manifest.pages).await?;
-    let checksums = read.iter().map(|(_, sidecar)| sidecar.sha256.as_str());
+) -> Result<Vec<PageSidecar>, BronzeError> {
+    let keys: Vec<LakeKey> = (1..=manifest.pages)
+        .map(|n| lake::bronze::page_sidecar(date, org, n))
+        .collect();
+    let read = lake.get_many(keys.clone()).await?;
+    let sidecars = keys
+        .into_iter()
+        .zip(read)
+        .map(|(key, bytes)| match bytes {
+            Some(bytes) => parse::<PageSidecar>(&key, &bytes),
+            None => Err(BronzeError::Missing { key }),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let checksums = sidecars.iter().map(|sidecar| sidecar.sha256.as_str());
     if super::org_checksum(checksums) != manifest.sha256 {
         return Err(BronzeError::Corrupt {
             key: lake::bronze::org_manifest(date, org),
             message: "pages do not match the manifest's checksum".into(),
         });
     }
-    Ok(read)
+    Ok(sidecars)
 }
 
-/// Pages 1 to `count` of `org` with their sidecars (read together: [`Lake::get_many`]), each
-/// page's bytes checked against its sidecar's SHA-256. Every file is read before any is
-/// checked, so an unreadable later file is reported before a missing earlier one.
-async fn checked_pages(
+/// A file read from bronze whose bytes are not yet checked against the checksum that vouches
+/// for them. Reading is I/O and checking is CPU work: transform reads on the async runtime and
+/// checks on the thread that parses, so checking runs on every core.
+pub struct Unchecked {
+    pub key: LakeKey,
+    bytes: Bytes,
+    sha256: String,
+    /// What vouches for the bytes, named in the error.
+    vouched_by: &'static str,
+}
+
+impl Unchecked {
+    /// The bytes, once they match their checksum.
+    pub fn check(self) -> Result<Bytes, BronzeError> {
+        if sha256_hex(&self.bytes) != self.sha256 {
+            return Err(BronzeError::Corrupt {
+                key: self.key,
+                message: format!("bytes do not match the {}'s checksum", self.vouched_by),
+            });
+        }
+        Ok(self.bytes)
+    }
+
+    /// The bytes as JSON of `T`, once they match their checksum.
+    pub fn check_and_parse<T: DeserializeOwned>(self) -> Result<T, BronzeError> {
+        let key = self.key.clone();
+        parse(&key, &self.check()?)
+    }
+}
+
+/// Pages `numbers` of `org` (1-based), each with the checksum its sidecar (`sidecars`, from
+/// [`page_sidecars`]) vouches for, read together ([`Lake::get_many`]) and not yet checked.
+pub async fn unchecked_pages(
     lake: &Lake,
     date: SnapshotDate,
     org: &OrgLogin,
-    count: u32,
-) -> Result<Vec<(Bytes, PageSidecar)>, BronzeError> {
-    let keys: Vec<(LakeKey, LakeKey)> = (1..=count)
-        .map(|n| {
-            let sidecar = lake::bronze::page_sidecar(date, org, n);
-            (sidecar, lake::bronze::page(date, org, n))
-        })
+    sidecars: &[PageSidecar],
+    numbers: std::ops::RangeInclusive<u32>,
+) -> Result<Vec<Unchecked>, BronzeError> {
+    let keys: Vec<LakeKey> = numbers
+        .clone()
+        .map(|n| lake::bronze::page(date, org, n))
         .collect();
-    let wanted = keys
-        .iter()
-        .flat_map(|(sidecar, page)| [sidecar.clone(), page.clone()]);
-    let mut read = lake.get_many(wanted.collect()).await?.into_iter();
-    let mut pages = Vec::with_capacity(keys.len());
-    for (sidecar_key, page_key) in keys {
-        let (sidecar, body) = (read.next().flatten(), read.next().flatten());
-        let sidecar = sidecar.ok_or_else(|| BronzeError::Missing {
-            key: sidecar_key.clone(),
-        })?;
-        let sidecar: PageSidecar = parse(&sidecar_key, &sidecar)?;
-        let body = body.ok_or_else(|| BronzeError::Missing {
-            key: page_key.clone(),
-        })?;
-        if sha256_hex(&body) != sidecar.sha256 {
-            return Err(BronzeError::Corrupt {
-                key: page_key,
-                message: "bytes do not match the sidecar's checksum".into(),
-            });
-        }
-        pages.push((body, sidecar));
-    }
-    Ok(pages)
+    let read = lake.get_many(keys.clone()).await?;
+    keys.into_iter()
+        .zip(read)
+        .zip(numbers)
+        .map(|((key, bytes), number)| {
+            let bytes = bytes.ok_or_else(|| BronzeError::Missing { key: key.clone() })?;
+            let sidecar = &sidecars[number as usize - 1];
+            Ok(Unchecked {
+                key,
+                bytes,
+                sha256: sidecar.sha256.clone(),
+                vouched_by: "sidecar",
+            })
+        })
+        .collect()
 }
 
 /// The org's stored answers of `endpoint`, if its manifest lists them, checked against the
@@ -133,6 +166,19 @@ pub async fn repo_responses(
     manifest: &OrgManifest,
     endpoint: RepoEndpoint,
 ) -> Result<Option<RepoResponses>, BronzeError> {
+    let file = unchecked_repo_responses(lake, date, org, manifest, endpoint).await?;
+    file.map(Unchecked::check_and_parse).transpose()
+}
+
+/// The org's stored answers of `endpoint`, if its manifest lists them, read but not yet
+/// checked ([`Unchecked::check_and_parse`] gives the [`RepoResponses`]).
+pub async fn unchecked_repo_responses(
+    lake: &Lake,
+    date: SnapshotDate,
+    org: &OrgLogin,
+    manifest: &OrgManifest,
+    endpoint: RepoEndpoint,
+) -> Result<Option<Unchecked>, BronzeError> {
     let Some(stored) = manifest.repo_responses(endpoint) else {
         return Ok(None);
     };
@@ -141,11 +187,10 @@ pub async fn repo_responses(
         .get(&key)
         .await?
         .ok_or_else(|| BronzeError::Missing { key: key.clone() })?;
-    if sha256_hex(&bytes) != stored.sha256 {
-        return Err(BronzeError::Corrupt {
-            key,
-            message: "bytes do not match the org manifest's checksum".into(),
-        });
-    }
-    parse(&key, &bytes).map(Some)
+    Ok(Some(Unchecked {
+        key,
+        bytes,
+        sha256: stored.sha256.clone(),
+        vouched_by: "org manifest",
+    }))
 }

@@ -111,7 +111,7 @@ async fn dispatch(
             for summary in &built {
                 let span =
                     info_span!("stage", stage = "report", snapshot_date = %summary.snapshot_date);
-                report::run(lake, &target, summary.snapshot_date, web)
+                report::run(lake, &target, summary.snapshot_date, web, None)
                     .instrument(span)
                     .await?;
             }
@@ -134,7 +134,7 @@ async fn dispatch(
         }
         Command::Report { .. } => {
             leases.acquire(lake, &[Part::Snapshot(date)]).await?;
-            report_stage(settings, lake).await?
+            report_stage(settings, lake, None).await?
         }
         Command::Status { json, .. } => {
             let target = publish_target(settings, lake)?;
@@ -179,11 +179,17 @@ async fn extract_stage(
 /// page with the tables it was drawn from.
 async fn transform_stage(settings: &RunSettings, lake: &Lake) -> Result<(), Failure> {
     let span = info_span!("stage", stage = "transform", snapshot_date = %settings.snapshot_date);
-    transform::run(settings, lake).instrument(span).await?;
-    report_stage(settings, lake).await
+    let transformed = transform::run(settings, lake).instrument(span).await?;
+    report_stage(settings, lake, Some(transformed.gold)).await
 }
 
-async fn report_stage(settings: &RunSettings, lake: &Lake) -> Result<(), Failure> {
+/// The page of the run's snapshot, from the gold tables `handed` over by the transform that
+/// just staged them, or else read from staging.
+async fn report_stage(
+    settings: &RunSettings,
+    lake: &Lake,
+    handed: Option<report::StagedGold>,
+) -> Result<(), Failure> {
     let span = info_span!("stage", stage = "report", snapshot_date = %settings.snapshot_date);
     let target = publish_target(settings, lake)?;
     report::run(
@@ -191,6 +197,7 @@ async fn report_stage(settings: &RunSettings, lake: &Lake) -> Result<(), Failure
         &target,
         settings.snapshot_date,
         &settings.config.github.web,
+        handed,
     )
     .instrument(span)
     .await?;

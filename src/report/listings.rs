@@ -32,21 +32,37 @@ pub struct RepoLine {
 /// the rest are (gold `repositories`), so the page stays a page.
 pub const MOST_LISTED: usize = 5_000;
 
-/// The repositories, most stars first, then by full name.
-pub fn repositories(df: &DataFrame) -> PolarsResult<Vec<RepoLine>> {
-    let text = |name| strings(df, name);
+/// The [`MOST_LISTED`] repositories with the most stars (then by full name), most first, and
+/// how many there are: only the rows the page lists are read out of the table.
+pub fn repositories(df: &DataFrame) -> PolarsResult<(Vec<RepoLine>, usize)> {
+    // A missing count sorts as 0 stars, a missing name as "", as they are shown.
+    let order = SortMultipleOptions::default()
+        .with_order_descending_multi([true, false])
+        .with_maintain_order(true);
+    let total = df.height();
+    let df = df
+        .clone()
+        .lazy()
+        .with_columns([
+            col("stars").fill_null(lit(0)).alias("_stars"),
+            col("full_name").fill_null(lit("")).alias("_full_name"),
+        ])
+        .sort(["_stars", "_full_name"], order)
+        .limit(MOST_LISTED as IdxSize)
+        .collect()?;
+    let text = |name| strings(&df, name);
     let (login, display, name) = (text("org_login")?, text("display_name")?, text("name")?);
-    let forge = forges(df)?;
+    let forge = forges(&df)?;
     let (full_name, url) = (text("full_name")?, text("html_url")?);
     let (language, licence) = (text("language")?, text("license_name")?);
-    let stars = ints(df, "stars")?;
+    let stars = ints(&df, "stars")?;
     let topics = text("topics")?;
     let created = df
         .column("created_at")?
         .cast(&DataType::Date)?
         .cast(&DataType::Int32)?;
     let created = created.i32()?;
-    let mut lines: Vec<RepoLine> = (0..df.height())
+    let lines = (0..df.height())
         .map(|i| RepoLine {
             org_login: login[i].clone().unwrap_or_default(),
             organisation: display[i].clone().unwrap_or_default(),
@@ -61,12 +77,7 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<Vec<RepoLine>> {
             created: day(created.get(i).unwrap_or_default()),
         })
         .collect();
-    lines.sort_by(|a, b| {
-        b.stars
-            .cmp(&a.stars)
-            .then_with(|| a.full_name.cmp(&b.full_name))
-    });
-    Ok(lines)
+    Ok((lines, total))
 }
 
 fn day(days_since_epoch: i32) -> String {

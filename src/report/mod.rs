@@ -104,23 +104,31 @@ pub struct ReportData {
     pub topics: Vec<(String, i64, f64)>,
     /// Each organisation's top topics, organisations as in `orgs`.
     pub org_topics: Vec<listings::OrgTopics>,
-    /// Every kept repository, most stars first.
+    /// The most-starred kept repositories, most stars first ([`listings::MOST_LISTED`] at most).
     pub repositories: Vec<listings::RepoLine>,
+    /// How many kept repositories there are.
+    pub repositories_total: usize,
     /// Each organisation's numbers at every snapshot up to this one, in date order.
     pub history: Vec<history::OrgAtSnapshot>,
 }
 
-/// Renders the page for `date` from its staged gold tables (and, for its trends, the gold
-/// `org_latest` of earlier snapshots published on `target`) and stages it; only URLs on
-/// `web`'s origin (or a GitLab group's instance) become links.
+/// The gold tables a transform just staged, by table name: the report renders from them
+/// rather than reading the same bytes back.
+pub type StagedGold = BTreeMap<&'static str, DataFrame>;
+
+/// Renders the page for `date` from its staged gold tables (`handed` by the transform that
+/// staged them, else read from the lake; and, for its trends, the gold `org_latest` of
+/// earlier snapshots published on `target`) and stages it; only URLs on `web`'s origin (or
+/// a GitLab group's instance) become links.
 pub async fn run(
     lake: &Lake,
     target: &Lake,
     date: SnapshotDate,
     web: &url::Url,
+    handed: Option<StagedGold>,
 ) -> Result<(), ReportError> {
     let mut clock = StepClock::start("report", date);
-    let data = read(lake, target, date, web).await?;
+    let data = read(lake, target, date, web, handed.unwrap_or_default()).await?;
     clock.lap("read gold");
     let page = html::render(&data, html::PageCopy::Latest);
     let copy = html::render(&data, html::PageCopy::OfBuild);
@@ -134,23 +142,29 @@ pub async fn run(
     Ok(())
 }
 
+/// Gold table `name` of `date`: handed over, or read from staging.
 async fn table(
     lake: &Lake,
     date: SnapshotDate,
+    handed: &mut StagedGold,
     name: &'static str,
 ) -> Result<DataFrame, ReportError> {
+    if let Some(frame) = handed.remove(name) {
+        return Ok(frame);
+    }
     let key = outputs::staged(date, &Output::GoldTable(name));
     let bytes = staged::get(lake, date, &key).await?;
     from_parquet_bytes(&bytes).map_err(|source| ReportError::Table { key, source })
 }
 
-/// Reads what the page shows from the staged gold tables of `date`, and the published
-/// `org_latest` of earlier snapshots on `target`.
+/// Reads what the page shows from the staged gold tables of `date` (those `handed` over are
+/// not read again), and the published `org_latest` of earlier snapshots on `target`.
 pub async fn read(
     lake: &Lake,
     target: &Lake,
     date: SnapshotDate,
     web: &url::Url,
+    mut handed: StagedGold,
 ) -> Result<ReportData, ReportError> {
     let err = |name: &'static str| {
         move |source| ReportError::Table {
@@ -159,24 +173,27 @@ pub async fn read(
         }
     };
     let build = staged::build_record(lake, date).await?;
-    let latest = table(lake, date, "org_latest").await?;
-    let daily = table(lake, date, "org_repos_daily").await?;
-    let headline = table(lake, date, "headline").await?;
-    let languages = table(lake, date, "language_counts").await?;
-    let licences = table(lake, date, "licence_counts").await?;
-    let bytes = table(lake, date, "language_bytes").await?;
-    let topics = table(lake, date, "topic_counts").await?;
-    let repositories = table(lake, date, "repositories").await?;
+    let latest = table(lake, date, &mut handed, "org_latest").await?;
+    let daily = table(lake, date, &mut handed, "org_repos_daily").await?;
+    let headline = table(lake, date, &mut handed, "headline").await?;
+    let languages = table(lake, date, &mut handed, "language_counts").await?;
+    let licences = table(lake, date, &mut handed, "licence_counts").await?;
+    let bytes = table(lake, date, &mut handed, "language_bytes").await?;
+    let topics = table(lake, date, &mut handed, "topic_counts").await?;
+    let repositories = table(lake, date, &mut handed, "repositories").await?;
     let orgs = read_orgs(&latest).map_err(err("org_latest"))?;
     let names = display_names(&latest).map_err(err("org_latest"))?;
     let order: Vec<String> = orgs.iter().map(|o| o.display_name.clone()).collect();
+    let (listed, repositories_total) =
+        listings::repositories(&repositories).map_err(err("repositories"))?;
     Ok(ReportData {
         snapshot_date: date,
         build_id: build.build_id,
         link_origin: web.origin(),
         headline: read_headline(&headline).map_err(err("headline"))?,
         org_topics: listings::org_topics(&topics, &names, &order).map_err(err("topic_counts"))?,
-        repositories: listings::repositories(&repositories).map_err(err("repositories"))?,
+        repositories: listed,
+        repositories_total,
         history: history::read(target, date, &latest).await?,
         orgs,
         series: read_series(&daily).map_err(err("org_repos_daily"))?,

@@ -82,8 +82,10 @@ async fn build_on_own_thread(
     let span = tracing::info_span!("snapshot", snapshot_date = %date);
     let build = move || {
         let built = runtime.block_on(run_snapshot(&settings, &lake, date, &[]).instrument(span));
-        // What the snapshot freed goes back to the system, so the next one starts from
-        // what it needs.
+        // Its page is drawn from the lake after every snapshot is built, so its gold frames
+        // are dropped here; what the snapshot freed goes back to the system, so the next one
+        // starts from what it needs.
+        let built = built.map(|transformed| transformed.summary);
         crate::memory::release_freed();
         built
     };

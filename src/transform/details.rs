@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use rayon::prelude::*;
 use tracing::warn;
 
 use super::input::Answers;
@@ -17,7 +18,9 @@ use super::silver::{self, RepoLanguage};
 use super::TransformError;
 use crate::bronze::{RepoResponse, RepoResponses};
 use crate::domain::{Forge, RepoEndpoint, SnapshotDate};
-use crate::forge::{fits_signed_column, LicenceAnswer, NamedLicence, RepoRecord, SharedStrings};
+use crate::forge::{
+    fits_signed_column, LanguagesAnswer, LicenceAnswer, NamedLicence, RepoRecord, SharedStrings,
+};
 use crate::formats::parquet;
 use crate::lake::{self, Lake, LakeKey};
 use crate::normalise::{language_type, licence_facts};
@@ -64,42 +67,32 @@ pub fn apply_answers(
         let Some(files) = files else {
             continue;
         };
-        let adapter = forge.adapter();
-        for (file, response, body) in answers_in_silver(files, &index, forge) {
-            let invalid = |message| corrupt(endpoint, date, file, &response.full_name, message);
-            let repo = &mut repos[index[&(forge, response.repo_id)]];
-            match endpoint {
-                RepoEndpoint::License => match adapter.licence_answer(body).map_err(invalid)? {
-                    LicenceAnswer::FileText(text) => {
+        let found: Vec<_> = answers_in_silver(files, &index, forge).collect();
+        // Read on every core, a batch at a time so that memory holds one batch's texts.
+        for batch in found.chunks(ANSWERS_PER_BATCH) {
+            let read: Vec<Result<Answer, String>> = batch
+                .par_iter()
+                .map(|(_, _, body)| Answer::read(forge, endpoint, body))
+                .collect();
+            for (&(file, response, _), answer) in batch.iter().zip(read) {
+                let invalid = |message| corrupt(endpoint, date, file, &response.full_name, message);
+                let repo = &mut repos[index[&(forge, response.repo_id)]];
+                match answer.map_err(invalid)? {
+                    Answer::Licence(LicenceAnswer::FileText(text)) => {
                         let found = texts.identify(&text);
                         repo.license_detected_spdx_id = found.spdx_id.as_deref().map(Into::into);
                         repo.license_detection_confidence = found.confidence;
                     }
-                    LicenceAnswer::Named(Some(licence)) => {
+                    Answer::Licence(LicenceAnswer::Named(Some(licence))) => {
                         set_licence(repo, &licence, &mut strings)
                     }
-                    LicenceAnswer::Named(None) => {}
-                },
-                RepoEndpoint::Languages => {
-                    let answer = adapter.languages_answer(body).map_err(invalid)?;
-                    if let Some(primary) = &answer.primary {
-                        set_language(repo, primary, rename, &mut strings);
-                    }
-                    let repo_id =
-                        fits_signed_column("repo_id", response.repo_id).map_err(invalid)?;
-                    for size in answer.languages {
-                        let bytes = size.bytes.map(|b| fits_signed_column("bytes", b));
-                        languages.push(RepoLanguage {
-                            forge,
-                            repo_id,
-                            bytes: bytes.transpose().map_err(invalid)?,
-                            share: size.share,
-                            language_normalised: rename
-                                .get(&size.language)
-                                .unwrap_or(&size.language)
-                                .clone(),
-                            language: size.language,
-                        });
+                    Answer::Licence(LicenceAnswer::Named(None)) => {}
+                    Answer::Languages(answer) => {
+                        if let Some(primary) = &answer.primary {
+                            set_language(repo, primary, rename, &mut strings);
+                        }
+                        let rows = language_rows(forge, response.repo_id, answer, rename);
+                        languages.extend(rows.map_err(invalid)?);
                     }
                 }
             }
@@ -111,6 +104,51 @@ pub fn apply_answers(
         languages,
         licence_texts: texts.finish(date),
     })
+}
+
+/// Answers read at once: enough to keep every core busy, few enough that memory holds one
+/// batch's licence texts.
+const ANSWERS_PER_BATCH: usize = 4096;
+
+/// What one answer says, as its forge reads it.
+enum Answer {
+    Licence(LicenceAnswer),
+    Languages(LanguagesAnswer),
+}
+
+impl Answer {
+    fn read(forge: Forge, endpoint: RepoEndpoint, body: &str) -> Result<Self, String> {
+        let adapter = forge.adapter();
+        match endpoint {
+            RepoEndpoint::License => adapter.licence_answer(body).map(Self::Licence),
+            RepoEndpoint::Languages => adapter.languages_answer(body).map(Self::Languages),
+        }
+    }
+}
+
+/// Silver `repo_languages` rows of one repository's languages answer.
+fn language_rows(
+    forge: Forge,
+    repo_id: u64,
+    answer: LanguagesAnswer,
+    rename: &BTreeMap<String, String>,
+) -> Result<Vec<RepoLanguage>, String> {
+    let repo_id = fits_signed_column("repo_id", repo_id)?;
+    answer
+        .languages
+        .into_iter()
+        .map(|size| {
+            let bytes = size.bytes.map(|b| fits_signed_column("bytes", b));
+            Ok(RepoLanguage {
+                forge,
+                repo_id,
+                bytes: bytes.transpose()?,
+                share: size.share,
+                language_normalised: rename.get(&size.language).unwrap_or(&size.language).clone(),
+                language: size.language,
+            })
+        })
+        .collect()
 }
 
 /// Notes in `skipped` that the snapshot leaves `endpoint` out, unless extract said why.

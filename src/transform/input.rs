@@ -4,11 +4,15 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use std::sync::Arc;
+
 use futures::{StreamExt, TryStreamExt};
+use rayon::prelude::*;
+use tokio::sync::Semaphore;
 
 use super::TransformError;
-use crate::bronze::{self, RepoResponses};
+use crate::bronze::read::Unchecked;
+use crate::bronze::{self, OrgManifest, RepoResponses};
 use crate::config::RunSettings;
 use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
 use crate::forge::{ListingOrg, RepoRecord};
@@ -29,7 +33,7 @@ pub struct BronzeSnapshot {
     pub(super) requests: BTreeMap<String, EndpointRequests>,
     /// Per-repository endpoints some org skipped, with why.
     pub(super) skipped: BTreeMap<String, String>,
-    /// Time spent parsing pages, summed over orgs (they are parsed in parallel).
+    /// Time spent checking and parsing pages, summed over the threads that did it.
     pub(super) parse_time: Duration,
 }
 
@@ -80,9 +84,10 @@ async fn snapshot_members(
 /// Every org's listing, repositories and per-repository answers in the complete bronze
 /// snapshot `date`.
 ///
-/// Orgs are read [`ORGS_IN_FLIGHT`] at a time and parsed on blocking threads, so reading,
-/// checksumming and parsing overlap on all cores; memory holds the bronze bytes of those orgs
-/// only, however large the snapshot.
+/// Orgs are read [`ORGS_IN_FLIGHT`] at a time, each in chunks of [`PAGES_PER_CHUNK`] pages
+/// checked and parsed page by page on every core, so reading, checksumming and parsing overlap
+/// on all cores however the repositories spread over orgs; memory holds [`FILES_IN_FLIGHT`]
+/// chunks' or answers files' bronze bytes at most, however large the snapshot or an org.
 pub async fn read_bronze(
     settings: &RunSettings,
     lake: &Lake,
@@ -90,8 +95,9 @@ pub async fn read_bronze(
     required: &[OrgLogin],
 ) -> Result<BronzeSnapshot, TransformError> {
     let orgs = snapshot_members(lake, date, required).await?;
+    let files = Semaphore::new(FILES_IN_FLIGHT);
     let read = futures::stream::iter(orgs)
-        .map(|org| read_org(settings, lake, date, org))
+        .map(|org| read_org(settings, lake, date, org, &files))
         .buffered(ORGS_IN_FLIGHT);
     let mut read = std::pin::pin!(read);
     let mut snapshot = BronzeSnapshot {
@@ -132,37 +138,29 @@ pub async fn read_bronze(
     Ok(snapshot)
 }
 
-/// Orgs whose bronze is being read or parsed at once.
-const ORGS_IN_FLIGHT: usize = 8;
+/// Orgs whose bronze is being read or parsed at once: many, as most of an org's reads are
+/// small (manifest, marker, sidecars) and wait on storage, not on the cores.
+const ORGS_IN_FLIGHT: usize = 32;
 
-/// Parses one org's pages, in page order.
-fn parse_pages(
-    listing: &ListingOrg,
-    pages: &[(u32, Bytes)],
-    languages: &BTreeMap<String, String>,
-) -> Result<Vec<RepoRecord>, TransformError> {
-    let adapter = listing.login.forge().adapter();
-    let mut repos = Vec::new();
-    for (number, body) in pages {
-        let page = adapter
-            .parse_page(listing, body, languages)
-            .map_err(|message| TransformError::InvalidPage {
-                org: listing.login.clone(),
-                page: *number,
-                message,
-            })?;
-        repos.extend(page);
-    }
-    Ok(repos)
-}
+/// Pages of an org read together, then checked and parsed page by page on every core, so one
+/// large org keeps both cores busy and memory holds a few chunks' bytes, not an org's.
+const PAGES_PER_CHUNK: u32 = 8;
 
-/// One org's complete bronze: its pages (checked against the manifest) parsed off the async
-/// runtime, and its per-repository answers (checked against theirs).
+/// Chunks of pages (or answers files) read or parsed at once, over all orgs: enough that the
+/// cores never wait for storage, few enough that memory holds tens of MB of bronze.
+const FILES_IN_FLIGHT: usize = 6;
+
+/// Chunks of one org in flight, so a large org can use every permit.
+const CHUNKS_IN_FLIGHT: usize = FILES_IN_FLIGHT;
+
+/// One org's complete bronze: its pages (checked against the manifest) and its per-repository
+/// answers (checked against theirs), each file checked and parsed on the cores.
 async fn read_org(
     settings: &RunSettings,
     lake: &Lake,
     date: SnapshotDate,
     org: OrgLogin,
+    files: &Semaphore,
 ) -> Result<OrgBronze, TransformError> {
     let Some(manifest) = bronze::read::org_manifest(lake, date, &org).await? else {
         return Err(TransformError::Incomplete {
@@ -170,8 +168,102 @@ async fn read_org(
             orgs: vec![org.key()],
         });
     };
-    // The configured spelling, else the one the org was first extracted with: never the
-    // spelling of whichever run extracted it last.
+    let listing = Arc::new(listing_org(settings, lake, date, org, &manifest).await?);
+    let sidecars = bronze::read::page_sidecars(lake, date, &listing.login, &manifest).await?;
+    let build = OrgBuild {
+        org: listing.login.to_string(),
+        pages: manifest.pages,
+        repos: manifest.unique_repos,
+        etags: sidecars
+            .iter()
+            .map(|sidecar| sidecar.etag.clone())
+            .collect(),
+        observed_on: manifest.observed_on,
+    };
+    let rename = Arc::new(settings.config.languages.clone());
+    let chunks = (1..=manifest.pages)
+        .step_by(PAGES_PER_CHUNK as usize)
+        .map(|first| first..=manifest.pages.min(first + PAGES_PER_CHUNK - 1));
+    let parsed: Vec<Parsed> = futures::stream::iter(chunks)
+        .map(|numbers| {
+            let (listing, rename, sidecars) =
+                (Arc::clone(&listing), Arc::clone(&rename), &sidecars);
+            async move {
+                let _permit = files
+                    .acquire()
+                    .await
+                    .expect("the semaphore is never closed");
+                let first = *numbers.start();
+                let read =
+                    bronze::read::unchecked_pages(lake, date, &listing.login, sidecars, numbers);
+                let pages = read.await?;
+                on_cores(move || parse_pages(&listing, first, pages, &rename)).await
+            }
+        })
+        .buffered(CHUNKS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    let (licences, languages) = futures::try_join!(
+        read_answers(
+            lake,
+            date,
+            &listing.login,
+            &manifest,
+            RepoEndpoint::License,
+            files
+        ),
+        read_answers(
+            lake,
+            date,
+            &listing.login,
+            &manifest,
+            RepoEndpoint::Languages,
+            files
+        )
+    )?;
+    let listing = Arc::try_unwrap(listing).unwrap_or_else(|shared| (*shared).clone());
+    let parse_time = parsed.iter().map(|chunk| chunk.time).sum();
+    Ok(OrgBronze {
+        listing,
+        repos: parsed.into_iter().flat_map(|chunk| chunk.repos).collect(),
+        build,
+        licences,
+        languages,
+        requests: manifest.requests,
+        skipped: manifest.skipped,
+        parse_time,
+    })
+}
+
+/// The org's answers of `endpoint`, if its manifest lists them, checked and parsed on the cores.
+async fn read_answers(
+    lake: &Lake,
+    date: SnapshotDate,
+    org: &OrgLogin,
+    manifest: &OrgManifest,
+    endpoint: RepoEndpoint,
+    files: &Semaphore,
+) -> Result<Option<RepoResponses>, TransformError> {
+    let _permit = files
+        .acquire()
+        .await
+        .expect("the semaphore is never closed");
+    let file = bronze::read::unchecked_repo_responses(lake, date, org, manifest, endpoint).await?;
+    match file {
+        Some(file) => Ok(on_cores(move || file.check_and_parse()).await.map(Some)?),
+        None => Ok(None),
+    }
+}
+
+/// The org as its listing names it: the configured spelling, else the one it was first
+/// extracted with, never the spelling of whichever run extracted it last.
+async fn listing_org(
+    settings: &RunSettings,
+    lake: &Lake,
+    date: SnapshotDate,
+    org: OrgLogin,
+    manifest: &OrgManifest,
+) -> Result<ListingOrg, TransformError> {
     let first = bronze::read::member(lake, date, &org).await?;
     let spelled = match settings.configured(&org) {
         Some(configured) => configured.login.clone(),
@@ -180,49 +272,63 @@ async fn read_org(
             .filter(|m| *m == org)
             .unwrap_or(org),
     };
-    let listing = ListingOrg {
+    Ok(ListingOrg {
         login: spelled,
         canonical_login: manifest.canonical_login.clone(),
         web_url: manifest.web_url.clone(),
-    };
-    let read = bronze::read::pages(lake, date, &listing.login, &manifest).await?;
-    let mut pages = Vec::new();
-    let mut etags = Vec::new();
-    for (number, (body, sidecar)) in (1..).zip(read) {
-        pages.push((number, body));
-        etags.push(sidecar.etag);
+    })
+}
+
+/// Records of a run of pages, and the time checking and parsing them took (summed over the
+/// threads that did it).
+struct Parsed {
+    repos: Vec<RepoRecord>,
+    time: Duration,
+}
+
+/// Checks and parses pages `first`, `first + 1`, ... of one org, page by page on every core;
+/// the records stay in page order.
+fn parse_pages(
+    listing: &ListingOrg,
+    first: u32,
+    pages: Vec<Unchecked>,
+    rename: &BTreeMap<String, String>,
+) -> Result<Parsed, TransformError> {
+    let adapter = listing.login.forge().adapter();
+    let parsed: Vec<(Vec<RepoRecord>, Duration)> = (first..)
+        .zip(pages)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(number, page)| {
+            let started = Instant::now();
+            let body = page.check()?;
+            let repos = adapter
+                .parse_page(listing, &body, rename)
+                .map_err(|message| TransformError::InvalidPage {
+                    org: listing.login.clone(),
+                    page: number,
+                    message,
+                })?;
+            Ok((repos, started.elapsed()))
+        })
+        .collect::<Result<_, TransformError>>()?;
+    let time = parsed.iter().map(|(_, time)| *time).sum();
+    let repos = parsed.into_iter().flat_map(|(repos, _)| repos).collect();
+    Ok(Parsed { repos, time })
+}
+
+/// Runs CPU-bound `work` on the cores (rayon's pool, which `work` may split further) without
+/// holding an async worker; a panic in it resumes here.
+async fn on_cores<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, result) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+    });
+    match result.await {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => unreachable!("rayon ran the work or panicked inside it"),
     }
-    let build = OrgBuild {
-        org: listing.login.to_string(),
-        pages: manifest.pages,
-        repos: manifest.unique_repos,
-        etags,
-        observed_on: manifest.observed_on,
-    };
-    let answers =
-        |endpoint| bronze::read::repo_responses(lake, date, &listing.login, &manifest, endpoint);
-    let (licences, languages) = (
-        answers(RepoEndpoint::License).await?,
-        answers(RepoEndpoint::Languages).await?,
-    );
-    let rename = settings.config.languages.clone();
-    let repos = tokio::task::spawn_blocking(move || {
-        let started = Instant::now();
-        parse_pages(&listing, &pages, &rename).map(|repos| (listing, repos, started.elapsed()))
-    })
-    .await
-    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-    let (listing, repos, parse_time) = repos?;
-    Ok(OrgBronze {
-        listing,
-        repos,
-        build,
-        licences,
-        languages,
-        requests: manifest.requests,
-        skipped: manifest.skipped,
-        parse_time,
-    })
 }
 
 /// The forge a lake key names: a GitLab group's key holds the `+` that stands for its `/`.

@@ -54,6 +54,13 @@ pub struct TransformSummary {
     pub gold_rows: BTreeMap<String, usize>,
 }
 
+/// One transform's summary and the gold tables it staged, by table name, so the report can
+/// render them without reading them back from the lake.
+pub struct Transformed {
+    pub summary: TransformSummary,
+    pub gold: BTreeMap<&'static str, DataFrame>,
+}
+
 /// Every snapshot date with a folder in bronze, sorted.
 pub async fn bronze_snapshots(lake: &Lake) -> Result<Vec<SnapshotDate>, LakeError> {
     crate::bronze::snapshot_dates(lake).await
@@ -61,7 +68,7 @@ pub async fn bronze_snapshots(lake: &Lake) -> Result<Vec<SnapshotDate>, LakeErro
 
 /// Builds silver and stages gold and the site CSV for the run's snapshot date,
 /// over every org of the snapshot; each of the run's orgs must be among them, complete.
-pub async fn run(settings: &RunSettings, lake: &Lake) -> Result<TransformSummary, TransformError> {
+pub async fn run(settings: &RunSettings, lake: &Lake) -> Result<Transformed, TransformError> {
     let required: Vec<OrgLogin> = settings.orgs.iter().map(|o| o.login.clone()).collect();
     run_snapshot(settings, lake, settings.snapshot_date, &required).await
 }
@@ -71,11 +78,14 @@ pub(super) async fn run_snapshot(
     lake: &Lake,
     date: SnapshotDate,
     required: &[OrgLogin],
-) -> Result<TransformSummary, TransformError> {
+) -> Result<Transformed, TransformError> {
     let mut clock = StepClock::start("transform", date);
     let bronze = input::read_bronze(settings, lake, date, required).await?;
     clock.lap("bronze: read, verify, parse");
-    clock.log("bronze: parse (summed over orgs)", bronze.parse_time);
+    clock.log(
+        "bronze: verify, parse (summed over threads)",
+        bronze.parse_time,
+    );
     let input::BronzeSnapshot {
         listings,
         mut repos,
@@ -165,6 +175,7 @@ pub(super) async fn run_snapshot(
     clock.lap("silver write");
 
     let mut gold_rows = BTreeMap::new();
+    let mut gold = BTreeMap::new();
     let mut staged_outputs = BTreeMap::new();
     let daily = site::gold_frame(&rows).map_err(polars_err("gold org_repos_daily"))?;
     clock.lap("org_repos_daily");
@@ -172,6 +183,7 @@ pub(super) async fn run_snapshot(
     let key = lake::outputs::staged(date, &ORG_REPOS_DAILY);
     let sha = put_parquet(lake, key.clone(), &daily, "gold org_repos_daily").await?;
     staged_outputs.insert(key.to_string(), sha);
+    gold.insert("org_repos_daily", daily);
     clock.lap("org_repos_daily write");
     let repos = match silver_repos.frame {
         Some(frame) => polars::prelude::IntoLazy::lazy(frame),
@@ -209,6 +221,7 @@ pub(super) async fn run_snapshot(
         let key = lake::outputs::staged(date, &Output::GoldTable(model.table));
         let sha = put_parquet(lake, key.clone(), &table, model.file).await?;
         staged_outputs.insert(key.to_string(), sha);
+        gold.insert(model.table, table);
     }
     clock.lap("gold write");
     let csv = site::to_csv(&rows);
@@ -282,7 +295,7 @@ pub(super) async fn run_snapshot(
         non_public,
         "transform complete"
     );
-    Ok(summary)
+    Ok(Transformed { summary, gold })
 }
 
 /// Every gold model's table, in [`gold::MODELS`] order, by polars' streaming engine: as one

@@ -693,3 +693,76 @@ fn publish_refuses_staged_outputs_of_another_build() {
     assert!(!work.lake().join("site").exists(), "nothing published");
     assert!(!work.lake().join("gold").exists(), "nothing published");
 }
+
+/// `path` with `bytes` appended: still the JSON it was, no longer the bytes its checksum vouches for.
+fn append(path: &Path, bytes: &[u8]) {
+    let mut content = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    content.extend_from_slice(bytes);
+    std::fs::write(path, content).unwrap();
+}
+
+/// Transform of the sample's lake, which must fail with exit 4 naming `file` and `what`,
+/// leaving the staged build record as it was.
+fn assert_transform_refuses(work: &Workdir, file: &str, what: &str) {
+    let record = work
+        .lake()
+        .join(format!("staging/snapshot_date={DAY}/_build.json"));
+    let before = std::fs::read(&record).ok();
+    let config = repo_root().join("pipeline.toml");
+    let config = config.to_str().unwrap();
+    let out = ohs_on_lake(
+        work,
+        &["transform", "--config", config, "--orgs", "nhsconnect"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let last = stderr(&out).lines().last().unwrap_or_default().to_string();
+    assert!(last.contains(file) && last.contains(what), "{last}");
+    assert_eq!(
+        std::fs::read(&record).ok(),
+        before,
+        "the staged build changed"
+    );
+}
+
+#[test]
+fn transform_refuses_bronze_that_is_not_the_bytes_its_checksums_vouch_for() {
+    let work = Workdir::new();
+    assert_success(&run_sample_into(&work, &work.lake()));
+    let bronze = work.lake().join("bronze");
+    let org = bronze.join(format!("github/repos/snapshot_date={DAY}/org=nhsconnect"));
+    let page = org.join("page-0002.json");
+    let saved = std::fs::read(&page).unwrap();
+    append(&page, b" ");
+    assert_transform_refuses(
+        &work,
+        "page-0002.json",
+        "do not match the sidecar's checksum",
+    );
+    std::fs::remove_file(&page).unwrap();
+    assert_transform_refuses(
+        &work,
+        "page-0002.json",
+        "missing, though the org manifest lists it",
+    );
+    std::fs::write(&page, saved).unwrap();
+    let sidecar = org.join("page-0001.meta.json");
+    let saved = std::fs::read(&sidecar).unwrap();
+    let mut meta = read_json(&sidecar);
+    meta["sha256"] = Value::String("0".repeat(64));
+    std::fs::write(&sidecar, serde_json::to_vec(&meta).unwrap()).unwrap();
+    assert_transform_refuses(
+        &work,
+        "manifest",
+        "pages do not match the manifest's checksum",
+    );
+    std::fs::write(&sidecar, saved).unwrap();
+    let answers = bronze.join(format!(
+        "gitlab/languages/snapshot_date={DAY}/org=gitlab.com+ohs-sample/responses.json"
+    ));
+    append(&answers, b"\n");
+    assert_transform_refuses(
+        &work,
+        "responses.json",
+        "do not match the org manifest's checksum",
+    );
+}

@@ -151,14 +151,13 @@ pub fn render(data: &ReportData, copy: PageCopy) -> String {
         repositories: data
             .repositories
             .iter()
-            .take(MOST_LISTED)
             .map(|repo| RepoRow {
                 repo,
                 href: repo_href(repo, &data.link_origin),
             })
             .collect(),
-        repositories_cut: (data.repositories.len() > MOST_LISTED)
-            .then_some(data.repositories.len()),
+        repositories_cut: (data.repositories_total > MOST_LISTED)
+            .then_some(data.repositories_total),
         tables_href,
     };
     // Askama writes to a String, and every value shown displays without failing.

@@ -128,6 +128,7 @@ fn data(name: &str) -> ReportData {
             topics: name.into(),
             created: "2020-01-02".into(),
         }],
+        repositories_total: 1,
         history: Vec::new(),
     }
 }
@@ -180,6 +181,7 @@ fn the_page_stays_light_at_2000_repositories_and_30_organisations() {
             ..repo.clone()
         })
         .collect();
+    data.repositories_total = data.repositories.len();
     let page = render_latest(&data);
     let kib = page.len() / 1024;
     eprintln!("page at 2,000 repositories and 30 organisations: {kib} KiB");
