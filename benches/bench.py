@@ -213,6 +213,27 @@ def extraction(ohs, orgs, total):
     return sum(MockGithub.sizes), MockGithub.requests, minimum, seconds, rss
 
 
+def multi_snapshot_markdown(results):
+    """The multi-snapshot rows' table and where ohs's time goes in them."""
+    lines = ["",
+             "| rows | orgs | bronze MiB | ohs s | s per 1e6 rows | ohs peak RSS MiB | ohs cores used "
+             "| DuckDB same job s | ratio ohs/DuckDB |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for rows, orgs, bronze, ours, theirs in results:
+        lines.append(f"| {rows:,} | {orgs} | {bronze:.1f} | {ours.seconds:.2f} | {ours.seconds / rows * 1e6:.2f} "
+                     f"| {ours.rss_mib:.0f} | {ours.cores:.2f} | {theirs:.2f} | {ours.seconds / theirs:.2f} |")
+    lines += [
+        "",
+        "Where ohs's time goes: seconds per step (`ohs -v`), summed over the snapshots. A snapshot's",
+        "steps run one after another, but `--all-snapshots` builds two snapshots at once (up to 10,000",
+        "listing pages between them; the 1e7 row's snapshots of 1e6 repositories are built one at a",
+        "time) and bronze is read, verified and parsed for several orgs at once (\"parse (summed over",
+        "orgs)\" adds the parsing threads' time), so the sums exceed the wall time.",
+        "",
+    ]
+    return lines + steps_table([(f"{rows:,} rows", ours) for rows, _, _, ours, _ in results])
+
+
 def results_markdown(rows, sample, extractions):
     """The markdown of benches/RESULTS.md; `rows` are the multi-snapshot and the one-snapshot
     results, `sample` the first and the best later run on the sample."""
@@ -241,24 +262,9 @@ def results_markdown(rows, sample, extractions):
         "  (by the text's SHA-256: DuckDB has no licence detector) come from lookup tables loaded before",
         "  its clock starts. Only ohs checks each page's checksum and each org's completeness, identifies",
         "  licence texts, writes the build record and silver `licence_texts`, and draws each snapshot's page.",
-        "",
-        "| rows | orgs | bronze MiB | ohs s | s per 1e6 rows | ohs peak RSS MiB | ohs cores used "
-        "| DuckDB same job s | ratio ohs/DuckDB |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for rows, orgs, bronze, ours, theirs in results:
-        lines.append(f"| {rows:,} | {orgs} | {bronze:.1f} | {ours.seconds:.2f} | {ours.seconds / rows * 1e6:.2f} "
-                     f"| {ours.rss_mib:.0f} | {ours.cores:.2f} | {theirs:.2f} | {ours.seconds / theirs:.2f} |")
-    lines += [
-        "",
-        "Where ohs's time goes: seconds per step (`ohs -v`), summed over the snapshots. A snapshot's",
-        "steps run one after another, but `--all-snapshots` builds two snapshots at once (up to 10,000",
-        "listing pages between them; the 1e7 row's snapshots of 1e6 repositories are built one at a",
-        "time) and bronze is read, verified and parsed for several orgs at once (\"parse (summed over",
-        "orgs)\" adds the parsing threads' time), so the sums exceed the wall time.",
-        "",
-    ]
-    lines += steps_table([(f"{rows:,} rows", ours) for rows, _, _, ours, _ in results])
+    if results:
+        lines += multi_snapshot_markdown(results)
     if one:
         lines += one_snapshot.markdown(one)
     first, sample = sample
