@@ -1,13 +1,16 @@
 """`make bench`: ohs's transform against DuckDB doing the same job, and where ohs's time goes.
 
-For each size (repository-snapshot rows, 10 daily snapshots, orgs scaled with rows and
-skewed in size), it generates synthetic bronze (`examples/synth.rs`), times
-`ohs transform --all-snapshots` (bronze JSON -> silver -> every gold table, the site CSV and
-the page) with its peak RSS, CPU use and per-step timings (`ohs -v`, target ohs::timings),
-then has DuckDB do the same job from the same bronze (benches/duckdb_job.py) and checks that
-DuckDB's outputs equal ohs's. Then the fixed cost: `ohs transform` on the bundled sample.
-Prints tables and writes benches/RESULTS.md. Set OHS_BENCH_1E7=1 to add 1e7 rows (needs
-~10 GB of disk).
+Multi-snapshot rows: for each size (repository-snapshot rows, 10 daily snapshots, orgs scaled
+with rows and skewed in size), it generates synthetic bronze (`examples/synth.rs`, small
+repository objects), times `ohs transform --all-snapshots` (bronze JSON -> silver -> every
+gold table, the site CSV and the page) with its peak RSS, CPU use and per-step timings
+(`ohs -v`, target ohs::timings), then has DuckDB do the same job from the same bronze
+(benches/duckdb_job.py) and checks that DuckDB's outputs equal ohs's. One-snapshot rows
+(benches/one_snapshot.py): one snapshot of 1e5 and of 1e6 full GitHub repository objects,
+listings only and with per-repository answers, held to issue 29's targets. Then the fixed
+cost: `ohs transform` on the bundled sample. Prints tables and writes benches/RESULTS.md.
+Set OHS_BENCH_1E7=1 to add 1e7 multi-snapshot rows (needs ~10 GB of disk); the 1e6
+one-snapshot rows need ~8 GB each, one at a time.
 
 Then extraction at scale: 200 and 2,000 orgs (10,000 and 100,000 repositories) from a mock
 GitHub served by this script on 127.0.0.1: requests made against the minimum pagination
@@ -33,71 +36,21 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import duckdb
 
-import duckdb_job
 import extract_cost
+import one_snapshot
+from measure import ROOT, duckdb_same_job, run_measured, steps_table
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SIZES = [10_000, 100_000, 1_000_000] + ([10_000_000] if os.environ.get("OHS_BENCH_1E7") else [])
-# OHS_BENCH_ROWS=10000,100000 measures only those sizes (while working on a change).
-if os.environ.get("OHS_BENCH_ROWS"):
-    SIZES = [int(n) for n in os.environ["OHS_BENCH_ROWS"].split(",")]
 SNAPSHOTS = 10
-
-
-# Linux keeps a process's peak RSS across exec, so a command spawned from this process
-# (which by then holds DuckDB's memory) would report at least our own peak. A fresh, small
-# interpreter spawns it instead and reports its usage.
-MEASURE = r"""
-import json, os, subprocess, sys, time
-start = time.perf_counter()
-child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-stderr = child.stderr.read().decode(errors="replace")
-_, status, usage = os.wait4(child.pid, 0)
-print(json.dumps({"seconds": time.perf_counter() - start, "maxrss_kib": usage.ru_maxrss,
-                  "cpu_seconds": usage.ru_utime + usage.ru_stime,
-                  "code": os.waitstatus_to_exitcode(status), "stderr": stderr}))
-"""
-
-
-class Measured:
-    """One process's wall time, peak RSS, CPU time and the steps its `-v` log timed."""
-
-    def __init__(self, result):
-        self.seconds = result["seconds"]
-        self.rss_mib = result["maxrss_kib"] / 1024
-        self.cores = result["cpu_seconds"] / result["seconds"]
-        self.steps = {}
-        for line in result["stderr"].splitlines():
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if event.get("target") == "ohs::timings":
-                step = (event["stage"], event["step"])
-                self.steps[step] = self.steps.get(step, 0.0) + event["seconds"]
-
-
-def run_measured(args, cwd):
-    """Runs a command (ohs with `-v --log-format json`, or another) and measures it alone."""
-    out = subprocess.run([sys.executable, "-c", MEASURE, *args], cwd=cwd, capture_output=True,
-                         check=True)
-    result = json.loads(out.stdout)
-    if result["code"] != 0:
-        sys.exit(f"bench: {' '.join(args)} failed:\n{result['stderr']}")
-    return Measured(result)
-
-
-def duckdb_same_job(workdir):
-    """DuckDB's wall time for the whole job, after checking its outputs equal ohs's."""
-    os.chdir(workdir)
-    con = duckdb.connect()
-    duckdb_job.lookups(con)
-    out = os.path.join(workdir, "duckdb")
-    seconds = duckdb_job.run(con, ROOT, out)
-    duckdb_job.check(con, ROOT, out)
-    con.close()
-    os.chdir(ROOT)
-    return seconds
+ONE_SNAPSHOT = one_snapshot.ROWS
+# OHS_BENCH_ROWS=1e4,one-1e5,one-1e5-answers measures only those rows (while working on a
+# change): multi-snapshot rows by their size, one-snapshot rows by their name.
+if os.environ.get("OHS_BENCH_ROWS"):
+    PICKED = os.environ["OHS_BENCH_ROWS"].split(",")
+    SIZES = [int(float(name)) for name in PICKED if not name.startswith("one-")]
+    ONE_SNAPSHOT = [row for row in one_snapshot.ROWS if row.name in PICKED]
+    if len(SIZES) + len(ONE_SNAPSHOT) < len(PICKED):
+        sys.exit(f"bench: OHS_BENCH_ROWS: one-snapshot rows are {', '.join(r.name for r in one_snapshot.ROWS)}")
 
 
 def sample_fixed_cost(ohs):
@@ -127,10 +80,8 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {mem_kib / 1024 / 1024:.0f} GiB RAM, {platform.system()} {platform.release()}"
 
 
-def main(release_dir):
-    release_dir = os.path.abspath(release_dir)
-    ohs = os.path.join(release_dir, "ohs")
-    synth = os.path.join(release_dir, "examples", "synth")
+def multi_snapshot(ohs, synth):
+    """The multi-snapshot rows: (rows, orgs, bronze MiB, ohs Measured, DuckDB seconds) each."""
     results = []
     for rows in SIZES:
         workdir = tempfile.mkdtemp(prefix=f"ohs-bench-{rows}-")
@@ -152,6 +103,15 @@ def main(release_dir):
               f"peak {ours.rss_mib:7.1f} MiB  {ours.cores:4.2f} cores  DuckDB same job {theirs:6.2f} s  "
               f"ratio {ours.seconds / theirs:5.2f}", flush=True)
         shutil.rmtree(workdir)
+    return results
+
+
+def main(release_dir):
+    release_dir = os.path.abspath(release_dir)
+    ohs = os.path.join(release_dir, "ohs")
+    synth = os.path.join(release_dir, "examples", "synth")
+    results = multi_snapshot(ohs, synth)
+    one = [one_snapshot.run(row, ohs, synth) for row in ONE_SNAPSHOT]
     first, sample = sample_fixed_cost(ohs)
     print(f"sample: ohs transform {first.seconds:.3f} s the first time, then {sample.seconds:.3f} s, "
           f"peak {sample.rss_mib:.0f} MiB", flush=True)
@@ -163,7 +123,7 @@ def main(release_dir):
               f"{made / minimum:.2f}, {seconds:.1f} s at 200 requests/s, peak {rss:.1f} MiB", flush=True)
     cost = extract_cost.measure(ohs)
     print("\n".join(extract_cost.markdown(cost)), flush=True)
-    lines = results_markdown(results, (first, sample), extractions)
+    lines = results_markdown((results, one), (first, sample), extractions)
     lines += ["", "What extraction costs over three days of 2,000 orgs and 100,000 repositories with a",
               "token (benches/extract_cost.py: GitHub's REST and GraphQL shapes, ETags per token, 2%",
               "pushed between days; hours from 5,000 REST requests and 5,000 points an hour):", ""]
@@ -253,45 +213,12 @@ def extraction(ohs, orgs, total):
     return sum(MockGithub.sizes), MockGithub.requests, minimum, seconds, rss
 
 
-def steps_table(columns):
-    """Markdown rows of seconds per step, one column per (heading, Measured)."""
-    steps = []
-    for _, measured in columns:
-        steps += [step for step in measured.steps if step not in steps]
-    lines = ["| stage | step | " + " | ".join(heading for heading, _ in columns) + " |",
-             "| --- | --- |" + " ---: |" * len(columns)]
-    for stage, step in steps:
-        cells = " | ".join(f"{m.steps.get((stage, step), 0.0):.3f}" for _, m in columns)
-        lines.append(f"| {stage} | {step} | {cells} |")
-    return lines
-
-
-def results_markdown(results, sample, extractions):
-    """The markdown of benches/RESULTS.md; `sample` is the first and the best later run."""
-    version = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
-                             text=True).stdout.strip()
-    lines = [
-        "# Benchmark results",
-        "",
-        "Written by `make bench` (benches/bench.py); do not edit by hand.",
-        "",
-        f"- machine: {machine()}",
-        f"- ohs: commit {version}, release profile; DuckDB {duckdb.__version__} (Python package)",
-        f"- data: synthetic bronze (examples/synth.rs), {SNAPSHOTS} daily snapshots, skewed org sizes, churn;",
-        "  listings only (no licence-file or language answers, so those tables stay empty)",
-        "- ohs: `ohs transform --all-snapshots`: read and verify bronze, parse it, write silver, every gold",
-        "  table, the site CSV and the page of each snapshot; wall time, peak RSS, and CPU time / wall time",
-        "- DuckDB, same job (benches/duckdb_job.py, one process, threads = cores): the same bronze pages",
-        "  to the same silver tables (same columns, zstd Parquet, same row groups), every gold table from",
-        "  the same `sql/gold/*.sql` files, `org_repos_daily` and the site CSV from SQL; its outputs are",
-        "  checked equal to ohs's. Language types and SPDX facts come from lookup tables loaded before its",
-        "  clock starts. Only ohs checks each page's checksum and each org's completeness, writes the",
-        "  build record and silver `licence_texts`, and draws each snapshot's page.",
-        "",
-        "| rows | orgs | bronze MiB | ohs s | s per 1e6 rows | ohs peak RSS MiB | ohs cores used "
-        "| DuckDB same job s | ratio ohs/DuckDB |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+def multi_snapshot_markdown(results):
+    """The multi-snapshot rows' table and where ohs's time goes in them."""
+    lines = ["",
+             "| rows | orgs | bronze MiB | ohs s | s per 1e6 rows | ohs peak RSS MiB | ohs cores used "
+             "| DuckDB same job s | ratio ohs/DuckDB |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for rows, orgs, bronze, ours, theirs in results:
         lines.append(f"| {rows:,} | {orgs} | {bronze:.1f} | {ours.seconds:.2f} | {ours.seconds / rows * 1e6:.2f} "
                      f"| {ours.rss_mib:.0f} | {ours.cores:.2f} | {theirs:.2f} | {ours.seconds / theirs:.2f} |")
@@ -304,7 +231,42 @@ def results_markdown(results, sample, extractions):
         "orgs)\" adds the parsing threads' time), so the sums exceed the wall time.",
         "",
     ]
-    lines += steps_table([(f"{rows:,} rows", ours) for rows, _, _, ours, _ in results])
+    return lines + steps_table([(f"{rows:,} rows", ours) for rows, _, _, ours, _ in results])
+
+
+def results_markdown(rows, sample, extractions):
+    """The markdown of benches/RESULTS.md; `rows` are the multi-snapshot and the one-snapshot
+    results, `sample` the first and the best later run on the sample."""
+    results, one = rows
+    version = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], capture_output=True,
+                             text=True).stdout.strip()
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `make bench` (benches/bench.py); do not edit by hand.",
+        "",
+        f"- machine: {machine()}",
+        f"- ohs: commit {version}, release profile; DuckDB {duckdb.__version__} (Python package)",
+        f"- data, multi-snapshot rows: synthetic bronze (examples/synth.rs), {SNAPSHOTS} daily snapshots, skewed",
+        "  org sizes, churn; small repository objects (the fields ohs reads, ~0.5 KB) and listings only (no",
+        "  licence-file or language answers, so those tables stay empty); the one-snapshot rows further down",
+        "  have full objects and answers",
+        "- ohs, multi-snapshot rows: `ohs transform --all-snapshots`: read and verify bronze, parse it, write",
+        "  silver, every gold table, the site CSV and the page of each snapshot; wall time, peak RSS, and",
+        "  CPU time / wall time",
+        "- DuckDB, same job (benches/duckdb_job.py, one process, threads = cores): the same bronze pages",
+        "  to the same silver tables (same columns, zstd Parquet, same row groups), every gold table from",
+        "  the same `sql/gold/*.sql` files, `org_repos_daily` and the site CSV from SQL, applying the",
+        "  per-repository answers where bronze has them; its outputs are checked equal to ohs's. Language",
+        "  types, SPDX facts, language renames and the licence ohs identified in each licence file text",
+        "  (by the text's SHA-256: DuckDB has no licence detector) come from lookup tables loaded before",
+        "  its clock starts. Only ohs checks each page's checksum and each org's completeness, identifies",
+        "  licence texts, writes the build record and silver `licence_texts`, and draws each snapshot's page.",
+    ]
+    if results:
+        lines += multi_snapshot_markdown(results)
+    if one:
+        lines += one_snapshot.markdown(one)
     first, sample = sample
     lines += [
         "",

@@ -1,18 +1,27 @@
 """The like-for-like baseline of `make bench`: ohs's transform done by DuckDB, as a user's
 script would do it (the Python package, one process, threads = cores).
 
-From the same bronze pages to the same outputs: silver repos, orgs and repo_languages as
-Parquet (zstd, the same row groups), every gold table from the same `sql/gold/*.sql` files,
+From the same bronze to the same outputs: silver repos, orgs and repo_languages as Parquet
+(zstd, the same row groups), every gold table from the same `sql/gold/*.sql` files,
 `org_repos_daily` and the site CSV from SQL (a running arg-max over cumulative counts gives
 each day's top language and licence). `check` then compares every output with ohs's, so the
 baseline is known to do the whole job.
 
-Two reference tables a DuckDB user would load from files, Linguist's language types and the
-SPDX licence facts, are taken from ohs's silver before the clock starts: DuckDB has neither.
-What it leaves out, as the synthetic bronze has nothing for it: per-repository answers
-(licence texts to identify, language bytes: `repo_languages` stays empty, as ohs's does),
-silver `licence_texts`. What only ohs does: check every page against its checksum and each
-org's completeness, write the build record, draw each snapshot's page.
+Where bronze holds per-repository answers, it applies them as ohs does
+(src/transform/details.rs): each repository's first answer with a body, among the
+repositories in silver. Languages answers (bytes per language) become silver
+`repo_languages`, shares over the repository's bytes; GitHub's answer names no primary
+language, so the listing's stays, as in ohs. A licence answer's file is decoded from base64
+and hashed; its SHA-256 gives the licence identified from the text. The synthetic lakes have
+answers for every org or for none, so the job does not check, as ohs does, that every org has
+them before using any.
+
+Reference tables a DuckDB user would load from files are taken from ohs's silver before the
+clock starts: Linguist's language types, the SPDX licence facts and the configured language
+renames. So is what identifying a licence text needs, a detector DuckDB lacks: each text's
+SHA-256 -> the SPDX id ohs identified and its confidence (silver `licence_texts`). What only
+ohs does: check every page against its checksum and each org's completeness, identify
+licence texts, write the build record and silver `licence_texts`, draw each snapshot's page.
 """
 import csv
 import glob
@@ -39,35 +48,77 @@ read_json('lake/bronze/github/repos/*/*/page-????.json', format = 'array',
         topics: 'VARCHAR[]'})
 """
 
-# Public repositories, each once per snapshot (the first listed: orgs in login order, then
-# pages in order), with the columns and order of ohs's silver repos.
-SILVER_REPOS = f"""
+# An org's answers file holds up to a repository's answers; the largest of 1e6 are ~150 MB.
+MAX_ANSWERS_FILE = 2**30
+
+
+def answers(endpoint, body):
+    """One row per stored answer of `endpoint` (snapshot_date, org, response), its body read
+    as `body`; no rows when bronze has none."""
+    pattern = f"lake/bronze/github/{endpoint}/*/*/responses.json"
+    response = f"STRUCT(repo_id BIGINT, body {body})"
+    if not glob.glob(pattern):
+        return f"(select null::date as snapshot_date, null::varchar as org, null::{response} as response limit 0)"
+    return f"""(select snapshot_date, org, unnest(responses) as response
+        from read_json('{pattern}', hive_partitioning = true,
+            maximum_object_size = {MAX_ANSWERS_FILE}, columns = {{responses: '{response}[]'}}))"""
+
+
+def first_answers(endpoint, body, repos):
+    """Each repository's first answer with a body (orgs in login order), of those in `repos`."""
+    return f"""
+    select snapshot_date, response.repo_id as repo_id, response.body as body
+    from {answers(endpoint, body)} as stored
+    where response.body is not null
+        and exists (select 1 from {repos} as r where r.snapshot_date = stored.snapshot_date
+                    and r.repo_id = stored.response.repo_id)
+    qualify row_number() over (partition by snapshot_date, response.repo_id order by org) = 1
+    """
+
+
+def silver_repos(licence_answers):
+    """Public repositories, each once per snapshot (the first listed: orgs in login order, then
+    pages in order), with the columns and order of ohs's silver repos, and the licence
+    identified from the text of each licence answer."""
+    return f"""
 create table silver_repos as
 with listed as (
-    select *, org as org_login from {PAGES}
+    select *, org as org_login, id as repo_id from {PAGES}
     where not coalesce(private, false) and coalesce(visibility, 'public') = 'public'
     qualify row_number() over (partition by snapshot_date, id order by filename) = 1
+),
+licence_files as ({licence_answers}),
+detected as (
+    select licence_files.snapshot_date, licence_files.repo_id, licence_detections.spdx_id,
+        licence_detections.confidence
+    from licence_files
+    left join licence_detections on licence_detections.text_sha256 = sha256(
+        case when body.encoding = 'base64'
+            then from_base64(regexp_replace(coalesce(body.content, ''), '\\s', '', 'g'))
+            else encode(coalesce(body.content, '')) end)
 )
 select
-    listed.org_login, 'github' as forge, id as repo_id, name, full_name, html_url,
+    listed.org_login, 'github' as forge, listed.repo_id, name, full_name, html_url,
     owner.login as owner_login, owner.html_url as owner_html_url,
     fork as is_fork, coalesce(private, false) as is_private,
     coalesce(archived, false) as is_archived, visibility, created_at,
-    created_at::date > snapshot_date as created_after_snapshot, pushed_at,
+    created_at::date > listed.snapshot_date as created_after_snapshot, pushed_at,
     listed.language, languages.language_normalised, languages.language_type,
     license.key as license_key, license.name as license_name,
     license.spdx_id as license_spdx_id,
     licences.license_spdx_current, licences.license_family, licences.license_osi_approved,
     licences.license_fsf_libre,
-    cast(null as varchar) as license_detected_spdx_id,
-    cast(null as double) as license_detection_confidence,
+    detected.spdx_id as license_detected_spdx_id,
+    detected.confidence as license_detection_confidence,
     stargazers_count, forks_count, open_issues_count, coalesce(topics, []) as topics,
-    snapshot_date
+    listed.snapshot_date
 from listed
 left join languages on languages.language = listed.language
 left join licences
     on licences.has_licence = (listed.license is not null)
     and licences.spdx_id is not distinct from listed.license.spdx_id
+left join detected
+    on detected.snapshot_date = listed.snapshot_date and detected.repo_id = listed.repo_id
 order by snapshot_date, org_login, repo_id
 """
 
@@ -96,10 +147,25 @@ left join owners using (snapshot_date, org_login)
 order by snapshot_date, org_login
 """
 
-# Listings only: no per-repository language answers, as in ohs's run on the same bronze.
-SILVER_LANGUAGES = """
-create table silver_repo_languages (snapshot_date date, forge varchar, repo_id bigint,
-    language varchar, language_normalised varchar, bytes bigint, share double)
+
+def silver_languages(languages_answers):
+    """Each repository's bytes per language, renamed by the language map, with its share of
+    the repository's bytes (none when it has no bytes)."""
+    return f"""
+create table silver_repo_languages as
+with sizes as (
+    select snapshot_date, repo_id, unnest(map_entries(body)) as size
+    from ({languages_answers})
+)
+select
+    snapshot_date, 'github' as forge, repo_id, size.key as language,
+    coalesce(renames.language_normalised, size.key) as language_normalised,
+    size.value as bytes,
+    case when total > 0 then size.value / total end as share
+from (select *, cast(sum(size.value) over (partition by snapshot_date, repo_id) as double) as total
+      from sizes)
+left join renames on renames.language = size.key
+order by snapshot_date, forge, repo_id, language
 """
 
 # The site series: one row per org per day a kept repository was created, and one at the
@@ -178,7 +244,8 @@ copy (
 
 
 def lookups(con):
-    """Linguist's language types and the SPDX facts, as reference tables (from ohs's silver)."""
+    """Linguist's language types, the SPDX facts, the language renames and the licence
+    identified in each licence file text, as reference tables (from ohs's silver)."""
     con.execute("""
         create table languages as
         select distinct language, language_normalised, language_type
@@ -187,6 +254,17 @@ def lookups(con):
         select distinct license_key is not null as has_licence, license_spdx_id as spdx_id,
             license_spdx_current, license_family, license_osi_approved, license_fsf_libre
         from read_parquet('lake/silver/repos/*/*.parquet');
+        create table renames as
+        select distinct language, language_normalised from (
+            select language, language_normalised from read_parquet('lake/silver/repos/*/*.parquet')
+            union all
+            select language, language_normalised
+            from read_parquet('lake/silver/repo_languages/*/*.parquet'))
+        where language <> language_normalised;
+        create table licence_detections as
+        select distinct text_sha256, license_detected_spdx_id as spdx_id,
+            license_detection_confidence as confidence
+        from read_parquet('lake/silver/licence_texts/*/*.parquet');
         create macro safe(value) as
             case when regexp_matches(value, '^[=+\\-@\\t\\r]') then '''' || value else value end;
     """)
@@ -207,8 +285,11 @@ def run(con, root, out):
     start = time.perf_counter()
     con.execute(f"set threads = {len(os.sched_getaffinity(0))}")
     con.execute("set timezone = 'UTC'")
-    for statement in [SILVER_REPOS, SILVER_ORGS, SILVER_LANGUAGES]:
-        con.execute(statement)
+    licence_answers = first_answers("license", "STRUCT(content VARCHAR, encoding VARCHAR)", "listed")
+    con.execute(silver_repos(licence_answers))
+    con.execute(SILVER_ORGS)
+    languages_answers = first_answers("languages", "MAP(VARCHAR, BIGINT)", "silver_repos")
+    con.execute(silver_languages(languages_answers))
     for table in ["repos", "orgs", "repo_languages"]:
         con.execute(f"copy silver_{table} to '{out}/silver/{table}' {PARQUET}")
     for name in intermediate:
