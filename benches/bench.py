@@ -227,8 +227,8 @@ def multi_snapshot_markdown(results):
         "Where ohs's time goes: seconds per step (`ohs -v`), summed over the snapshots. A snapshot's",
         "steps run one after another, but `--all-snapshots` builds two snapshots at once (up to 10,000",
         "listing pages between them; the 1e7 row's snapshots of 1e6 repositories are built one at a",
-        "time) and bronze is read, verified and parsed for several orgs at once (\"parse (summed over",
-        "orgs)\" adds the parsing threads' time), so the sums exceed the wall time.",
+        "time) and bronze pages are verified and parsed on every core (\"verify, parse (summed over",
+        "threads)\" adds the threads' time), so the sums exceed the wall time.",
         "",
     ]
     return lines + steps_table([(f"{rows:,} rows", ours) for rows, _, _, ours, _ in results])

@@ -257,72 +257,85 @@ pub fn repos_frame(repos: &[RepoRecord], date: SnapshotDate) -> PolarsResult<Dat
             .into_datetime(TimeUnit::Milliseconds, Some(TimeZone::UTC))
             .into_column()
     };
-    let mut topics = ListStringChunkedBuilder::new("topics".into(), repos.len(), repos.len());
-    for repo in repos {
-        topics.append_values_iter(repo.topics.iter().map(|topic| &**topic));
-    }
-    let columns = vec![
-        text("org_login", |r| Some(&r.org_login)),
-        text("forge", |r| Some(r.forge.as_str())),
-        int("repo_id", |r| r.repo_id.0),
-        text("name", |r| Some(&r.name)),
-        text("full_name", |r| Some(&r.full_name)),
-        text("html_url", |r| Some(&r.html_url)),
-        text("owner_login", |r| Some(&r.owner_login)),
-        text("owner_html_url", |r| Some(&r.owner_html_url)),
-        flag("is_fork", |r| Some(r.is_fork)),
-        flag("is_private", |r| Some(r.is_private)),
-        flag("is_archived", |r| Some(r.is_archived)),
-        text("visibility", |r| r.visibility.as_deref()),
-        timestamp(
-            "created_at",
-            repos
-                .iter()
-                .map(|r| Some(r.created_at.timestamp_millis()))
-                .collect(),
-        ),
-        Column::new(
-            "created_after_snapshot".into(),
-            repos
-                .iter()
-                .map(|r| r.created_after(date))
-                .collect::<Vec<_>>(),
-        ),
-        timestamp(
-            "pushed_at",
-            repos
-                .iter()
-                .map(|r| r.pushed_at.map(|t| t.timestamp_millis()))
-                .collect(),
-        ),
-        text("language", |r| r.language.as_deref()),
-        text("language_normalised", |r| r.language_normalised.as_deref()),
-        text("language_type", |r| r.language_type),
-        text("license_key", |r| r.license_key.as_deref()),
-        text("license_name", |r| r.license_name.as_deref()),
-        text("license_spdx_id", |r| r.license_spdx_id.as_deref()),
-        text("license_spdx_current", |r| {
-            r.licence.spdx_current.as_deref()
-        }),
-        text("license_family", |r| Some(r.licence.family.as_str())),
-        flag("license_osi_approved", |r| r.licence.osi_approved),
-        flag("license_fsf_libre", |r| r.licence.fsf_libre),
-        text("license_detected_spdx_id", |r| {
-            r.license_detected_spdx_id.as_deref()
-        }),
-        Column::new(
-            "license_detection_confidence".into(),
-            repos
-                .iter()
-                .map(|r| r.license_detection_confidence)
-                .collect::<Vec<_>>(),
-        ),
-        int("stargazers_count", |r| r.stargazers_count),
-        int("forks_count", |r| r.forks_count),
-        int("open_issues_count", |r| r.open_issues_count),
-        topics.finish().into_column(),
-        date_column("snapshot_date", date, repos.len()),
-    ];
+    let topics = || {
+        let mut topics = ListStringChunkedBuilder::new("topics".into(), repos.len(), repos.len());
+        for repo in repos {
+            topics.append_values_iter(repo.topics.iter().map(|topic| &**topic));
+        }
+        topics.finish().into_column()
+    };
+    // Two halves of the columns, one per core.
+    let (mut columns, rest) = rayon::join(
+        || {
+            vec![
+                text("org_login", |r| Some(&r.org_login)),
+                text("forge", |r| Some(r.forge.as_str())),
+                int("repo_id", |r| r.repo_id.0),
+                text("name", |r| Some(&r.name)),
+                text("full_name", |r| Some(&r.full_name)),
+                text("html_url", |r| Some(&r.html_url)),
+                text("owner_login", |r| Some(&r.owner_login)),
+                text("owner_html_url", |r| Some(&r.owner_html_url)),
+                flag("is_fork", |r| Some(r.is_fork)),
+                flag("is_private", |r| Some(r.is_private)),
+                flag("is_archived", |r| Some(r.is_archived)),
+                text("visibility", |r| r.visibility.as_deref()),
+                timestamp(
+                    "created_at",
+                    repos
+                        .iter()
+                        .map(|r| Some(r.created_at.timestamp_millis()))
+                        .collect(),
+                ),
+                Column::new(
+                    "created_after_snapshot".into(),
+                    repos
+                        .iter()
+                        .map(|r| r.created_after(date))
+                        .collect::<Vec<_>>(),
+                ),
+                timestamp(
+                    "pushed_at",
+                    repos
+                        .iter()
+                        .map(|r| r.pushed_at.map(|t| t.timestamp_millis()))
+                        .collect(),
+                ),
+            ]
+        },
+        || {
+            vec![
+                text("language", |r| r.language.as_deref()),
+                text("language_normalised", |r| r.language_normalised.as_deref()),
+                text("language_type", |r| r.language_type),
+                text("license_key", |r| r.license_key.as_deref()),
+                text("license_name", |r| r.license_name.as_deref()),
+                text("license_spdx_id", |r| r.license_spdx_id.as_deref()),
+                text("license_spdx_current", |r| {
+                    r.licence.spdx_current.as_deref()
+                }),
+                text("license_family", |r| Some(r.licence.family.as_str())),
+                flag("license_osi_approved", |r| r.licence.osi_approved),
+                flag("license_fsf_libre", |r| r.licence.fsf_libre),
+                text("license_detected_spdx_id", |r| {
+                    r.license_detected_spdx_id.as_deref()
+                }),
+                Column::new(
+                    "license_detection_confidence".into(),
+                    repos
+                        .iter()
+                        .map(|r| r.license_detection_confidence)
+                        .collect::<Vec<_>>(),
+                ),
+                int("stargazers_count", |r| r.stargazers_count),
+                int("forks_count", |r| r.forks_count),
+                int("open_issues_count", |r| r.open_issues_count),
+                topics(),
+                date_column("snapshot_date", date, repos.len()),
+            ]
+        },
+    );
+    columns.extend(rest);
     let df = DataFrame::new(repos.len(), columns)?;
     check_schema(&df, &repos_schema(), "silver repos")?;
     Ok(df)
