@@ -150,9 +150,6 @@ const PAGES_PER_CHUNK: u32 = 8;
 /// cores never wait for storage, few enough that memory holds tens of MB of bronze.
 const FILES_IN_FLIGHT: usize = 6;
 
-/// Chunks of one org in flight, so a large org can use every permit.
-const CHUNKS_IN_FLIGHT: usize = FILES_IN_FLIGHT;
-
 /// One org's complete bronze: its pages (checked against the manifest) and its per-repository
 /// answers (checked against theirs), each file checked and parsed on the cores.
 async fn read_org(
@@ -200,7 +197,8 @@ async fn read_org(
                 on_cores(move || parse_pages(&listing, first, pages, &rename)).await
             }
         })
-        .buffered(CHUNKS_IN_FLIGHT)
+        // As many of one org's chunks as there are permits, so a large org can use them all.
+        .buffered(FILES_IN_FLIGHT)
         .try_collect()
         .await?;
     let (licences, languages) = futures::try_join!(
