@@ -9,18 +9,15 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use rayon::prelude::*;
 use tracing::warn;
 
+use super::answers::{OrgAnswer, OrgAnswers, Said};
 use super::input::Answers;
 use super::licence_text::{self, Detection, LicenceText};
 use super::silver::{self, RepoLanguage};
 use super::TransformError;
-use crate::bronze::{RepoResponse, RepoResponses};
 use crate::domain::{Forge, RepoEndpoint, SnapshotDate};
-use crate::forge::{
-    fits_signed_column, LanguagesAnswer, LicenceAnswer, NamedLicence, RepoRecord, SharedStrings,
-};
+use crate::forge::{NamedLicence, RepoRecord, SharedStrings};
 use crate::formats::parquet;
 use crate::lake::{self, Lake, LakeKey};
 use crate::normalise::{language_type, licence_facts};
@@ -50,9 +47,8 @@ pub fn apply_answers(
             left_out(date, endpoint, skipped);
         }
     }
-    let has_answers = |files: &Option<Vec<RepoResponses>>| {
-        files.iter().flatten().any(|f| !f.responses.is_empty())
-    };
+    let has_answers =
+        |files: &Option<Vec<OrgAnswers>>| files.iter().flatten().any(|f| !f.answers.is_empty());
     if !answers.values().any(has_answers) {
         // Listings only: nothing to apply, so no index of every repository to build.
         return Ok(Details::default());
@@ -67,33 +63,23 @@ pub fn apply_answers(
         let Some(files) = files else {
             continue;
         };
-        let found: Vec<_> = answers_in_silver(files, &index, forge).collect();
-        // Read on every core, a batch at a time so that memory holds one batch's texts.
-        for batch in found.chunks(ANSWERS_PER_BATCH) {
-            let read: Vec<Result<Answer, String>> = batch
-                .par_iter()
-                .map(|(_, _, body)| Answer::read(forge, endpoint, body))
-                .collect();
-            for (&(file, response, _), answer) in batch.iter().zip(read) {
-                let invalid = |message| corrupt(endpoint, date, file, &response.full_name, message);
-                let repo = &mut repos[index[&(forge, response.repo_id)]];
-                match answer.map_err(invalid)? {
-                    Answer::Licence(LicenceAnswer::FileText(text)) => {
-                        let found = texts.identify(&text);
-                        repo.license_detected_spdx_id = found.spdx_id.as_deref().map(Into::into);
-                        repo.license_detection_confidence = found.confidence;
+        for (file, answer) in answers_in_silver(files, &index, forge) {
+            let said = answer.said.as_ref();
+            let said = said.map_err(|message| corrupt(endpoint, date, file, message.clone()))?;
+            let repo = &mut repos[index[&(forge, answer.repo_id)]];
+            match said {
+                Said::LicenceText { sha256, text } => {
+                    let found = texts.identify(sha256, text);
+                    repo.license_detected_spdx_id = found.spdx_id.as_deref().map(Into::into);
+                    repo.license_detection_confidence = found.confidence;
+                }
+                Said::NamedLicence(Some(licence)) => set_licence(repo, licence, &mut strings),
+                Said::NamedLicence(None) => {}
+                Said::Languages { primary, rows } => {
+                    if let Some(primary) = primary {
+                        set_language(repo, primary, rename, &mut strings);
                     }
-                    Answer::Licence(LicenceAnswer::Named(Some(licence))) => {
-                        set_licence(repo, &licence, &mut strings)
-                    }
-                    Answer::Licence(LicenceAnswer::Named(None)) => {}
-                    Answer::Languages(answer) => {
-                        if let Some(primary) = &answer.primary {
-                            set_language(repo, primary, rename, &mut strings);
-                        }
-                        let rows = language_rows(forge, response.repo_id, answer, rename);
-                        languages.extend(rows.map_err(invalid)?);
-                    }
+                    languages.extend(rows.iter().cloned());
                 }
             }
         }
@@ -104,51 +90,6 @@ pub fn apply_answers(
         languages,
         licence_texts: texts.finish(date),
     })
-}
-
-/// Answers read at once: enough to keep every core busy, few enough that memory holds one
-/// batch's licence texts.
-const ANSWERS_PER_BATCH: usize = 4096;
-
-/// What one answer says, as its forge reads it.
-enum Answer {
-    Licence(LicenceAnswer),
-    Languages(LanguagesAnswer),
-}
-
-impl Answer {
-    fn read(forge: Forge, endpoint: RepoEndpoint, body: &str) -> Result<Self, String> {
-        let adapter = forge.adapter();
-        match endpoint {
-            RepoEndpoint::License => adapter.licence_answer(body).map(Self::Licence),
-            RepoEndpoint::Languages => adapter.languages_answer(body).map(Self::Languages),
-        }
-    }
-}
-
-/// Silver `repo_languages` rows of one repository's languages answer.
-fn language_rows(
-    forge: Forge,
-    repo_id: u64,
-    answer: LanguagesAnswer,
-    rename: &BTreeMap<String, String>,
-) -> Result<Vec<RepoLanguage>, String> {
-    let repo_id = fits_signed_column("repo_id", repo_id)?;
-    answer
-        .languages
-        .into_iter()
-        .map(|size| {
-            let bytes = size.bytes.map(|b| fits_signed_column("bytes", b));
-            Ok(RepoLanguage {
-                forge,
-                repo_id,
-                bytes: bytes.transpose()?,
-                share: size.share,
-                language_normalised: rename.get(&size.language).unwrap_or(&size.language).clone(),
-                language: size.language,
-            })
-        })
-        .collect()
 }
 
 /// Notes in `skipped` that the snapshot leaves `endpoint` out, unless extract said why.
@@ -197,20 +138,23 @@ impl<'k> LicenceTexts<'k> {
         }
     }
 
-    /// What `text` says: from `known`, from a repository with the same text, or identified.
-    fn identify(&mut self, text: &[u8]) -> Detection {
-        let sha256 = crate::formats::sha256_hex(text);
-        let entry = self.by_text.entry(sha256).or_insert_with_key(|sha256| {
-            let detection = self.known.get(sha256).cloned().unwrap_or_else(|| {
-                self.identified += 1;
-                licence_text::detect_text(text)
+    /// What `text` (of SHA-256 `sha256`) says: from `known`, from a repository with the same
+    /// text, or identified.
+    fn identify(&mut self, sha256: &str, text: &[u8]) -> Detection {
+        let entry = self
+            .by_text
+            .entry(sha256.to_string())
+            .or_insert_with_key(|sha256| {
+                let detection = self.known.get(sha256).cloned().unwrap_or_else(|| {
+                    self.identified += 1;
+                    licence_text::detect_text(text)
+                });
+                LicenceText {
+                    detection,
+                    sha256: sha256.clone(),
+                    repositories: 0,
+                }
             });
-            LicenceText {
-                detection,
-                sha256: sha256.clone(),
-                repositories: 0,
-            }
-        });
         entry.repositories += 1;
         entry.detection.clone()
     }
@@ -228,42 +172,35 @@ impl<'k> LicenceTexts<'k> {
     }
 }
 
-/// The answers with a body of `forge`'s repositories in silver (`index`), each repository's
-/// first only (an org listed twice answers twice), with the file that holds each. `files`
-/// are the forge's own ([`Answers`] is by forge).
+/// The answers of `forge`'s repositories in silver (`index`), each repository's first only
+/// (an org listed twice answers twice), with the file that holds each. `files` are the
+/// forge's own ([`Answers`] is by forge).
 fn answers_in_silver<'a>(
-    files: &'a [RepoResponses],
+    files: &'a [OrgAnswers],
     index: &'a HashMap<(Forge, u64), usize>,
     forge: Forge,
-) -> impl Iterator<Item = (&'a RepoResponses, &'a RepoResponse, &'a str)> {
+) -> impl Iterator<Item = (&'a OrgAnswers, &'a OrgAnswer)> {
     let mut seen = HashSet::new();
-    let answers = files.iter().flat_map(|file| {
-        let with_body = |response: &'a RepoResponse| Some((response, response.body.as_ref()?));
-        file.responses
-            .iter()
-            .filter_map(with_body)
-            .map(move |(response, body)| (file, response, body.get()))
-    });
-    answers.filter(move |(_, response, _)| {
-        index.contains_key(&(forge, response.repo_id)) && seen.insert(response.repo_id)
+    let answers = files
+        .iter()
+        .flat_map(|file| file.answers.iter().map(move |answer| (file, answer)));
+    answers.filter(move |(_, answer)| {
+        index.contains_key(&(forge, answer.repo_id)) && seen.insert(answer.repo_id)
     })
 }
 
+/// An answer that could not be read, named by the org's answers file.
 fn corrupt(
     endpoint: RepoEndpoint,
     date: SnapshotDate,
-    file: &RepoResponses,
-    repo: &str,
+    file: &OrgAnswers,
     message: String,
 ) -> TransformError {
     let key: LakeKey = match file.org.parse() {
         Ok(org) => lake::bronze::repo_responses(endpoint, date, &org),
         Err(_) => lake::bronze::listings_root(Forge::Github),
     };
-    TransformError::Corrupt {
-        key,
-        message: format!("repository {repo}: {message}"),
-    }
+    TransformError::Corrupt { key, message }
 }
 
 /// What the newest silver `licence_texts` on or before `date` identified, so that texts seen

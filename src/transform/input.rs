@@ -10,9 +10,10 @@ use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
 use tokio::sync::Semaphore;
 
+use super::answers::OrgAnswers;
 use super::TransformError;
 use crate::bronze::read::Unchecked;
-use crate::bronze::{self, OrgManifest, RepoResponses};
+use crate::bronze::{self, OrgManifest};
 use crate::config::RunSettings;
 use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
 use crate::forge::{ListingOrg, RepoRecord};
@@ -41,15 +42,15 @@ pub struct BronzeSnapshot {
 /// the answers add detail to a listing, `None` unless every org of the forge has them:
 /// statistics over some orgs but not others would mislead, so a partial endpoint is left
 /// out whole, loudly. Where they complete it (GitLab's), each org's are used when it has them.
-pub type Answers = BTreeMap<(Forge, RepoEndpoint), Option<Vec<RepoResponses>>>;
+pub type Answers = BTreeMap<(Forge, RepoEndpoint), Option<Vec<OrgAnswers>>>;
 
 /// One org's bronze, read and parsed.
 struct OrgBronze {
     listing: ListingOrg,
     repos: Vec<RepoRecord>,
     build: OrgBuild,
-    licences: Option<RepoResponses>,
-    languages: Option<RepoResponses>,
+    licences: Option<OrgAnswers>,
+    languages: Option<OrgAnswers>,
     requests: BTreeMap<String, EndpointRequests>,
     skipped: BTreeMap<String, String>,
     parse_time: Duration,
@@ -205,18 +206,20 @@ async fn read_org(
         read_answers(
             lake,
             date,
-            &listing.login,
+            &listing,
             &manifest,
             RepoEndpoint::License,
-            files
+            files,
+            &rename
         ),
         read_answers(
             lake,
             date,
-            &listing.login,
+            &listing,
             &manifest,
             RepoEndpoint::Languages,
-            files
+            files,
+            &rename
         )
     )?;
     let listing = Arc::try_unwrap(listing).unwrap_or_else(|shared| (*shared).clone());
@@ -233,24 +236,32 @@ async fn read_org(
     })
 }
 
-/// The org's answers of `endpoint`, if its manifest lists them, checked and parsed on the cores.
+/// The org's answers of `endpoint`, if its manifest lists them, checked, parsed and read on
+/// the cores ([`OrgAnswers::read`]); `rename` is the exact-match language map.
 async fn read_answers(
     lake: &Lake,
     date: SnapshotDate,
-    org: &OrgLogin,
+    org: &ListingOrg,
     manifest: &OrgManifest,
     endpoint: RepoEndpoint,
     files: &Semaphore,
-) -> Result<Option<RepoResponses>, TransformError> {
+    rename: &Arc<BTreeMap<String, String>>,
+) -> Result<Option<OrgAnswers>, TransformError> {
     let _permit = files
         .acquire()
         .await
         .expect("the semaphore is never closed");
-    let file = bronze::read::unchecked_repo_responses(lake, date, org, manifest, endpoint).await?;
-    match file {
-        Some(file) => Ok(on_cores(move || file.check_and_parse()).await.map(Some)?),
-        None => Ok(None),
-    }
+    let login = &org.login;
+    let file = bronze::read::unchecked_repo_responses(lake, date, login, manifest, endpoint);
+    let Some(file) = file.await? else {
+        return Ok(None);
+    };
+    let (forge, rename) = (login.forge(), Arc::clone(rename));
+    let read = move || {
+        let file = file.check_and_parse()?;
+        Ok(OrgAnswers::read(forge, endpoint, file, &rename))
+    };
+    on_cores(read).await.map(Some)
 }
 
 /// The org as its listing names it: the configured spelling, else the one it was first

@@ -9,6 +9,7 @@
 //! the snapshot day, so a snapshot observed later than its date shows no later numbers.
 //! It can be re-run on any past snapshot; the same bronze gives byte-identical outputs.
 
+mod answers;
 mod batches;
 pub mod datapackage;
 mod details;
@@ -116,8 +117,7 @@ pub(super) async fn run_snapshot(
         .filter(|observed| *observed > date.date());
     clock.lap("public, once, sorted");
     let any_licence_answer = answers.iter().any(|((_, endpoint), files)| {
-        *endpoint == RepoEndpoint::License
-            && files.iter().flatten().any(|f| !f.responses.is_empty())
+        *endpoint == RepoEndpoint::License && files.iter().flatten().any(|f| !f.answers.is_empty())
     });
     let known = match any_licence_answer {
         true => details::known_licence_texts(lake, date).await,

@@ -1,6 +1,18 @@
 use super::*;
+use crate::bronze::{RepoResponse, RepoResponses};
 use crate::domain::OrgLogin;
 use crate::forge::ListingOrg;
+
+/// `files` read as transform reads them, with `rename` as the language map.
+fn read(
+    forge: Forge,
+    endpoint: RepoEndpoint,
+    files: Vec<RepoResponses>,
+    rename: &BTreeMap<String, String>,
+) -> Option<Vec<OrgAnswers>> {
+    let read = |file| OrgAnswers::read(forge, endpoint, file, rename);
+    Some(files.into_iter().map(read).collect())
+}
 
 fn answers_file(
     org: &str,
@@ -97,7 +109,13 @@ fn each_text_is_identified_once_and_known_texts_not_at_all() {
     let prose = "Slides and notes of our quarterly review; ask before reusing them.";
     // Repository 4 is not in silver (not public, say): its answer counts for nothing.
     let files = vec![licence_files(&[(1, mit), (2, prose), (3, mit), (4, mit)])];
-    let answers = Answers::from([((Forge::Github, RepoEndpoint::License), Some(files))]);
+    let files = read(
+        Forge::Github,
+        RepoEndpoint::License,
+        files,
+        &BTreeMap::new(),
+    );
+    let answers = Answers::from([((Forge::Github, RepoEndpoint::License), files)]);
     // A stored answer for the prose, unlike what identifying it would give: it is used.
     let stored = Detection {
         spdx_id: Some("Stored-1.0".into()),
@@ -141,31 +159,34 @@ fn each_text_is_identified_once_and_known_texts_not_at_all() {
 #[test]
 fn named_licences_and_shares_complete_a_listing_and_a_missing_endpoint_is_noted() {
     let group = "gitlab.com/nhsbsa";
-    let licence =
+    let licence_body =
         serde_json::json!({"id": 7, "license": {"key": "gpl-3.0", "name": "GNU GPL v3.0"}});
     let shares = serde_json::json!({"Jupyter Notebook": 60.5, "Shell": 39.5});
+    let rename = BTreeMap::from([("Jupyter Notebook".to_string(), "Python".to_string())]);
+    let (licence, languages) = (RepoEndpoint::License, RepoEndpoint::Languages);
     let answers = Answers::from([
-        ((Forge::Github, RepoEndpoint::Languages), None),
+        ((Forge::Github, languages), None),
         (
-            (Forge::Gitlab, RepoEndpoint::License),
-            Some(vec![answers_file(
-                group,
-                RepoEndpoint::License,
-                &[(7, licence)],
-            )]),
+            (Forge::Gitlab, licence),
+            read(
+                Forge::Gitlab,
+                licence,
+                vec![answers_file(group, licence, &[(7, licence_body)])],
+                &rename,
+            ),
         ),
         (
-            (Forge::Gitlab, RepoEndpoint::Languages),
-            Some(vec![answers_file(
-                group,
-                RepoEndpoint::Languages,
-                &[(7, shares)],
-            )]),
+            (Forge::Gitlab, languages),
+            read(
+                Forge::Gitlab,
+                languages,
+                vec![answers_file(group, languages, &[(7, shares)])],
+                &rename,
+            ),
         ),
     ]);
     // GitHub's repository 7 is another repository: GitLab's answers never reach it.
     let mut repos = vec![github_repo(7), gitlab_project(7)];
-    let rename = BTreeMap::from([("Jupyter Notebook".to_string(), "Python".to_string())]);
     let mut skipped = BTreeMap::new();
     let details = apply_answers(
         date(),
@@ -203,14 +224,18 @@ fn named_licences_and_shares_complete_a_listing_and_a_missing_endpoint_is_noted(
 
 #[test]
 fn a_malformed_answer_names_its_file_and_repository() {
-    let answers = Answers::from([(
-        (Forge::Github, RepoEndpoint::Languages),
-        Some(vec![answers_file(
-            "nhsx",
-            RepoEndpoint::Languages,
-            &[(1, serde_json::json!({"Python": "many"}))],
-        )]),
-    )]);
+    let malformed = answers_file(
+        "nhsx",
+        RepoEndpoint::Languages,
+        &[(1, serde_json::json!({"Python": "many"}))],
+    );
+    let files = read(
+        Forge::Github,
+        RepoEndpoint::Languages,
+        vec![malformed],
+        &BTreeMap::new(),
+    );
+    let answers = Answers::from([((Forge::Github, RepoEndpoint::Languages), files)]);
     let mut repos = vec![github_repo(1)];
     let err = apply_answers(
         date(),
