@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tracing::warn;
 
-use super::answers::{OrgAnswer, OrgAnswers, Said};
+use super::answers::{OrgAnswers, Said};
 use super::input::Answers;
 use super::licence_text::{self, Detection, LicenceText};
 use super::silver::{self, RepoLanguage};
@@ -36,13 +36,13 @@ pub struct Details {
 /// lacks is noted in `skipped`. `rename` is the exact-match language map.
 pub fn apply_answers(
     date: SnapshotDate,
-    answers: &Answers,
+    answers: Answers,
     repos: &mut [RepoRecord],
     known: &HashMap<String, Detection>,
     rename: &BTreeMap<String, String>,
     skipped: &mut BTreeMap<String, String>,
 ) -> Result<Details, TransformError> {
-    for (&(_, endpoint), files) in answers {
+    for (&(_, endpoint), files) in &answers {
         if files.is_none() {
             left_out(date, endpoint, skipped);
         }
@@ -59,28 +59,24 @@ pub fn apply_answers(
     let mut texts = LicenceTexts::new(known);
     let mut strings = SharedStrings::default();
     let mut languages = Vec::new();
-    for (&(forge, endpoint), files) in answers {
+    for ((forge, endpoint), files) in answers {
         let Some(files) = files else {
             continue;
         };
-        for (file, answer) in answers_in_silver(files, &index, forge) {
-            let said = answer.said.as_ref();
-            let said = said.map_err(|message| corrupt(endpoint, date, file, message.clone()))?;
-            let repo = &mut repos[index[&(forge, answer.repo_id)]];
-            match said {
-                Said::LicenceText { sha256, text } => {
-                    let found = texts.identify(sha256, text);
-                    repo.license_detected_spdx_id = found.spdx_id.as_deref().map(Into::into);
-                    repo.license_detection_confidence = found.confidence;
+        // Each repository's first answer only (an org listed twice answers twice), and only
+        // for repositories in silver.
+        let mut seen = HashSet::new();
+        for file in files {
+            for answer in file.answers {
+                let repo_id = answer.repo_id;
+                if !index.contains_key(&(forge, repo_id)) || !seen.insert(repo_id) {
+                    continue;
                 }
-                Said::NamedLicence(Some(licence)) => set_licence(repo, licence, &mut strings),
-                Said::NamedLicence(None) => {}
-                Said::Languages { primary, rows } => {
-                    if let Some(primary) = primary {
-                        set_language(repo, primary, rename, &mut strings);
-                    }
-                    languages.extend(rows.iter().cloned());
-                }
+                let said = answer
+                    .said
+                    .map_err(|message| corrupt(endpoint, date, &file.org, message))?;
+                let repo = &mut repos[index[&(forge, repo_id)]];
+                apply(repo, said, &mut texts, &mut strings, rename, &mut languages);
             }
         }
     }
@@ -90,6 +86,32 @@ pub fn apply_answers(
         languages,
         licence_texts: texts.finish(date),
     })
+}
+
+/// Applies what one repository's answer says to its record, its language rows to `languages`.
+fn apply(
+    repo: &mut RepoRecord,
+    said: Said,
+    texts: &mut LicenceTexts,
+    strings: &mut SharedStrings,
+    rename: &BTreeMap<String, String>,
+    languages: &mut Vec<RepoLanguage>,
+) {
+    match said {
+        Said::LicenceText { sha256, text } => {
+            let found = texts.identify(&sha256, &text);
+            repo.license_detected_spdx_id = found.spdx_id.as_deref().map(Into::into);
+            repo.license_detection_confidence = found.confidence;
+        }
+        Said::NamedLicence(Some(licence)) => set_licence(repo, &licence, strings),
+        Said::NamedLicence(None) => {}
+        Said::Languages { primary, rows } => {
+            if let Some(primary) = &primary {
+                set_language(repo, primary, rename, strings);
+            }
+            languages.extend(rows);
+        }
+    }
 }
 
 /// Notes in `skipped` that the snapshot leaves `endpoint` out, unless extract said why.
@@ -172,31 +194,14 @@ impl<'k> LicenceTexts<'k> {
     }
 }
 
-/// The answers of `forge`'s repositories in silver (`index`), each repository's first only
-/// (an org listed twice answers twice), with the file that holds each. `files` are the
-/// forge's own ([`Answers`] is by forge).
-fn answers_in_silver<'a>(
-    files: &'a [OrgAnswers],
-    index: &'a HashMap<(Forge, u64), usize>,
-    forge: Forge,
-) -> impl Iterator<Item = (&'a OrgAnswers, &'a OrgAnswer)> {
-    let mut seen = HashSet::new();
-    let answers = files
-        .iter()
-        .flat_map(|file| file.answers.iter().map(move |answer| (file, answer)));
-    answers.filter(move |(_, answer)| {
-        index.contains_key(&(forge, answer.repo_id)) && seen.insert(answer.repo_id)
-    })
-}
-
 /// An answer that could not be read, named by the org's answers file.
 fn corrupt(
     endpoint: RepoEndpoint,
     date: SnapshotDate,
-    file: &OrgAnswers,
+    org: &str,
     message: String,
 ) -> TransformError {
-    let key: LakeKey = match file.org.parse() {
+    let key: LakeKey = match org.parse() {
         Ok(org) => lake::bronze::repo_responses(endpoint, date, &org),
         Err(_) => lake::bronze::listings_root(Forge::Github),
     };

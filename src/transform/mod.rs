@@ -128,13 +128,12 @@ pub(super) async fn run_snapshot(
         licence_texts,
     } = details::apply_answers(
         date,
-        &answers,
+        answers,
         &mut repos,
         &known,
         &settings.config.languages,
         &mut skipped,
     )?;
-    drop(answers);
 
     clock.lap("licence texts, languages");
     let polars_err = |what| move |source| TransformError::Polars { what, source };
@@ -174,12 +173,10 @@ pub(super) async fn run_snapshot(
     }
     clock.lap("silver write");
 
-    let mut gold_rows = BTreeMap::new();
     let mut gold = BTreeMap::new();
     let mut staged_outputs = BTreeMap::new();
     let daily = site::gold_frame(&rows).map_err(polars_err("gold org_repos_daily"))?;
     clock.lap("org_repos_daily");
-    gold_rows.insert("org_repos_daily".to_string(), daily.height());
     let key = lake::outputs::staged(date, &ORG_REPOS_DAILY);
     let sha = put_parquet(lake, key.clone(), &daily, "gold org_repos_daily").await?;
     staged_outputs.insert(key.to_string(), sha);
@@ -217,7 +214,6 @@ pub(super) async fn run_snapshot(
                 file: model.file,
                 source,
             })?;
-        gold_rows.insert(model.table.to_string(), table.height());
         let key = lake::outputs::staged(date, &Output::GoldTable(model.table));
         let sha = put_parquet(lake, key.clone(), &table, model.file).await?;
         staged_outputs.insert(key.to_string(), sha);
@@ -256,7 +252,10 @@ pub(super) async fn run_snapshot(
         repos: repo_count,
         duplicates,
         non_public,
-        gold_rows,
+        gold_rows: gold
+            .iter()
+            .map(|(table, frame)| (table.to_string(), frame.height()))
+            .collect(),
     };
     let build = BuildRecord {
         build_id: BuildRecord::id_of(&staged_outputs),

@@ -126,7 +126,7 @@ fn each_text_is_identified_once_and_known_texts_not_at_all() {
     let mut skipped = BTreeMap::new();
     let details = apply_answers(
         date(),
-        &answers,
+        answers,
         &mut repos,
         &known,
         &BTreeMap::new(),
@@ -190,7 +190,7 @@ fn named_licences_and_shares_complete_a_listing_and_a_missing_endpoint_is_noted(
     let mut skipped = BTreeMap::new();
     let details = apply_answers(
         date(),
-        &answers,
+        answers,
         &mut repos,
         &HashMap::new(),
         &rename,
@@ -239,7 +239,7 @@ fn a_malformed_answer_names_its_file_and_repository() {
     let mut repos = vec![github_repo(1)];
     let err = apply_answers(
         date(),
-        &answers,
+        answers,
         &mut repos,
         &HashMap::new(),
         &BTreeMap::new(),
