@@ -9,7 +9,9 @@ use std::sync::Arc;
 use super::silver::RepoLanguage;
 use crate::bronze::RepoResponses;
 use crate::domain::{Forge, RepoEndpoint};
-use crate::forge::{fits_signed_column, LanguagesAnswer, LicenceAnswer, NamedLicence};
+use crate::forge::{
+    fits_signed_column, LanguagesAnswer, LicenceAnswer, NamedLicence, SharedStrings,
+};
 
 /// One org's answers of one endpoint, those with a body, in the file's order.
 pub struct OrgAnswers {
@@ -47,6 +49,8 @@ impl OrgAnswers {
     ) -> Self {
         let adapter = forge.adapter();
         let mut texts: HashMap<Arc<str>, Arc<[u8]>> = HashMap::new();
+        // A snapshot has millions of language rows and a few hundred language names.
+        let mut names = SharedStrings::default();
         let answers = file
             .responses
             .iter()
@@ -56,9 +60,9 @@ impl OrgAnswers {
                     RepoEndpoint::License => adapter
                         .licence_answer(body)
                         .map(|answer| licence(answer, &mut texts)),
-                    RepoEndpoint::Languages => adapter
-                        .languages_answer(body)
-                        .and_then(|answer| languages(forge, response.repo_id, answer, rename)),
+                    RepoEndpoint::Languages => adapter.languages_answer(body).and_then(|answer| {
+                        languages(forge, response.repo_id, answer, rename, &mut names)
+                    }),
                 };
                 let said =
                     said.map_err(|message| format!("repository {}: {message}", response.full_name));
@@ -98,6 +102,7 @@ fn languages(
     repo_id: u64,
     answer: LanguagesAnswer,
     rename: &BTreeMap<String, String>,
+    names: &mut SharedStrings,
 ) -> Result<Said, String> {
     let repo_id = fits_signed_column("repo_id", repo_id)?;
     let rows = answer
@@ -110,8 +115,9 @@ fn languages(
                 repo_id,
                 bytes: bytes.transpose()?,
                 share: size.share,
-                language_normalised: rename.get(&size.language).unwrap_or(&size.language).clone(),
-                language: size.language,
+                language_normalised: names
+                    .get(rename.get(&size.language).unwrap_or(&size.language)),
+                language: names.get(&size.language),
             })
         })
         .collect::<Result<_, String>>()?;

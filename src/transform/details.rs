@@ -25,8 +25,10 @@ use crate::normalise::{language_type, licence_facts};
 /// What the answers add to silver.
 #[derive(Debug, Default)]
 pub struct Details {
-    /// Silver `repo_languages`, sorted by forge, repo_id, language.
-    pub languages: Vec<RepoLanguage>,
+    /// Silver `repo_languages`: each repository's rows as its answer gave them (a snapshot
+    /// of a million repositories has millions, not moved or copied again), repositories
+    /// sorted by forge and repo_id, each one's rows by language.
+    pub languages: Vec<Vec<RepoLanguage>>,
     /// Each distinct licence file text, sorted by SHA-256.
     pub licence_texts: Vec<LicenceText>,
 }
@@ -80,8 +82,11 @@ pub fn apply_answers(
             }
         }
     }
-    languages
-        .sort_by(|a, b| (a.forge, a.repo_id, &a.language).cmp(&(b.forge, b.repo_id, &b.language)));
+    // A repository's rows all have its forge and id, and it has rows from one answer only.
+    languages.sort_by_key(|rows| (rows[0].forge, rows[0].repo_id));
+    for rows in &mut languages {
+        rows.sort_by(|a, b| a.language.cmp(&b.language));
+    }
     Ok(Details {
         languages,
         licence_texts: texts.finish(date),
@@ -95,7 +100,7 @@ fn apply(
     texts: &mut LicenceTexts,
     strings: &mut SharedStrings,
     rename: &BTreeMap<String, String>,
-    languages: &mut Vec<RepoLanguage>,
+    languages: &mut Vec<Vec<RepoLanguage>>,
 ) {
     match said {
         Said::LicenceText { sha256, text } => {
@@ -109,7 +114,9 @@ fn apply(
             if let Some(primary) = &primary {
                 set_language(repo, primary, rename, strings);
             }
-            languages.extend(rows);
+            if !rows.is_empty() {
+                languages.push(rows);
+            }
         }
     }
 }

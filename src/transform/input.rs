@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use tokio::sync::Semaphore;
 
 use super::answers::OrgAnswers;
+use super::on_cores;
 use super::TransformError;
 use crate::bronze::read::Unchecked;
 use crate::bronze::{self, OrgManifest};
@@ -324,20 +325,6 @@ fn parse_pages(
     let time = parsed.iter().map(|(_, time)| *time).sum();
     let repos = parsed.into_iter().flat_map(|(repos, _)| repos).collect();
     Ok(Parsed { repos, time })
-}
-
-/// Runs CPU-bound `work` on the cores (rayon's pool, which `work` may split further) without
-/// holding an async worker; a panic in it resumes here.
-async fn on_cores<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done, result) = tokio::sync::oneshot::channel();
-    rayon::spawn(move || {
-        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
-    });
-    match result.await {
-        Ok(Ok(value)) => value,
-        Ok(Err(panic)) => std::panic::resume_unwind(panic),
-        Err(_) => unreachable!("rayon ran the work or panicked inside it"),
-    }
 }
 
 /// The forge a lake key names: a GitLab group's key holds the `+` that stands for its `/`.

@@ -25,6 +25,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bytes::Bytes;
 use polars::prelude::{DataFrame, PolarsError};
+use rayon::prelude::*;
 use tracing::{info, warn};
 
 use crate::config::RunSettings;
@@ -135,26 +136,35 @@ pub(super) async fn run_snapshot(
         &mut skipped,
     )?;
 
-    clock.lap("licence texts, languages");
     let polars_err = |what| move |source| TransformError::Polars { what, source };
+    // Framed first, so that millions of language rows are not held beside the records' frame.
+    let silver_languages = silver::repo_languages_frame(&repo_languages, date)
+        .map_err(polars_err("silver repo_languages"))?;
+    drop(repo_languages);
+    crate::memory::release_freed();
+    clock.lap("licence texts, languages");
     let large = repos.len() > LARGE_SNAPSHOT_REPOS;
-    let silver_repos = silver_repos(&repos, date, large).map_err(polars_err("silver repos"))?;
-    clock.lap("silver repos");
-    let rows = site::org_repos_daily(&orgs, &repos, date);
+    // Both read the records alone: one per core.
+    let (silver_repos, rows) = rayon::join(
+        || silver_repos(&repos, date, large),
+        || site::org_repos_daily(&orgs, &repos, date),
+    );
+    let silver_repos = silver_repos.map_err(polars_err("silver repos"))?;
+    // Encoding silver repos takes one core; the gold queries are planned and run meanwhile.
+    let silver_repos_encoded = {
+        let silver_repos = silver_repos.clone();
+        on_cores(move || silver_repos.encoded())
+    };
     let created_after_snapshot = repos.iter().filter(|r| r.created_after(date)).count();
     let repo_count = repos.len();
     drop(repos);
     // The records' memory is now free but stays with malloc unless handed back: the gold
     // queries allocate theirs elsewhere.
     crate::memory::release_freed();
-    clock.lap("org_repos_daily: series");
+    clock.lap("silver repos, org_repos_daily series");
     let silver_orgs = silver::orgs_frame(&orgs, date).map_err(polars_err("silver orgs"))?;
-    let silver_languages = silver::repo_languages_frame(&repo_languages, date)
-        .map_err(polars_err("silver repo_languages"))?;
     let silver_licence_texts = silver::licence_texts_frame(&licence_texts, date)
         .map_err(polars_err("silver licence_texts"))?;
-    lake.put(&lake::silver::repos(date), silver_repos.encoded.clone())
-        .await?;
     let silver_tables = [
         (lake::silver::orgs(date), &silver_orgs, "silver orgs"),
         (
@@ -176,16 +186,19 @@ pub(super) async fn run_snapshot(
     let mut gold = BTreeMap::new();
     let mut staged_outputs = BTreeMap::new();
     let daily = site::gold_frame(&rows).map_err(polars_err("gold org_repos_daily"))?;
+    // The CSV is encoded while the gold queries are planned.
+    let site_rows = rows.len();
+    let csv = on_cores(move || site::to_csv(&rows));
     clock.lap("org_repos_daily");
     let key = lake::outputs::staged(date, &ORG_REPOS_DAILY);
     let sha = put_parquet(lake, key.clone(), &daily, "gold org_repos_daily").await?;
     staged_outputs.insert(key.to_string(), sha);
     gold.insert("org_repos_daily", daily);
     clock.lap("org_repos_daily write");
-    let repos = match silver_repos.frame {
-        Some(frame) => polars::prelude::IntoLazy::lazy(frame),
-        None => {
-            parquet::scan_parquet_bytes(silver_repos.encoded).map_err(polars_err("silver repos"))?
+    let repos = match silver_repos {
+        SilverRepos::Framed(frame) => polars::prelude::IntoLazy::lazy(frame),
+        SilverRepos::Encoded(bytes) => {
+            parquet::scan_parquet_bytes(bytes).map_err(polars_err("silver repos"))?
         }
     };
     let mut ctx = gold::silver_context(gold::SilverTables {
@@ -205,26 +218,37 @@ pub(super) async fn run_snapshot(
         plans.push(plan);
     }
     clock.lap("gold models: plan");
+    // The CSV's rows, freed, are handed back before the gold queries take their memory.
+    let csv = csv.await;
+    crate::memory::release_freed();
     let tables = gold_tables(plans, large)?;
     clock.lap("gold models: compute");
-    for (model, table) in gold::MODELS.iter().zip(tables) {
-        model
-            .check(&table)
-            .map_err(|source| TransformError::Model {
-                file: model.file,
-                source,
-            })?;
+    let silver_repos = silver_repos_encoded
+        .await
+        .map_err(polars_err("silver repos"))?;
+    lake.put(&lake::silver::repos(date), silver_repos).await?;
+    clock.lap("silver repos write");
+    for (model, table) in gold::MODELS.iter().zip(&tables) {
+        model.check(table).map_err(|source| TransformError::Model {
+            file: model.file,
+            source,
+        })?;
+    }
+    let encoded: Vec<_> = gold::MODELS
+        .par_iter()
+        .zip(&tables)
+        .map(|(model, table)| encode_parquet(table, model.file))
+        .collect::<Result<_, _>>()?;
+    for ((model, table), (bytes, sha)) in gold::MODELS.iter().zip(tables).zip(encoded) {
         let key = lake::outputs::staged(date, &Output::GoldTable(model.table));
-        let sha = put_parquet(lake, key.clone(), &table, model.file).await?;
+        lake.put(&key, bytes).await?;
         staged_outputs.insert(key.to_string(), sha);
         gold.insert(model.table, table);
     }
-    clock.lap("gold write");
-    let csv = site::to_csv(&rows);
     let key = lake::outputs::staged(date, &SITE_CSV);
     staged_outputs.insert(key.to_string(), crate::formats::sha256_hex(&csv));
     lake.put(&key, csv).await?;
-    clock.lap("site CSV");
+    clock.lap("gold write, site CSV");
     let descriptions = [
         (
             DATA_PACKAGE,
@@ -289,7 +313,7 @@ pub(super) async fn run_snapshot(
         snapshot_date = %date,
         orgs = summary.orgs,
         repos = summary.repos,
-        site_rows = rows.len(),
+        site_rows,
         duplicates,
         non_public,
         "transform complete"
@@ -331,11 +355,22 @@ fn gold_tables(
 /// take the least time ([`silver_repos`], [`gold_tables`]).
 const LARGE_SNAPSHOT_REPOS: usize = 250_000;
 
-/// Silver repos encoded for the lake, and for a snapshot that is not large also as a frame,
-/// for gold to read.
-struct SilverRepos {
-    encoded: Bytes,
-    frame: Option<DataFrame>,
+/// Silver repos as gold reads it: a snapshot that is not large as a frame, a large one
+/// already encoded for the lake.
+#[derive(Clone)]
+enum SilverRepos {
+    Framed(DataFrame),
+    Encoded(Bytes),
+}
+
+impl SilverRepos {
+    /// The table encoded for the lake.
+    fn encoded(self) -> Result<Bytes, PolarsError> {
+        match self {
+            SilverRepos::Framed(frame) => Ok(parquet::to_parquet_bytes(&frame)?.into()),
+            SilverRepos::Encoded(bytes) => Ok(bytes),
+        }
+    }
 }
 
 /// A large snapshot's silver repos is encoded a row group at a time, so its records are never
@@ -351,16 +386,27 @@ fn silver_repos(
             .chunks(parquet::ROW_GROUP_ROWS)
             .map(|part| silver::repos_frame(part, date));
         let encoded = parquet::to_parquet_bytes_from(&silver::repos_schema(), parts)?;
-        return Ok(SilverRepos {
-            encoded: encoded.into(),
-            frame: None,
-        });
+        return Ok(SilverRepos::Encoded(encoded.into()));
     }
-    let frame = silver::repos_frame(repos, date)?;
-    Ok(SilverRepos {
-        encoded: parquet::to_parquet_bytes(&frame)?.into(),
-        frame: Some(frame),
-    })
+    silver::repos_frame(repos, date).map(SilverRepos::Framed)
+}
+
+/// Starts CPU-bound `work` on the cores (rayon's pool, which `work` may split further) at
+/// once, without holding an async worker; its result is awaited. A panic in it resumes there.
+fn on_cores<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> impl std::future::Future<Output = T> {
+    let (done, result) = tokio::sync::oneshot::channel();
+    rayon::spawn(move || {
+        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
+    });
+    async move {
+        match result.await {
+            Ok(Ok(value)) => value,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => unreachable!("rayon ran the work or panicked inside it"),
+        }
+    }
 }
 
 /// Writes `df` as Parquet at `key`; returns the SHA-256 of the bytes.
@@ -370,11 +416,17 @@ async fn put_parquet(
     df: &DataFrame,
     what: &'static str,
 ) -> Result<String, TransformError> {
+    let (bytes, sha256) = encode_parquet(df, what)?;
+    lake.put(&key, bytes).await?;
+    Ok(sha256)
+}
+
+/// `df` as Parquet, and the SHA-256 of the bytes.
+fn encode_parquet(df: &DataFrame, what: &'static str) -> Result<(Vec<u8>, String), TransformError> {
     let bytes =
         parquet::to_parquet_bytes(df).map_err(|source| TransformError::Polars { what, source })?;
     let sha256 = crate::formats::sha256_hex(&bytes);
-    lake.put(&key, bytes).await?;
-    Ok(sha256)
+    Ok((bytes, sha256))
 }
 
 #[cfg(test)]

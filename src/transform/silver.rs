@@ -12,6 +12,7 @@
 //! Ids and counts are `Int64` (GitHub's never approach 2^63), which every warehouse reads.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use polars::prelude::*;
 
@@ -102,9 +103,9 @@ pub struct RepoLanguage {
     pub forge: Forge,
     pub repo_id: i64,
     /// As the forge names it.
-    pub language: String,
+    pub language: Arc<str>,
     /// Through the configured exact-match map, as `repos.language_normalised`.
-    pub language_normalised: String,
+    pub language_normalised: Arc<str>,
     /// Bytes of it (GitHub); unknown for GitLab, which gives shares only.
     pub bytes: Option<i64>,
     /// Its fraction of the repository: GitHub's bytes over the repository's, GitLab's
@@ -199,18 +200,24 @@ pub fn known_licence_texts(df: &DataFrame) -> PolarsResult<HashMap<String, Detec
     Ok(known)
 }
 
-/// Builds silver `repo_languages`; `rows` must already be sorted by forge, repo_id, language.
-pub fn repo_languages_frame(rows: &[RepoLanguage], date: SnapshotDate) -> PolarsResult<DataFrame> {
+/// Builds silver `repo_languages` from each repository's rows; `repos` must already be sorted
+/// by forge and repo_id, each one's rows by language.
+pub fn repo_languages_frame(
+    repos: &[Vec<RepoLanguage>],
+    date: SnapshotDate,
+) -> PolarsResult<DataFrame> {
+    let rows = || repos.iter().flatten();
     let text = |name: &str, f: fn(&RepoLanguage) -> &str| -> Column {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+        Column::new(name.into(), rows().map(f).collect::<Vec<_>>())
     };
     let int = |name: &str, f: fn(&RepoLanguage) -> i64| -> Column {
-        Column::new(name.into(), rows.iter().map(f).collect::<Vec<_>>())
+        Column::new(name.into(), rows().map(f).collect::<Vec<_>>())
     };
-    let bytes: Vec<Option<i64>> = rows.iter().map(|r| r.bytes).collect();
-    let share: Vec<Option<f64>> = rows.iter().map(|r| r.share).collect();
+    let bytes: Vec<Option<i64>> = rows().map(|r| r.bytes).collect();
+    let share: Vec<Option<f64>> = rows().map(|r| r.share).collect();
+    let height = bytes.len();
     let columns = vec![
-        date_column("snapshot_date", date, rows.len()),
+        date_column("snapshot_date", date, height),
         text("forge", |r| r.forge.as_str()),
         int("repo_id", |r| r.repo_id),
         text("language", |r| &r.language),
@@ -218,7 +225,7 @@ pub fn repo_languages_frame(rows: &[RepoLanguage], date: SnapshotDate) -> Polars
         Column::new("bytes".into(), bytes),
         Column::new("share".into(), share),
     ];
-    let df = DataFrame::new(rows.len(), columns)?;
+    let df = DataFrame::new(height, columns)?;
     check_schema(&df, &repo_languages_schema(), "silver repo_languages")?;
     Ok(df)
 }

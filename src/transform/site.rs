@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 
 use super::silver::{check_schema, days_since_epoch, OrgRecord};
 use crate::domain::{Forge, SnapshotDate};
@@ -57,15 +58,15 @@ pub fn org_repos_daily(
         by_org.entry(&repo.org_login).or_default().push(repo);
     }
     let mut rows: Vec<SiteRow> = orgs
-        .iter()
-        .flat_map(|org| {
+        .par_iter()
+        .flat_map_iter(|org| {
             let own = by_org
                 .get(org.org_login.as_str())
                 .map_or(&[][..], Vec::as_slice);
             org_series(org, own, snapshot.date())
         })
         .collect();
-    rows.sort_by(|a, b| (&a.organisation, a.date).cmp(&(&b.organisation, b.date)));
+    rows.par_sort_by(|a, b| (&a.organisation, a.date).cmp(&(&b.organisation, b.date)));
     rows
 }
 
@@ -153,7 +154,8 @@ pub fn to_csv(rows: &[SiteRow]) -> Vec<u8> {
     };
     write(CSV_HEADER);
     for row in rows {
-        let date = row.date.format("%Y-%m-%d").to_string();
+        // NaiveDate's Display is `%Y-%m-%d`, without parsing a format string for every row.
+        let date = row.date.to_string();
         let count = row.open_repositories.to_string();
         write([
             &csv_safe(&row.organisation),

@@ -210,6 +210,7 @@ fn named_licences_and_shares_complete_a_listing_and_a_missing_endpoint_is_noted(
     let rows: Vec<_> = details
         .languages
         .iter()
+        .flatten()
         .map(|l| (l.forge, &*l.language_normalised, l.bytes))
         .collect();
     assert_eq!(
