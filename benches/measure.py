@@ -2,6 +2,7 @@
 its `ohs -v` log timed), DuckDB's same job, and the tables of ohs's steps."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -60,6 +61,7 @@ def duckdb_same_job(workdir):
     con = duckdb.connect()
     duckdb_job.lookups(con)
     out = os.path.join(workdir, "duckdb")
+    shutil.rmtree(out, ignore_errors=True)
     seconds = duckdb_job.run(con, ROOT, out)
     duckdb_job.check(con, ROOT, out)
     con.close()
