@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use tokio::sync::Semaphore;
 
 use super::answers::OrgAnswers;
-use super::on_cores;
+use super::cores::on_cores;
 use super::TransformError;
 use crate::bronze::read::Unchecked;
 use crate::bronze::{self, OrgManifest};

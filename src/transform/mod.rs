@@ -11,6 +11,7 @@
 
 mod answers;
 mod batches;
+mod cores;
 pub mod datapackage;
 mod details;
 mod error;
@@ -39,6 +40,7 @@ use crate::lake::outputs::{
 use crate::lake::{self, Lake, LakeError, LakeKey, Output};
 use crate::timings::StepClock;
 pub use batches::run_all;
+use cores::on_cores;
 pub use error::TransformError;
 
 /// What one transform produced.
@@ -389,24 +391,6 @@ fn silver_repos(
         return Ok(SilverRepos::Encoded(encoded.into()));
     }
     silver::repos_frame(repos, date).map(SilverRepos::Framed)
-}
-
-/// Starts CPU-bound `work` on the cores (rayon's pool, which `work` may split further) at
-/// once, without holding an async worker; its result is awaited. A panic in it resumes there.
-fn on_cores<T: Send + 'static>(
-    work: impl FnOnce() -> T + Send + 'static,
-) -> impl std::future::Future<Output = T> {
-    let (done, result) = tokio::sync::oneshot::channel();
-    rayon::spawn(move || {
-        let _ = done.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)));
-    });
-    async move {
-        match result.await {
-            Ok(Ok(value)) => value,
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(_) => unreachable!("rayon ran the work or panicked inside it"),
-        }
-    }
 }
 
 /// Writes `df` as Parquet at `key`; returns the SHA-256 of the bytes.
