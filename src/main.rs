@@ -84,7 +84,8 @@ fn init_tracing(format: LogFormat, verbose: u8, quiet: u8) {
     let mut filter = from_env.unwrap_or_else(|| EnvFilter::new(level));
     // HTTP internals stay quiet at every level: their debug output can carry request headers.
     // delta-rs reports what it hands back as an error too (a table with no log yet is one):
-    // ohs says what went wrong once, naming the table.
+    // ohs says what went wrong once, naming the table. polars' SQL parser traces every token
+    // it reads at debug (2,400 lines a transform), which buried ohs's own and slowed -v runs.
     for quiet_target in [
         "hyper=warn",
         "hyper_util=warn",
@@ -94,6 +95,7 @@ fn init_tracing(format: LogFormat, verbose: u8, quiet: u8) {
         "deltalake_core=off",
         "delta_kernel=off",
         "buoyant_kernel=off",
+        "sqlparser=warn",
     ] {
         if let Ok(directive) = quiet_target.parse() {
             filter = filter.add_directive(directive);

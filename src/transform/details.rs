@@ -7,13 +7,16 @@
 //! only when every org of the forge has them. GitHub's and GitLab's ids are separate series:
 //! answers only ever meet the records of their own forge.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use rayon::prelude::*;
 
 use tracing::warn;
 
 use super::answers::{OrgAnswers, Said};
 use super::input::Answers;
-use super::licence_text::{self, Detection, LicenceText};
+use super::licence_text::{Detection, Detector, LicenceText};
 use super::silver::{self, RepoLanguage};
 use super::TransformError;
 use crate::domain::{Forge, RepoEndpoint, SnapshotDate};
@@ -23,27 +26,29 @@ use crate::lake::{self, Lake, LakeKey};
 use crate::normalise::{language_type, licence_facts};
 
 /// What the answers add to silver.
-#[derive(Debug, Default)]
-pub struct Details {
+#[derive(Debug)]
+pub struct Details<'k> {
     /// Silver `repo_languages`: each repository's rows as its answer gave them (a snapshot
     /// of a million repositories has millions, not moved or copied again), repositories
     /// sorted by forge and repo_id, each one's rows by language.
     pub languages: Vec<Vec<RepoLanguage>>,
-    /// Each distinct licence file text, sorted by SHA-256.
-    pub licence_texts: Vec<LicenceText>,
+    /// The repositories' licence file texts, to identify once the language rows are framed
+    /// and freed: the detector's store takes 50 MiB while it is loaded.
+    pub licence_texts: LicenceTexts<'k>,
 }
 
-/// Applies every used answer to `repos` and returns what they add to silver. A licence text
-/// identified before (`known`, by SHA-256) is not identified again; an endpoint some org
-/// lacks is noted in `skipped`. `rename` is the exact-match language map.
-pub fn apply_answers(
+/// Applies every used answer to `repos` and returns what they add to silver; the licence
+/// texts are identified apart ([`LicenceTexts::identify`]). A licence text identified before
+/// (`known`, by SHA-256) is not identified again; an endpoint some org lacks is noted in
+/// `skipped`. `rename` is the exact-match language map.
+pub fn apply_answers<'k>(
     date: SnapshotDate,
     answers: Answers,
     repos: &mut [RepoRecord],
-    known: &HashMap<String, Detection>,
+    known: &'k HashMap<String, Detection>,
     rename: &BTreeMap<String, String>,
     skipped: &mut BTreeMap<String, String>,
-) -> Result<Details, TransformError> {
+) -> Result<Details<'k>, TransformError> {
     for (&(_, endpoint), files) in &answers {
         if files.is_none() {
             left_out(date, endpoint, skipped);
@@ -53,35 +58,51 @@ pub fn apply_answers(
         |files: &Option<Vec<OrgAnswers>>| files.iter().flatten().any(|f| !f.answers.is_empty());
     if !answers.values().any(has_answers) {
         // Listings only: nothing to apply, so no index of every repository to build.
-        return Ok(Details::default());
+        return Ok(Details {
+            languages: Vec::new(),
+            licence_texts: LicenceTexts::new(known),
+        });
     }
-    let index: HashMap<(Forge, u64), usize> = (0..repos.len())
-        .map(|at| ((repos[at].forge, repos[at].repo_id.0), at))
-        .collect();
     let mut texts = LicenceTexts::new(known);
     let mut strings = SharedStrings::default();
     let mut languages = Vec::new();
+    // The answers come forge by forge: one forge's index at a time, the last freed first.
+    let mut index: (Option<Forge>, HashMap<u64, usize>) = (None, HashMap::new());
     for ((forge, endpoint), files) in answers {
         let Some(files) = files else {
             continue;
         };
+        if index.0 != Some(forge) {
+            drop(std::mem::take(&mut index.1));
+            index = (Some(forge), places(repos, forge));
+        }
         // Each repository's first answer only (an org listed twice answers twice), and only
         // for repositories in silver.
-        let mut seen = HashSet::new();
+        let mut seen = vec![false; repos.len()];
         for file in files {
             for answer in file.answers {
-                let repo_id = answer.repo_id;
-                if !index.contains_key(&(forge, repo_id)) || !seen.insert(repo_id) {
+                let Some(&at) = index.1.get(&answer.repo_id) else {
+                    continue;
+                };
+                if std::mem::replace(&mut seen[at], true) {
                     continue;
                 }
                 let said = answer
                     .said
                     .map_err(|message| corrupt(endpoint, date, &file.org, message))?;
-                let repo = &mut repos[index[&(forge, repo_id)]];
-                apply(repo, said, &mut texts, &mut strings, rename, &mut languages);
+                apply(
+                    repos,
+                    at,
+                    said,
+                    &mut texts,
+                    &mut strings,
+                    rename,
+                    &mut languages,
+                );
             }
         }
     }
+    drop(index);
     // A repository's rows all have its forge and id, and it has rows from one answer only.
     languages.sort_by_key(|rows| (rows[0].forge, rows[0].repo_id));
     for rows in &mut languages {
@@ -89,25 +110,33 @@ pub fn apply_answers(
     }
     Ok(Details {
         languages,
-        licence_texts: texts.finish(date),
+        licence_texts: texts,
     })
 }
 
-/// Applies what one repository's answer says to its record, its language rows to `languages`.
+/// Where each of `forge`'s repositories is in `repos`, by id. Keyed by id alone, a million
+/// repositories' index takes 36 MiB (by forge and id it took 52).
+fn places(repos: &[RepoRecord], forge: Forge) -> HashMap<u64, usize> {
+    (repos.iter().enumerate())
+        .filter(|(_, repo)| repo.forge == forge)
+        .map(|(at, repo)| (repo.repo_id.0, at))
+        .collect()
+}
+
+/// Applies what the answer of the repository at `at` says to its record, its language rows
+/// to `languages`, its licence text to `texts`.
 fn apply(
-    repo: &mut RepoRecord,
+    repos: &mut [RepoRecord],
+    at: usize,
     said: Said,
     texts: &mut LicenceTexts,
     strings: &mut SharedStrings,
     rename: &BTreeMap<String, String>,
     languages: &mut Vec<Vec<RepoLanguage>>,
 ) {
+    let repo = &mut repos[at];
     match said {
-        Said::LicenceText { sha256, text } => {
-            let found = texts.identify(&sha256, &text);
-            repo.license_detected_spdx_id = found.spdx_id.as_deref().map(Into::into);
-            repo.license_detection_confidence = found.confidence;
-        }
+        Said::LicenceText { sha256, text } => texts.add(at, sha256, text),
         Said::NamedLicence(Some(licence)) => set_licence(repo, &licence, strings),
         Said::NamedLicence(None) => {}
         Said::Languages { primary, rows } => {
@@ -151,11 +180,21 @@ fn set_language(
     repo.language_normalised = Some(strings.get(normalised));
 }
 
-/// The distinct licence file texts of a snapshot, each identified once.
-struct LicenceTexts<'k> {
+/// The licence file texts of a snapshot's repositories. Each distinct text is identified
+/// once, after every answer is applied, and only if `known` does not say what it is: the
+/// detector is loaded then, and freed once the new texts are identified.
+#[derive(Debug)]
+pub struct LicenceTexts<'k> {
     known: &'k HashMap<String, Detection>,
-    by_text: BTreeMap<String, LicenceText>,
-    identified: usize,
+    /// Each distinct text by SHA-256.
+    by_text: BTreeMap<Arc<str>, TextRepos>,
+}
+
+/// One copy of a licence file text, and where its repositories are in the records.
+#[derive(Debug)]
+struct TextRepos {
+    text: Arc<[u8]>,
+    at: Vec<usize>,
 }
 
 impl<'k> LicenceTexts<'k> {
@@ -163,41 +202,58 @@ impl<'k> LicenceTexts<'k> {
         Self {
             known,
             by_text: BTreeMap::new(),
-            identified: 0,
         }
     }
 
-    /// What `text` (of SHA-256 `sha256`) says: from `known`, from a repository with the same
-    /// text, or identified.
-    fn identify(&mut self, sha256: &str, text: &[u8]) -> Detection {
-        let entry = self
-            .by_text
-            .entry(sha256.to_string())
-            .or_insert_with_key(|sha256| {
-                let detection = self.known.get(sha256).cloned().unwrap_or_else(|| {
-                    self.identified += 1;
-                    licence_text::detect_text(text)
-                });
-                LicenceText {
-                    detection,
-                    sha256: sha256.clone(),
-                    repositories: 0,
-                }
-            });
-        entry.repositories += 1;
-        entry.detection.clone()
+    /// Notes that the repository at `at` has the licence file `text`, of SHA-256 `sha256`.
+    fn add(&mut self, at: usize, sha256: Arc<str>, text: Arc<[u8]>) {
+        let entry = (self.by_text.entry(sha256)).or_insert(TextRepos {
+            text,
+            at: Vec::new(),
+        });
+        entry.at.push(at);
     }
 
-    fn finish(self, date: SnapshotDate) -> Vec<LicenceText> {
-        let texts = self.by_text.len();
+    /// Identifies the new texts, on every core, and sets what each repository's text says on
+    /// `repos` (the records the answers were applied to); returns each distinct text, sorted
+    /// by SHA-256.
+    pub fn identify(self, date: SnapshotDate, repos: &mut [RepoRecord]) -> Vec<LicenceText> {
+        let new: Vec<(&Arc<str>, &Arc<[u8]>)> = (self.by_text.iter())
+            .filter(|(sha256, _)| !self.known.contains_key(&***sha256))
+            .map(|(sha256, repos)| (sha256, &repos.text))
+            .collect();
+        let mut identified: HashMap<Arc<str>, Detection> = HashMap::new();
+        if !new.is_empty() {
+            let detector = Detector::load();
+            identified = (new.par_iter())
+                .map(|(sha256, text)| (Arc::clone(sha256), detector.detect(text)))
+                .collect();
+        }
         tracing::debug!(
             snapshot_date = %date,
-            texts,
-            identified = self.identified,
-            reused = texts - self.identified,
+            texts = self.by_text.len(),
+            identified = identified.len(),
+            reused = self.by_text.len() - identified.len(),
             "licence texts: identified, or reused from silver licence_texts"
         );
-        self.by_text.into_values().collect()
+        let known = self.known;
+        (self.by_text.into_iter())
+            .map(|(sha256, TextRepos { at, .. })| {
+                let detection = (identified.remove(&sha256))
+                    .or_else(|| known.get(&*sha256).cloned())
+                    .expect("every text is known or identified");
+                for &at in &at {
+                    repos[at].license_detected_spdx_id =
+                        detection.spdx_id.as_deref().map(Into::into);
+                    repos[at].license_detection_confidence = detection.confidence;
+                }
+                LicenceText {
+                    sha256: sha256.to_string(),
+                    detection,
+                    repositories: i64::try_from(at.len()).unwrap_or(i64::MAX),
+                }
+            })
+            .collect()
     }
 }
 

@@ -25,7 +25,7 @@ pub mod site;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bytes::Bytes;
-use polars::prelude::{DataFrame, PolarsError};
+use polars::prelude::{DataFrame, IntoLazy, LazyFrame, PolarsError};
 use rayon::prelude::*;
 use tracing::{info, warn};
 
@@ -139,13 +139,14 @@ pub(super) async fn run_snapshot(
     )?;
 
     let polars_err = |what| move |source| TransformError::Polars { what, source };
-    // Framed first, so that millions of language rows are not held beside the records' frame.
-    let silver_languages = silver::repo_languages_frame(&repo_languages, date)
-        .map_err(polars_err("silver repo_languages"))?;
-    drop(repo_languages);
-    crate::memory::release_freed();
-    clock.lap("licence texts, languages");
     let large = repos.len() > LARGE_SNAPSHOT_REPOS;
+    // Framed first, so that millions of language rows are not held beside the records' frame.
+    let silver_languages = silver::repo_languages_frame(repo_languages, date)
+        .map_err(polars_err("silver repo_languages"))?;
+    let (languages_parquet, silver_languages) = languages_for_gold(silver_languages, large)?;
+    crate::memory::release_freed();
+    let licence_texts = licence_texts.identify(date, &mut repos);
+    clock.lap("licence texts, languages");
     // Both read the records alone: one per core.
     let (silver_repos, rows) = rayon::join(
         || silver_repos(&repos, date, large),
@@ -167,22 +168,14 @@ pub(super) async fn run_snapshot(
     let silver_orgs = silver::orgs_frame(&orgs, date).map_err(polars_err("silver orgs"))?;
     let silver_licence_texts = silver::licence_texts_frame(&licence_texts, date)
         .map_err(polars_err("silver licence_texts"))?;
-    let silver_tables = [
-        (lake::silver::orgs(date), &silver_orgs, "silver orgs"),
-        (
-            lake::silver::repo_languages(date),
-            &silver_languages,
-            "silver repo_languages",
-        ),
-        (
-            lake::silver::licence_texts(date),
-            &silver_licence_texts,
-            "silver licence_texts",
-        ),
-    ];
-    for (key, frame, what) in silver_tables {
-        put_parquet(lake, key, frame, what).await?;
-    }
+    write_silver(
+        lake,
+        date,
+        &silver_orgs,
+        languages_parquet,
+        &silver_licence_texts,
+    )
+    .await?;
     clock.lap("silver write");
 
     let mut gold = BTreeMap::new();
@@ -198,7 +191,7 @@ pub(super) async fn run_snapshot(
     gold.insert("org_repos_daily", daily);
     clock.lap("org_repos_daily write");
     let repos = match silver_repos {
-        SilverRepos::Framed(frame) => polars::prelude::IntoLazy::lazy(frame),
+        SilverRepos::Framed(frame) => frame.lazy(),
         SilverRepos::Encoded(bytes) => {
             parquet::scan_parquet_bytes(bytes).map_err(polars_err("silver repos"))?
         }
@@ -206,7 +199,7 @@ pub(super) async fn run_snapshot(
     let mut ctx = gold::silver_context(gold::SilverTables {
         repos,
         orgs: &silver_orgs,
-        repo_languages: &silver_languages,
+        repo_languages: silver_languages,
     })
     .map_err(polars_err("intermediate models"))?;
     let mut plans = Vec::new();
@@ -403,6 +396,43 @@ async fn put_parquet(
     let (bytes, sha256) = encode_parquet(df, what)?;
     lake.put(&key, bytes).await?;
     Ok(sha256)
+}
+
+/// Silver `repo_languages` as Parquet, and the table gold reads: a large snapshot's read
+/// from the Parquet, a tenth of the frame's size (millions of rows), as its silver repos
+/// is, so that the frame is freed before silver repos is built.
+fn languages_for_gold(frame: DataFrame, large: bool) -> Result<(Bytes, LazyFrame), TransformError> {
+    let (encoded, _) = encode_parquet(&frame, "silver repo_languages")?;
+    let encoded = Bytes::from(encoded);
+    let table = match large {
+        true => {
+            drop(frame);
+            parquet::scan_parquet_bytes(encoded.clone()).map_err(|source| {
+                TransformError::Polars {
+                    what: "silver repo_languages",
+                    source,
+                }
+            })?
+        }
+        false => frame.lazy(),
+    };
+    Ok((encoded, table))
+}
+
+/// Writes silver `orgs`, `repo_languages` (already encoded) and `licence_texts`.
+async fn write_silver(
+    lake: &Lake,
+    date: SnapshotDate,
+    orgs: &DataFrame,
+    languages: Bytes,
+    licence_texts: &DataFrame,
+) -> Result<(), TransformError> {
+    put_parquet(lake, lake::silver::orgs(date), orgs, "silver orgs").await?;
+    lake.put(&lake::silver::repo_languages(date), languages)
+        .await?;
+    let key = lake::silver::licence_texts(date);
+    put_parquet(lake, key, licence_texts, "silver licence_texts").await?;
+    Ok(())
 }
 
 /// `df` as Parquet, and the SHA-256 of the bytes.

@@ -143,7 +143,7 @@ pub fn licence_texts_schema() -> Schema {
 
 /// Builds silver `licence_texts`; `texts` sorted by SHA-256.
 pub fn licence_texts_frame(texts: &[LicenceText], date: SnapshotDate) -> PolarsResult<DataFrame> {
-    let detector = licence_text::detector();
+    let detector = licence_text::detector_name();
     let columns = vec![
         date_column("snapshot_date", date, texts.len()),
         Column::new(
@@ -179,7 +179,7 @@ pub fn licence_texts_frame(texts: &[LicenceText], date: SnapshotDate) -> PolarsR
 /// current detector, so a newer licence list identifies every text afresh.
 pub fn known_licence_texts(df: &DataFrame) -> PolarsResult<HashMap<String, Detection>> {
     check_schema(df, &licence_texts_schema(), "silver licence_texts")?;
-    let detector = licence_text::detector();
+    let detector = licence_text::detector_name();
     let sha256 = df.column("text_sha256")?.str()?;
     let spdx_id = df.column("license_detected_spdx_id")?.str()?;
     let confidence = df.column("license_detection_confidence")?.f64()?;
@@ -200,12 +200,34 @@ pub fn known_licence_texts(df: &DataFrame) -> PolarsResult<HashMap<String, Detec
     Ok(known)
 }
 
-/// Builds silver `repo_languages` from each repository's rows; `repos` must already be sorted
-/// by forge and repo_id, each one's rows by language.
+/// Repositories whose language rows are framed at a time: their rows are freed as soon as
+/// their columns are built, so a million repositories' rows (about 80 bytes each, three a
+/// repository) and the whole frame are never held together.
+const LANGUAGE_PART_REPOS: usize = 65_536;
+
+/// Builds silver `repo_languages` from each repository's rows, consuming them a part at a
+/// time; `repos` must already be sorted by forge and repo_id, each one's rows by language.
 pub fn repo_languages_frame(
-    repos: &[Vec<RepoLanguage>],
+    repos: Vec<Vec<RepoLanguage>>,
     date: SnapshotDate,
 ) -> PolarsResult<DataFrame> {
+    let mut frame = repo_languages_part(&[], date)?;
+    let mut repos = repos.into_iter();
+    loop {
+        let part: Vec<_> = repos.by_ref().take(LANGUAGE_PART_REPOS).collect();
+        if part.is_empty() {
+            return Ok(frame);
+        }
+        // The parts stay separate chunks: the Parquet writer cuts the same row groups.
+        frame.vstack_mut_owned(repo_languages_part(&part, date)?)?;
+        drop(part);
+        // The columns' buffers are mapped apart from the heap the rows were freed into.
+        crate::memory::release_freed();
+    }
+}
+
+/// One part of silver `repo_languages`.
+fn repo_languages_part(repos: &[Vec<RepoLanguage>], date: SnapshotDate) -> PolarsResult<DataFrame> {
     let rows = || repos.iter().flatten();
     let text = |name: &str, f: fn(&RepoLanguage) -> &str| -> Column {
         Column::new(name.into(), rows().map(f).collect::<Vec<_>>())
@@ -411,5 +433,30 @@ mod tests {
         df.replace("detector", Column::new("detector".into(), older))
             .unwrap();
         assert!(known_licence_texts(&df).unwrap().is_empty());
+    }
+
+    #[test]
+    fn languages_framed_in_parts_are_the_rows_framed_at_once() {
+        let date = "2021-03-04".parse().unwrap();
+        let (python, c): (Arc<str>, Arc<str>) = ("Python".into(), "C".into());
+        let repos: Vec<Vec<RepoLanguage>> = (0..LANGUAGE_PART_REPOS as i64 * 2 + 5)
+            .map(|repo_id| {
+                let row = |language: &Arc<str>, bytes| RepoLanguage {
+                    forge: Forge::Github,
+                    repo_id,
+                    language: Arc::clone(language),
+                    language_normalised: Arc::clone(language),
+                    bytes: Some(bytes),
+                    share: Some(0.5),
+                };
+                vec![row(&c, repo_id), row(&python, 7)]
+            })
+            .collect();
+        let at_once = repo_languages_part(&repos, date).unwrap();
+        let in_parts = repo_languages_frame(repos, date).unwrap();
+        assert_eq!(in_parts.first_col_n_chunks(), 3, "three parts");
+        assert!(in_parts.equals_missing(&at_once));
+        let parquet = crate::formats::parquet::to_parquet_bytes;
+        assert_eq!(parquet(&in_parts).unwrap(), parquet(&at_once).unwrap());
     }
 }

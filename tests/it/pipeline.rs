@@ -183,10 +183,24 @@ fn licence_texts_identified_before_are_not_identified_again() {
             .concat(),
         );
         assert_success(&out);
-        let line = stderr(&out)
+        let lines: Vec<serde_json::Value> = stderr(&out)
             .lines()
-            .find(|l| l.contains("licence texts: identified, or reused"))
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        // -v shows ohs's own steps, not a dependency's internals (polars' SQL parser once
+        // traced every token it read).
+        let foreign: Vec<_> = lines
+            .iter()
+            .filter(|l| l["level"] == "DEBUG")
+            .filter_map(|l| l["target"].as_str())
+            .filter(|t| !t.starts_with("open_health_stats") && !t.starts_with("ohs"))
+            .collect();
+        assert!(foreign.is_empty(), "debug lines of {foreign:?}");
+        let line = lines
+            .iter()
+            .find(|l| {
+                l["message"] == "licence texts: identified, or reused from silver licence_texts"
+            })
             .expect("a licence texts line");
         (
             line["texts"].as_u64().unwrap(),

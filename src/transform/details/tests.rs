@@ -133,6 +133,7 @@ fn each_text_is_identified_once_and_known_texts_not_at_all() {
         &mut skipped,
     )
     .unwrap();
+    let texts = details.licence_texts.identify(date(), &mut repos);
     assert_eq!(
         repos[1].license_detected_spdx_id.as_deref(),
         Some("Stored-1.0")
@@ -142,8 +143,7 @@ fn each_text_is_identified_once_and_known_texts_not_at_all() {
         repos[0].license_detection_confidence,
         repos[2].license_detection_confidence
     );
-    let counts: Vec<(&str, i64)> = details
-        .licence_texts
+    let counts: Vec<(&str, i64)> = texts
         .iter()
         .map(|t| (t.detection.spdx_id.as_deref().unwrap_or(""), t.repositories))
         .collect();
@@ -188,15 +188,9 @@ fn named_licences_and_shares_complete_a_listing_and_a_missing_endpoint_is_noted(
     // GitHub's repository 7 is another repository: GitLab's answers never reach it.
     let mut repos = vec![github_repo(7), gitlab_project(7)];
     let mut skipped = BTreeMap::new();
-    let details = apply_answers(
-        date(),
-        answers,
-        &mut repos,
-        &HashMap::new(),
-        &rename,
-        &mut skipped,
-    )
-    .unwrap();
+    let known = HashMap::new();
+    let details =
+        apply_answers(date(), answers, &mut repos, &known, &rename, &mut skipped).unwrap();
     let [github, gitlab] = repos.as_slice() else {
         panic!()
     };

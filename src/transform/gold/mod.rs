@@ -198,7 +198,7 @@ pub fn collect_all(plans: Vec<LazyFrame>) -> PolarsResult<Vec<DataFrame>> {
 pub struct SilverTables<'a> {
     pub repos: LazyFrame,
     pub orgs: &'a DataFrame,
-    pub repo_languages: &'a DataFrame,
+    pub repo_languages: LazyFrame,
 }
 
 /// The intermediate models every gold model reads, in the order they build on each other:
@@ -238,10 +238,7 @@ pub fn silver_context(silver: SilverTables) -> PolarsResult<SQLContext> {
     let mut ctx = SQLContext::new();
     ctx.register("silver_repos", silver.repos);
     ctx.register("silver_orgs", silver.orgs.clone().lazy());
-    ctx.register(
-        "silver_repo_languages",
-        silver.repo_languages.clone().lazy(),
-    );
+    ctx.register("silver_repo_languages", silver.repo_languages);
     for (name, sql) in INTERMEDIATE {
         let model = ctx.execute(&resolve_refs(sql))?;
         ctx.register(name, model);

@@ -84,11 +84,11 @@ fn each_models_sql_selects_exactly_its_declared_columns() {
     let date = "2021-03-04".parse().unwrap();
     let repos = silver::repos_frame(&[], date).unwrap();
     let orgs = silver::orgs_frame(&[], date).unwrap();
-    let languages = silver::repo_languages_frame(&[], date).unwrap();
+    let languages = silver::repo_languages_frame(Vec::new(), date).unwrap();
     let mut ctx = silver_context(SilverTables {
         repos: repos.lazy(),
         orgs: &orgs,
-        repo_languages: &languages,
+        repo_languages: languages.clone().lazy(),
     })
     .unwrap();
     for model in &MODELS {
