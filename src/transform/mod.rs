@@ -104,6 +104,8 @@ pub(super) async fn run_snapshot(
     let non_public = total - repos.len();
     let mut seen = HashSet::new();
     repos.retain(|r| seen.insert((r.forge, r.repo_id)));
+    // 36 MiB at a million repositories, not to be held through the run.
+    drop(seen);
     let duplicates = total - non_public - repos.len();
     if duplicates > 0 {
         warn!(
@@ -399,8 +401,8 @@ async fn put_parquet(
 }
 
 /// Silver `repo_languages` as Parquet, and the table gold reads: a large snapshot's read
-/// from the Parquet, a tenth of the frame's size (millions of rows), as its silver repos
-/// is, so that the frame is freed before silver repos is built.
+/// from the Parquet, as its silver repos is, so that the frame is freed before silver repos
+/// is built (at 1e6 repositories, 1.8e6 rows: 23 MB of Parquet against about 140 MB).
 fn languages_for_gold(frame: DataFrame, large: bool) -> Result<(Bytes, LazyFrame), TransformError> {
     let (encoded, _) = encode_parquet(&frame, "silver repo_languages")?;
     let encoded = Bytes::from(encoded);
