@@ -15,6 +15,7 @@ mod cores;
 pub mod datapackage;
 mod details;
 mod error;
+mod footprint;
 pub mod gold;
 mod input;
 pub mod licence_text;
@@ -25,7 +26,7 @@ pub mod site;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use bytes::Bytes;
-use polars::prelude::{DataFrame, IntoLazy, LazyFrame, PolarsError};
+use polars::prelude::{DataFrame, IntoLazy};
 use rayon::prelude::*;
 use tracing::{info, warn};
 
@@ -42,6 +43,7 @@ use crate::timings::StepClock;
 pub use batches::run_all;
 use cores::on_cores;
 pub use error::TransformError;
+use footprint::{gold_tables, languages_for_gold, silver_repos, SilverRepos, LARGE_SNAPSHOT_REPOS};
 
 /// What one transform produced.
 #[derive(Debug, PartialEq, Eq)]
@@ -145,7 +147,8 @@ pub(super) async fn run_snapshot(
     // Framed first, so that millions of language rows are not held beside the records' frame.
     let silver_languages = silver::repo_languages_frame(repo_languages, date)
         .map_err(polars_err("silver repo_languages"))?;
-    let (languages_parquet, silver_languages) = languages_for_gold(silver_languages, large)?;
+    let (languages_parquet, silver_languages) =
+        languages_for_gold(silver_languages, large).map_err(polars_err("silver repo_languages"))?;
     crate::memory::release_freed();
     let licence_texts = licence_texts.identify(date, &mut repos);
     clock.lap("licence texts, languages");
@@ -318,76 +321,6 @@ pub(super) async fn run_snapshot(
     Ok(Transformed { summary, gold })
 }
 
-/// Every gold model's table, in [`gold::MODELS`] order, by polars' streaming engine: as one
-/// query, sharing what the models read, or for a `large` snapshot one model at a time, so
-/// that only one model's columns are held at once (a snapshot of a million repositories:
-/// 0.4 GiB against 0.8 GiB together, for 20% more time).
-fn gold_tables(
-    plans: Vec<polars::prelude::LazyFrame>,
-    large: bool,
-) -> Result<Vec<DataFrame>, TransformError> {
-    let alone = |(model, plan): (&gold::GoldModel, polars::prelude::LazyFrame)| {
-        gold::collect(plan).map_err(|source| TransformError::Model {
-            file: model.file,
-            source,
-        })
-    };
-    if large {
-        return gold::MODELS.iter().zip(plans).map(alone).collect();
-    }
-    // A failure of the query as a whole is reported by the model that fails alone.
-    gold::collect_all(plans.clone()).or_else(|error| {
-        gold::MODELS
-            .iter()
-            .zip(plans)
-            .try_for_each(|m| alone(m).map(drop))?;
-        Err(TransformError::Polars {
-            what: "gold models",
-            source: error,
-        })
-    })
-}
-
-/// Repositories in a snapshot above which it is built to hold the least memory rather than to
-/// take the least time ([`silver_repos`], [`gold_tables`]).
-const LARGE_SNAPSHOT_REPOS: usize = 250_000;
-
-/// Silver repos as gold reads it: a snapshot that is not large as a frame, a large one
-/// already encoded for the lake.
-#[derive(Clone)]
-enum SilverRepos {
-    Framed(DataFrame),
-    Encoded(Bytes),
-}
-
-impl SilverRepos {
-    /// The table encoded for the lake.
-    fn encoded(self) -> Result<Bytes, PolarsError> {
-        match self {
-            SilverRepos::Framed(frame) => Ok(parquet::to_parquet_bytes(&frame)?.into()),
-            SilverRepos::Encoded(bytes) => Ok(bytes),
-        }
-    }
-}
-
-/// A large snapshot's silver repos is encoded a row group at a time, so its records are never
-/// held beside a whole frame of them, and gold reads the encoded table; a smaller one is
-/// framed whole, which is quicker. The bytes are the same either way.
-fn silver_repos(
-    repos: &[RepoRecord],
-    date: SnapshotDate,
-    large: bool,
-) -> Result<SilverRepos, PolarsError> {
-    if large {
-        let parts = repos
-            .chunks(parquet::ROW_GROUP_ROWS)
-            .map(|part| silver::repos_frame(part, date));
-        let encoded = parquet::to_parquet_bytes_from(&silver::repos_schema(), parts)?;
-        return Ok(SilverRepos::Encoded(encoded.into()));
-    }
-    silver::repos_frame(repos, date).map(SilverRepos::Framed)
-}
-
 /// Writes `df` as Parquet at `key`; returns the SHA-256 of the bytes.
 async fn put_parquet(
     lake: &Lake,
@@ -398,27 +331,6 @@ async fn put_parquet(
     let (bytes, sha256) = encode_parquet(df, what)?;
     lake.put(&key, bytes).await?;
     Ok(sha256)
-}
-
-/// Silver `repo_languages` as Parquet, and the table gold reads: a large snapshot's read
-/// from the Parquet, as its silver repos is, so that the frame is freed before silver repos
-/// is built (at 1e6 repositories, 1.8e6 rows: 23 MB of Parquet against about 140 MB).
-fn languages_for_gold(frame: DataFrame, large: bool) -> Result<(Bytes, LazyFrame), TransformError> {
-    let (encoded, _) = encode_parquet(&frame, "silver repo_languages")?;
-    let encoded = Bytes::from(encoded);
-    let table = match large {
-        true => {
-            drop(frame);
-            parquet::scan_parquet_bytes(encoded.clone()).map_err(|source| {
-                TransformError::Polars {
-                    what: "silver repo_languages",
-                    source,
-                }
-            })?
-        }
-        false => frame.lazy(),
-    };
-    Ok((encoded, table))
 }
 
 /// Writes silver `orgs`, `repo_languages` (already encoded) and `licence_texts`.

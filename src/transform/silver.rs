@@ -201,7 +201,7 @@ pub fn known_licence_texts(df: &DataFrame) -> PolarsResult<HashMap<String, Detec
 }
 
 /// Repositories whose language rows are framed at a time: their rows are freed as soon as
-/// their columns are built, so a million repositories' rows (about 80 bytes each, three a
+/// their columns are built, so a million repositories' rows (80 bytes each, two or three a
 /// repository) and the whole frame are never held together.
 const LANGUAGE_PART_REPOS: usize = 65_536;
 
