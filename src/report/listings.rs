@@ -80,7 +80,8 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<(Vec<RepoLine>, usize)> {
     Ok((lines, total))
 }
 
-fn day(days_since_epoch: i32) -> String {
+/// `YYYY-MM-DD` of a day counted from 1970-01-01.
+pub(super) fn day(days_since_epoch: i32) -> String {
     let date = chrono::NaiveDate::default() + chrono::Duration::days(i64::from(days_since_epoch));
     date.format("%Y-%m-%d").to_string()
 }

@@ -10,7 +10,7 @@ pub mod history;
 mod html;
 pub mod listings;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 use tracing::info;
@@ -275,15 +275,19 @@ fn ints(df: &DataFrame, name: &str) -> PolarsResult<Vec<i64>> {
         .collect())
 }
 
+/// Each row's `name` as `YYYY-MM-DD`; each distinct day formatted once, as a series has a row
+/// per organisation and day.
 fn dates(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
     let days = df.column(name)?.cast(&DataType::Int32)?;
+    let mut formatted: HashMap<i32, String> = HashMap::new();
     Ok(days
         .i32()?
         .iter()
         .map(|d| {
-            let date = chrono::NaiveDate::default()
-                + chrono::Duration::days(i64::from(d.unwrap_or_default()));
-            date.format("%Y-%m-%d").to_string()
+            let day = d.unwrap_or_default();
+            (formatted.entry(day))
+                .or_insert_with(|| listings::day(day))
+                .clone()
         })
         .collect())
 }

@@ -77,23 +77,37 @@ pub(super) fn legend<'a>(
 
 /// The growth chart's data for the page's script: each organisation's points and colour.
 pub(super) fn series_json(data: &ReportData, colours: &[Option<(&str, &str)>]) -> String {
-    let series: Vec<serde_json::Value> = data
-        .series
-        .iter()
-        .zip(colours)
-        .map(|(s, colour)| {
-            serde_json::json!({
-                "organisation": s.organisation,
-                "forge": s.forge.name(),
-                "colour": colour.map(|c| c.0),
-                "dash": colour.map_or("", |c| c.1),
-                "points": s.points.iter().map(|(d, v)| serde_json::json!([d, v])).collect::<Vec<_>>(),
-            })
+    let series = (data.series.iter().zip(colours))
+        .map(|(s, colour)| ChartLine {
+            colour: colour.map(|c| c.0),
+            dash: colour.map_or("", |c| c.1),
+            forge: s.forge.name(),
+            organisation: &s.organisation,
+            points: &s.points,
         })
         .collect();
-    let json =
-        serde_json::json!({"snapshot_date": data.snapshot_date.to_string(), "series": series});
-    json_for_script(&json)
+    json_for_script(&ChartData {
+        series,
+        snapshot_date: data.snapshot_date.to_string(),
+    })
+}
+
+/// What [`series_json`] gives the script, written straight from the report's data. Fields
+/// are in name order, as the page has always had them.
+#[derive(serde::Serialize)]
+struct ChartData<'a> {
+    series: Vec<ChartLine<'a>>,
+    snapshot_date: String,
+}
+
+/// One organisation's line: its points are `[date, open repositories]` pairs.
+#[derive(serde::Serialize)]
+struct ChartLine<'a> {
+    colour: Option<&'a str>,
+    dash: &'a str,
+    forge: &'a str,
+    organisation: &'a str,
+    points: &'a [(String, i64)],
 }
 
 /// The growth chart's text alternative: each organisation's open repositories at the end of

@@ -68,10 +68,17 @@ pub(super) fn org_href<'a>(org: &'a OrgLine, github: &url::Origin) -> Option<&'a
 }
 
 /// JSON that cannot close its `<script>` element or open a comment.
-pub(super) fn json_for_script(value: &serde_json::Value) -> String {
-    value
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
+pub(super) fn json_for_script(value: &impl serde::Serialize) -> String {
+    // Structs of strings and numbers: serialising them cannot fail.
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let mut safe = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => safe.push_str("\\u003c"),
+            '>' => safe.push_str("\\u003e"),
+            '&' => safe.push_str("\\u0026"),
+            c => safe.push(c),
+        }
+    }
+    safe
 }
