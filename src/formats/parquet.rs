@@ -20,23 +20,70 @@ pub fn to_parquet_bytes_from(
     frames: impl IntoIterator<Item = PolarsResult<DataFrame>>,
 ) -> PolarsResult<Vec<u8>> {
     let mut buffer = Cursor::new(Vec::new());
-    let mut writer = ParquetWriter::new(&mut buffer)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_statistics(StatisticsOptions::full())
-        .batched(schema)?;
-    let mut pending = DataFrame::empty_with_schema(schema);
+    let mut writer = PartsWriter::new(&mut buffer, schema)?;
     for frame in frames {
-        pending.vstack_mut(&frame?)?;
-        while pending.height() >= ROW_GROUP_ROWS {
-            let (group, rest) = pending.split_at(ROW_GROUP_ROWS as i64);
-            write_row_group(&mut writer, group)?;
-            pending = rest;
-        }
+        writer.push(frame?)?;
     }
-    write_row_group(&mut writer, pending)?;
     writer.finish()?;
-    drop(writer);
     Ok(buffer.into_inner())
+}
+
+/// The bytes [`to_parquet_bytes_from`] gives for the frames `frame` builds from `parts`, in
+/// order: each part is framed while the one before it is encoded, one core each, and only
+/// those two are held.
+pub fn to_parquet_bytes_overlapped<P: Sync>(
+    schema: &Schema,
+    parts: &[P],
+    frame: impl Fn(&P) -> PolarsResult<DataFrame> + Sync,
+) -> PolarsResult<Vec<u8>> {
+    let mut buffer = Cursor::new(Vec::new());
+    let mut writer = PartsWriter::new(&mut buffer, schema)?;
+    let mut framed = parts.first().map(&frame).transpose()?;
+    let mut rest = parts.iter().skip(1);
+    while let Some(current) = framed {
+        let (written, next) = rayon::join(
+            || writer.push(current),
+            || rest.next().map(&frame).transpose(),
+        );
+        written?;
+        framed = next?;
+    }
+    writer.finish()?;
+    Ok(buffer.into_inner())
+}
+
+/// Frames in, row groups of exactly [`ROW_GROUP_ROWS`] out.
+struct PartsWriter<'a> {
+    writer: polars::io::parquet::write::BatchedWriter<&'a mut Cursor<Vec<u8>>>,
+    pending: DataFrame,
+}
+
+impl<'a> PartsWriter<'a> {
+    fn new(buffer: &'a mut Cursor<Vec<u8>>, schema: &Schema) -> PolarsResult<Self> {
+        let writer = ParquetWriter::new(buffer)
+            .with_compression(ParquetCompression::Zstd(None))
+            .with_statistics(StatisticsOptions::full())
+            .batched(schema)?;
+        Ok(Self {
+            writer,
+            pending: DataFrame::empty_with_schema(schema),
+        })
+    }
+
+    fn push(&mut self, frame: DataFrame) -> PolarsResult<()> {
+        self.pending.vstack_mut(&frame)?;
+        while self.pending.height() >= ROW_GROUP_ROWS {
+            let (group, rest) = self.pending.split_at(ROW_GROUP_ROWS as i64);
+            write_row_group(&mut self.writer, group)?;
+            self.pending = rest;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> PolarsResult<()> {
+        write_row_group(&mut self.writer, self.pending)?;
+        self.writer.finish().map(drop)
+    }
 }
 
 /// Writes `group` as one row group (none when it is empty).
@@ -84,6 +131,14 @@ mod tests {
             .map(|start| Ok(numbers(start..(start + 1000).min(rows))));
         let schema = numbers(0..0).schema().clone();
         assert_eq!(to_parquet_bytes_from(&schema, parts).unwrap(), whole);
+        let starts: Vec<i64> = (0..rows).step_by(50_000).collect();
+        let overlapped = to_parquet_bytes_overlapped(&schema, &starts, |&start| {
+            Ok(numbers(start..(start + 50_000).min(rows)))
+        });
+        assert_eq!(overlapped.unwrap(), whole);
+        let none: &[i64] = &[];
+        let empty = to_parquet_bytes_overlapped(&schema, none, |_| unreachable!()).unwrap();
+        assert_eq!(empty, to_parquet_bytes(&numbers(0..0)).unwrap());
 
         let mut read = ParquetReader::new(Cursor::new(&whole));
         let groups = read.get_metadata().unwrap().row_groups.len();
