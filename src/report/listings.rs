@@ -43,6 +43,13 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<(Vec<RepoLine>, usize)> {
     let df = df
         .clone()
         .lazy()
+        // Only rows with as many stars as the last listed can be listed: a million rows are
+        // not sorted to list five thousand.
+        .filter(
+            col("stars")
+                .fill_null(lit(0))
+                .gt_eq(lit(least_listed_stars(df)?)),
+        )
         .with_columns([
             col("stars").fill_null(lit(0)).alias("_stars"),
             col("full_name").fill_null(lit("")).alias("_full_name"),
@@ -78,6 +85,19 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<(Vec<RepoLine>, usize)> {
         })
         .collect();
     Ok((lines, total))
+}
+
+/// The stars of the [`MOST_LISTED`]th most-starred repository (a missing count is 0), or 0
+/// when there are no more than that.
+fn least_listed_stars(df: &DataFrame) -> PolarsResult<i64> {
+    let mut stars: Vec<i64> = (df.column("stars")?.i64()?.iter())
+        .map(Option::unwrap_or_default)
+        .collect();
+    if stars.len() <= MOST_LISTED {
+        return Ok(0);
+    }
+    let (_, least, _) = stars.select_nth_unstable_by(MOST_LISTED - 1, |a, b| b.cmp(a));
+    Ok(*least)
 }
 
 /// `YYYY-MM-DD` of a day counted from 1970-01-01.
@@ -120,4 +140,63 @@ pub fn org_topics(
             Some((name.clone(), topics))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Gold `repositories` with `stars` as given, names `r00000`, `r00001`, ... in row order.
+    fn repositories_frame(stars: &[Option<i64>]) -> DataFrame {
+        let n = stars.len();
+        let names: Vec<String> = (0..n).map(|i| format!("r{i:05}")).collect();
+        let text = |v: &str| vec![v.to_string(); n];
+        df!(
+            "org_login" => text("org"),
+            "display_name" => text("Org"),
+            "forge" => text("github"),
+            "name" => &names,
+            "full_name" => names.iter().map(|n| format!("org/{n}")).collect::<Vec<_>>(),
+            "html_url" => text("https://github.com/org/r"),
+            "language" => text("Rust"),
+            "license_name" => text("MIT License"),
+            "stars" => stars,
+            "topics" => text(""),
+            "created_at" => vec![19_000i32; n],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("created_at").cast(DataType::Date))
+        .collect()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_most_starred_are_listed_ties_by_full_name() {
+        // Stars fall in tens, so the cut falls inside a run of ties; some counts are missing.
+        let stars: Vec<Option<i64>> = (0..MOST_LISTED as i64 + 700)
+            .map(|i| (i % 13 != 0).then_some((i * 7919) % 997 / 10))
+            .collect();
+        let (listed, total) = repositories(&repositories_frame(&stars)).unwrap();
+        assert_eq!((listed.len(), total), (MOST_LISTED, stars.len()));
+        let mut expected: Vec<(i64, String)> = (stars.iter().enumerate())
+            .map(|(i, s)| (s.unwrap_or(0), format!("org/r{i:05}")))
+            .collect();
+        expected.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        expected.truncate(MOST_LISTED);
+        let got: Vec<(i64, String)> = (listed.into_iter())
+            .map(|line| (line.stars, line.full_name))
+            .collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn no_more_than_the_list_holds_are_all_listed() {
+        let (listed, total) = repositories(&repositories_frame(&[Some(1), None, Some(3)])).unwrap();
+        let names: Vec<&str> = listed.iter().map(|l| l.full_name.as_str()).collect();
+        assert_eq!(
+            (names, total),
+            (vec!["org/r00002", "org/r00000", "org/r00001"], 3)
+        );
+    }
 }
