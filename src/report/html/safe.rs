@@ -9,15 +9,23 @@ use crate::report::OrgLine;
 
 /// Escapes text for HTML content and attribute values.
 pub fn escape(text: &str) -> String {
+    replaced(text, |c| match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&#39;"),
+        _ => None,
+    })
+}
+
+/// `text` with each character that `by` names a replacement for replaced.
+fn replaced(text: &str, by: impl Fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+        match by(c) {
+            Some(replacement) => out.push_str(replacement),
+            None => out.push(c),
         }
     }
     out
@@ -71,14 +79,10 @@ pub(super) fn org_href<'a>(org: &'a OrgLine, github: &url::Origin) -> Option<&'a
 pub(super) fn json_for_script(value: &impl serde::Serialize) -> String {
     // Structs of strings and numbers: serialising them cannot fail.
     let json = serde_json::to_string(value).unwrap_or_default();
-    let mut safe = String::with_capacity(json.len());
-    for c in json.chars() {
-        match c {
-            '<' => safe.push_str("\\u003c"),
-            '>' => safe.push_str("\\u003e"),
-            '&' => safe.push_str("\\u0026"),
-            c => safe.push(c),
-        }
-    }
-    safe
+    replaced(&json, |c| match c {
+        '<' => Some("\\u003c"),
+        '>' => Some("\\u003e"),
+        '&' => Some("\\u0026"),
+        _ => None,
+    })
 }
