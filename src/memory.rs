@@ -13,8 +13,8 @@
 ///   the heap: four snapshots of a million repositories peaked at 0.94 GiB against 0.84 GiB;
 /// - freed memory at the top of a heap kept up to 32 MiB rather than 128 KiB. With the small
 ///   default every freed page buffer was handed back and the next one faulted in afresh:
-///   a third of the page faults of a transform of 1e5 repositories with answers, and 5-10%
-///   of its CPU. Transform hands memory back itself where it matters ([`release_freed`]).
+///   a third of the page faults of a transform of 1e5 repositories with answers, and about
+///   3% of its CPU (alternated runs). Transform hands memory back itself where it matters ([`release_freed`]).
 ///
 /// Call before any thread starts.
 pub fn tune_malloc() {
