@@ -87,7 +87,7 @@ $(NPM_ENV)/installed.json: tests/npm/package.json
 
 # Transform time and memory against DuckDB at 1e4, 1e5 and 1e6 rows (OHS_BENCH_1E7=1 adds
 # 1e7); prints a table and writes benches/RESULTS.md. Builds the release profile.
-bench: $(PYTHON_ENV)/requirements.txt
+bench: $(PYTHON_ENV)/requirements.txt chromium
 	$(CARGO) build --release --bin ohs --example synth
 	$(PYTHON_ENV)/bin/python benches/bench.py $(TARGET_DIR)/release
 

@@ -12,6 +12,9 @@ cost: `ohs transform` on the bundled sample. Prints tables and writes benches/RE
 Set OHS_BENCH_1E7=1 to add 1e7 multi-snapshot rows (needs ~10 GB of disk); the 1e6
 one-snapshot rows need ~8 GB each, one at a time.
 
+Then the site (benches/site_pages.py): the index and the organisation pages at 30, 200 and
+2,000 organisations, their sizes and how long headless Chromium takes to show them.
+
 Then extraction at scale: 200 and 2,000 orgs (10,000 and 100,000 repositories) from a mock
 GitHub served by this script on 127.0.0.1: requests made against the minimum pagination
 needs, wall time against the pacing floor, and peak RSS (flat in the number of orgs). And
@@ -38,18 +41,21 @@ import duckdb
 
 import extract_cost
 import one_snapshot
+import site_pages
 from measure import ROOT, duckdb_same_job, run_measured, steps_table
 
 SIZES = [10_000, 100_000, 1_000_000] + ([10_000_000] if os.environ.get("OHS_BENCH_1E7") else [])
 SNAPSHOTS = 10
 ONE_SNAPSHOT = one_snapshot.ROWS
-# OHS_BENCH_ROWS=1e4,one-1e5,one-1e5-answers measures only those rows (while working on a
-# change): multi-snapshot rows by their size, one-snapshot rows by their name.
+SITE = True
+# OHS_BENCH_ROWS=1e4,one-1e5,one-1e5-answers,site measures only those rows (while working on
+# a change): multi-snapshot rows by their size, one-snapshot rows by their name, and the site.
 if os.environ.get("OHS_BENCH_ROWS"):
     PICKED = os.environ["OHS_BENCH_ROWS"].split(",")
-    SIZES = [int(float(name)) for name in PICKED if not name.startswith("one-")]
+    SITE = "site" in PICKED
+    SIZES = [int(float(name)) for name in PICKED if not name.startswith("one-") and name != "site"]
     ONE_SNAPSHOT = [row for row in one_snapshot.ROWS if row.name in PICKED]
-    if len(SIZES) + len(ONE_SNAPSHOT) < len(PICKED):
+    if len(SIZES) + len(ONE_SNAPSHOT) + SITE < len(PICKED):
         sys.exit(f"bench: OHS_BENCH_ROWS: one-snapshot rows are {', '.join(r.name for r in one_snapshot.ROWS)}")
 
 
@@ -112,6 +118,7 @@ def main(release_dir):
     synth = os.path.join(release_dir, "examples", "synth")
     results = multi_snapshot(ohs, synth)
     one = [one_snapshot.run(row, ohs, synth) for row in ONE_SNAPSHOT]
+    site = site_pages.run(ohs, synth) if SITE else []
     first, sample = sample_fixed_cost(ohs)
     print(f"sample: ohs transform {first.seconds:.3f} s the first time, then {sample.seconds:.3f} s, "
           f"peak {sample.rss_mib:.0f} MiB", flush=True)
@@ -124,6 +131,8 @@ def main(release_dir):
     cost = extract_cost.measure(ohs)
     print("\n".join(extract_cost.markdown(cost)), flush=True)
     lines = results_markdown((results, one), (first, sample), extractions)
+    if site:
+        lines += site_pages.markdown(site)
     lines += ["", "What extraction costs over three days of 2,000 orgs and 100,000 repositories with a",
               "token (benches/extract_cost.py: GitHub's REST and GraphQL shapes, ETags per token, 2%",
               "pushed between days; hours from 5,000 REST requests and 5,000 points an hour):", ""]

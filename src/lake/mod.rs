@@ -20,8 +20,9 @@
 //! gold/<table>/snapshot_date=S/part-<sha256>.parquet                published, named by its bytes
 //! gold/_builds/snapshot_date=S/build=B/<table>.parquet              a build's own tables
 //! gold/_manifests/snapshot_date=S/_manifest.json                    written last by publish
-//! site/snapshot_date=S/build=B/<file>                               a build's site and root files
+//! site/snapshot_date=S/build=B/<file>, .../orgs/<slug>.html          a build's site and root files
 //! site/org_repos_agg.csv, site/index.html, site/_manifest.json       the latest snapshot
+//! site/orgs/<slug>.html                                              its organisation pages
 //! datapackage.json, manifest.schema.json, build.schema.json          what describes the rest
 //! _leases/{bronze/snapshot_date=S/org=<login>,snapshot/snapshot_date=S,site}/<n>.json
 //!                                                                    who is writing what

@@ -124,11 +124,20 @@ async fn read_staged(source: &Lake, date: SnapshotDate) -> Result<Staged, Publis
                 gold_copies.push(copy);
                 gold.push((*table, bytes));
             }
-            Output::SiteFile(_) | Output::RootFile(_) => {
+            Output::SiteFile(_) | Output::RootFile(_) | Output::OrgPage(_) => {
                 site_copies.push(copy);
                 site.push((outputs::published(output), bytes));
             }
         }
+    }
+    for (page, bytes) in staged_org_pages(source, date).await? {
+        let key = outputs::staged(date, &page);
+        check_of_build(&build, &key, &page, &bytes)?;
+        site_copies.push((
+            outputs::build_copy(date, &build.build_id, &page),
+            bytes.clone(),
+        ));
+        site.push((outputs::published(&page), bytes));
     }
     let copies = gold_copies.into_iter().chain(site_copies.clone()).collect();
     Ok(Staged {
@@ -138,6 +147,30 @@ async fn read_staged(source: &Lake, date: SnapshotDate) -> Result<Staged, Publis
         site,
         site_copies,
     })
+}
+
+/// The organisation pages report staged for `date`, in key order. They link only within
+/// `site/`, so the build's copy is the same bytes.
+async fn staged_org_pages(
+    source: &Lake,
+    date: SnapshotDate,
+) -> Result<Vec<(Output, Bytes)>, PublishError> {
+    let folder = outputs::staged_org_pages(date);
+    let keys = source.list(&folder).await?;
+    let mut pages = Vec::new();
+    for key in keys {
+        let relative = key
+            .as_str()
+            .strip_prefix(folder.as_str())
+            .unwrap_or_default();
+        let Some(slug) = relative.trim_start_matches('/').strip_suffix(".html") else {
+            continue;
+        };
+        let page = Output::OrgPage(slug.to_string());
+        let bytes = staged::get(source, date, &key).await?;
+        pages.push((page, bytes));
+    }
+    Ok(pages)
 }
 
 /// Publishes the staged outputs of each of `dates` (ascending): every build's copies, then
@@ -188,6 +221,7 @@ pub async fn run_all(
         )
         .await?;
         written += site_written;
+        remove_left_pages(target, &newest.site).await?;
     } else {
         info!(snapshot_date = %date, "site/ shows a newer snapshot: left as it is");
     }
@@ -209,6 +243,19 @@ pub async fn run_all(
         "publish complete"
     );
     Ok(summary)
+}
+
+/// Deletes the pages under `site/orgs/` of organisations the site no longer shows, once the
+/// site manifest no longer lists them: a page not of the current build is not left live.
+/// Each build's own copy keeps its pages.
+async fn remove_left_pages(target: &Lake, site: &[(LakeKey, Bytes)]) -> Result<(), PublishError> {
+    let current: std::collections::BTreeSet<&LakeKey> = site.iter().map(|(key, _)| key).collect();
+    for key in target.list(&outputs::published_org_pages()).await? {
+        if !current.contains(&key) {
+            target.delete(&key).await?;
+        }
+    }
+    Ok(())
 }
 
 fn manifest_of(
@@ -325,7 +372,7 @@ fn check_of_build(
     let of_build = id_matches
         && match build.staged.get(key.as_str()) {
             Some(sha256) => *sha256 == sha256_hex(bytes),
-            None if *output == INDEX_HTML => {
+            None if *output == INDEX_HTML || matches!(output, Output::OrgPage(_)) => {
                 let marker = build_marker(&build.build_id);
                 bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
             }

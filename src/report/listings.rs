@@ -1,7 +1,5 @@
-//! The page's lists: every kept repository (gold `repositories`) and each organisation's top
-//! topics (gold `topic_counts`).
-
-use std::collections::BTreeMap;
+//! The pages' lists of kept repositories (gold `repositories`): the most-starred for the
+//! index, and the rows of any slice of the table.
 
 use polars::prelude::*;
 
@@ -28,9 +26,10 @@ pub struct RepoLine {
     pub created: String,
 }
 
-/// The most the page lists: beyond it, the most-starred are shown and the page says where
-/// the rest are (gold `repositories`), so the page stays a page.
-pub const MOST_LISTED: usize = 5_000;
+/// The most the index lists: the most-starred, with a link to each one's organisation page,
+/// which lists all of that organisation's (and gold `repositories` all of them), so the index
+/// stays light however many there are.
+pub const MOST_LISTED: usize = 100;
 
 /// The [`MOST_LISTED`] repositories with the most stars (then by full name), most first, and
 /// how many there are: only the rows the page lists are read out of the table.
@@ -57,19 +56,24 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<(Vec<RepoLine>, usize)> {
         .sort(["_stars", "_full_name"], order)
         .limit(MOST_LISTED as IdxSize)
         .collect()?;
-    let text = |name| strings(&df, name);
+    Ok((lines(&df)?, total))
+}
+
+/// Each row of a gold `repositories` frame as a line of a list, in the frame's order.
+pub fn lines(df: &DataFrame) -> PolarsResult<Vec<RepoLine>> {
+    let text = |name| strings(df, name);
     let (login, display, name) = (text("org_login")?, text("display_name")?, text("name")?);
-    let forge = forges(&df)?;
+    let forge = forges(df)?;
     let (full_name, url) = (text("full_name")?, text("html_url")?);
     let (language, licence) = (text("language")?, text("license_name")?);
-    let stars = ints(&df, "stars")?;
+    let stars = ints(df, "stars")?;
     let topics = text("topics")?;
     let created = df
         .column("created_at")?
         .cast(&DataType::Date)?
         .cast(&DataType::Int32)?;
     let created = created.i32()?;
-    let lines = (0..df.height())
+    Ok((0..df.height())
         .map(|i| RepoLine {
             org_login: login[i].clone().unwrap_or_default(),
             organisation: display[i].clone().unwrap_or_default(),
@@ -83,8 +87,7 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<(Vec<RepoLine>, usize)> {
             topics: topics[i].clone().unwrap_or_default(),
             created: day(created.get(i).unwrap_or_default()),
         })
-        .collect();
-    Ok((lines, total))
+        .collect())
 }
 
 /// The stars of the [`MOST_LISTED`]th most-starred repository (a missing count is 0), or 0
@@ -104,42 +107,6 @@ fn least_listed_stars(df: &DataFrame) -> PolarsResult<i64> {
 pub(super) fn day(days_since_epoch: i32) -> String {
     let date = chrono::NaiveDate::default() + chrono::Duration::days(i64::from(days_since_epoch));
     date.format("%Y-%m-%d").to_string()
-}
-
-/// An organisation's display name and its top topics with their repositories.
-pub type OrgTopics = (String, Vec<(String, i64)>);
-
-/// Each organisation's (display name) five most used topics with their counts, organisations
-/// in `order` (display names), those without topics left out.
-pub fn org_topics(
-    df: &DataFrame,
-    names: &BTreeMap<String, String>,
-    order: &[String],
-) -> PolarsResult<Vec<OrgTopics>> {
-    let (login, topic) = (strings(df, "org_login")?, strings(df, "topic")?);
-    let counts = ints(df, "repositories")?;
-    let mut by_org: BTreeMap<&str, Vec<(String, i64)>> = BTreeMap::new();
-    for i in 0..df.height() {
-        let (Some(login), Some(topic)) = (&login[i], &topic[i]) else {
-            continue;
-        };
-        if let Some(name) = names.get(login) {
-            by_org
-                .entry(name)
-                .or_default()
-                .push((topic.clone(), counts[i]));
-        }
-    }
-    Ok(order
-        .iter()
-        .filter_map(|name| {
-            let mut topics = by_org.remove(name.as_str())?;
-            // Most repositories first; a tie to the name first in code-point order.
-            topics.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            topics.truncate(5);
-            Some((name.clone(), topics))
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -9,6 +9,8 @@
 pub mod history;
 mod html;
 pub mod listings;
+pub mod orgs;
+mod pages;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -48,6 +50,9 @@ impl crate::exit::HasExitCode for ReportError {
 /// One organisation's line of Table 1.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OrgLine {
+    /// The organisation as gold keys it, which names its page ([`orgs::page_path`]).
+    pub org_login: String,
+    /// The organisation as configured: a GitHub login, a GitLab group's `<host>/<path>`.
     pub organisation: String,
     pub forge: Forge,
     pub display_name: String,
@@ -102,8 +107,8 @@ pub struct ReportData {
     pub language_bytes: Vec<(String, i64, f64)>,
     /// Repositories per topic, with the share of kept repositories carrying it.
     pub topics: Vec<(String, i64, f64)>,
-    /// Each organisation's top topics, organisations as in `orgs`.
-    pub org_topics: Vec<listings::OrgTopics>,
+    /// Each organisation's own share charts, by org_login.
+    pub org_shares: BTreeMap<String, orgs::OrgShares>,
     /// The most-starred kept repositories, most stars first ([`listings::MOST_LISTED`] at most).
     pub repositories: Vec<listings::RepoLine>,
     /// How many kept repositories there are.
@@ -116,10 +121,10 @@ pub struct ReportData {
 /// rather than reading the same bytes back.
 pub type StagedGold = BTreeMap<&'static str, DataFrame>;
 
-/// Renders the page for `date` from its staged gold tables (`handed` by the transform that
+/// Renders the site for `date` from its staged gold tables (`handed` by the transform that
 /// staged them, else read from the lake; and, for its trends, the gold `org_latest` of
-/// earlier snapshots published on `target`) and stages it; only URLs on `web`'s origin (or
-/// a GitLab group's instance) become links.
+/// earlier snapshots published on `target`) and stages it: the index, and a page per
+/// organisation. Only URLs on `web`'s origin (or a GitLab group's instance) become links.
 pub async fn run(
     lake: &Lake,
     target: &Lake,
@@ -128,7 +133,7 @@ pub async fn run(
     handed: Option<StagedGold>,
 ) -> Result<(), ReportError> {
     let mut clock = StepClock::start("report", date);
-    let data = read(lake, target, date, web, handed.unwrap_or_default()).await?;
+    let (data, repositories) = read(lake, target, date, web, handed.unwrap_or_default()).await?;
     clock.lap("read gold");
     // The two copies differ only in their links to the tables: drawn at once, one per core.
     let (page, copy) = rayon::join(
@@ -141,7 +146,9 @@ pub async fn run(
     let of_build = outputs::staged(date, &outputs::INDEX_HTML_OF_BUILD);
     lake.put(&of_build, copy.into_bytes()).await?;
     clock.lap("write");
-    info!(snapshot_date = %date, orgs = data.orgs.len(), "report staged: site/index.html");
+    pages::stage(lake, &data, &repositories).await?;
+    clock.lap("organisation pages");
+    info!(snapshot_date = %date, orgs = data.orgs.len(), "report staged: site/index.html and site/orgs/");
     Ok(())
 }
 
@@ -160,15 +167,16 @@ async fn table(
     from_parquet_bytes(&bytes).map_err(|source| ReportError::Table { key, source })
 }
 
-/// Reads what the page shows from the staged gold tables of `date` (those `handed` over are
-/// not read again), and the published `org_latest` of earlier snapshots on `target`.
+/// Reads what the pages show from the staged gold tables of `date` (those `handed` over are
+/// not read again), and the published `org_latest` of earlier snapshots on `target`: the
+/// report's data, and every kept repository for the organisation pages.
 pub async fn read(
     lake: &Lake,
     target: &Lake,
     date: SnapshotDate,
     web: &url::Url,
     mut handed: StagedGold,
-) -> Result<ReportData, ReportError> {
+) -> Result<(ReportData, orgs::OrgRepositories), ReportError> {
     let err = |name: &'static str| {
         move |source| ReportError::Table {
             key: outputs::staged(date, &Output::GoldTable(name)),
@@ -185,53 +193,81 @@ pub async fn read(
     let topics = table(lake, date, &mut handed, "topic_counts").await?;
     let repositories = table(lake, date, &mut handed, "repositories").await?;
     let orgs = read_orgs(&latest).map_err(err("org_latest"))?;
-    let names = display_names(&latest).map_err(err("org_latest"))?;
-    let order: Vec<String> = orgs.iter().map(|o| o.display_name.clone()).collect();
     let (listed, repositories_total) =
         listings::repositories(&repositories).map_err(err("repositories"))?;
-    Ok(ReportData {
+    let by_org = orgs::OrgRepositories::new(&repositories).map_err(err("repositories"))?;
+    let language = named("language", "No language");
+    let licence = named("license_name", "No licence");
+    let topic = named("topic", "No topic");
+    let mut shares = Scoped {
+        languages: orgs::shares_by_scope(&languages, "repositories", language)
+            .map_err(err("language_counts"))?,
+        licences: orgs::shares_by_scope(&licences, "repositories", licence)
+            .map_err(err("licence_counts"))?,
+        licences_resolved: orgs::shares_by_scope(&licences, "repositories", resolved_licences)
+            .map_err(err("licence_counts"))?,
+        language_bytes: orgs::shares_by_scope(&bytes, "bytes", language)
+            .map_err(err("language_bytes"))?,
+        topics: orgs::shares_by_scope(&topics, "repositories", topic)
+            .map_err(err("topic_counts"))?,
+    };
+    let all = shares.take(&None);
+    let org_shares = (orgs.iter())
+        .map(|org| {
+            let scope = Some(org.org_login.clone());
+            (org.org_login.clone(), shares.take(&scope))
+        })
+        .collect();
+    let data = ReportData {
         snapshot_date: date,
         build_id: build.build_id,
         link_origin: web.origin(),
         headline: read_headline(&headline).map_err(err("headline"))?,
-        org_topics: listings::org_topics(&topics, &names, &order).map_err(err("topic_counts"))?,
         repositories: listed,
         repositories_total,
         history: history::read(target, date, &latest).await?,
         orgs,
         series: read_series(&daily).map_err(err("org_repos_daily"))?,
-        languages: read_shares(&languages, "repositories", named("language", "No language"))
-            .map_err(err("language_counts"))?,
-        licences: read_shares(
-            &licences,
-            "repositories",
-            named("license_name", "No licence"),
-        )
-        .map_err(err("licence_counts"))?,
-        licences_resolved: read_shares(&licences, "repositories", resolved_licences)
-            .map_err(err("licence_counts"))?,
-        language_bytes: read_shares(&bytes, "bytes", named("language", "No language"))
-            .map_err(err("language_bytes"))?,
-        topics: read_shares(&topics, "repositories", named("topic", "No topic"))
-            .map_err(err("topic_counts"))?,
-    })
+        languages: all.languages,
+        licences: all.licences,
+        licences_resolved: all.licences_resolved,
+        language_bytes: all.language_bytes,
+        topics: all.topics,
+        org_shares,
+    };
+    Ok((data, by_org))
 }
 
-/// Each organisation's display name, by org_login.
-fn display_names(df: &DataFrame) -> PolarsResult<BTreeMap<String, String>> {
-    let (login, display) = (strings(df, "org_login")?, strings(df, "display_name")?);
-    Ok(login
-        .into_iter()
-        .zip(display)
-        .filter_map(|(l, d)| Some((l?, d?)))
-        .collect())
+/// Each counts table's share rows by scope (`None`: all organisations), as read.
+struct Scoped {
+    languages: BTreeMap<Option<String>, orgs::Shares>,
+    licences: BTreeMap<Option<String>, orgs::Shares>,
+    licences_resolved: BTreeMap<Option<String>, orgs::Shares>,
+    language_bytes: BTreeMap<Option<String>, orgs::Shares>,
+    topics: BTreeMap<Option<String>, orgs::Shares>,
+}
+
+impl Scoped {
+    /// The share charts of `scope`, taken out (empty where a table has no rows of it).
+    fn take(&mut self, scope: &Option<String>) -> orgs::OrgShares {
+        let take = |table: &mut BTreeMap<Option<String>, orgs::Shares>| {
+            table.remove(scope).unwrap_or_default()
+        };
+        orgs::OrgShares {
+            languages: take(&mut self.languages),
+            licences: take(&mut self.licences),
+            licences_resolved: take(&mut self.licences_resolved),
+            language_bytes: take(&mut self.language_bytes),
+            topics: take(&mut self.topics),
+        }
+    }
 }
 
 /// Each row's `column`, `none` where it is null.
 fn named(
     column: &'static str,
     none: &'static str,
-) -> impl Fn(&DataFrame) -> PolarsResult<Vec<String>> {
+) -> impl Fn(&DataFrame) -> PolarsResult<Vec<String>> + Copy {
     move |df| {
         let values = strings(df, column)?;
         Ok(values
@@ -295,6 +331,7 @@ fn dates(df: &DataFrame, name: &str) -> PolarsResult<Vec<String>> {
 fn read_orgs(df: &DataFrame) -> PolarsResult<Vec<OrgLine>> {
     let text = |name| strings(df, name);
     let (organisation, display, url) = (text("organisation")?, text("display_name")?, text("url")?);
+    let login = text("org_login")?;
     let (language, license) = (text("top_language")?, text("top_license")?);
     let forge = forges(df)?;
     let (open, stars, forks, issues) = (
@@ -306,6 +343,7 @@ fn read_orgs(df: &DataFrame) -> PolarsResult<Vec<OrgLine>> {
     let pct: Vec<Option<f64>> = df.column("pct_licensed")?.f64()?.iter().collect();
     let mut orgs: Vec<OrgLine> = (0..df.height())
         .map(|i| OrgLine {
+            org_login: login[i].clone().unwrap_or_default(),
             organisation: organisation[i].clone().unwrap_or_default(),
             forge: forge[i],
             display_name: display[i].clone().unwrap_or_default(),
@@ -390,37 +428,4 @@ fn read_headline(df: &DataFrame) -> PolarsResult<Headline> {
         first_repo,
         top_languages,
     })
-}
-
-/// The all-organisations rows (org_login null) of a counts table as (label, `count`,
-/// share), rows of the same label summed, largest first.
-fn read_shares(
-    df: &DataFrame,
-    count: &str,
-    labels: impl Fn(&DataFrame) -> PolarsResult<Vec<String>>,
-) -> PolarsResult<Vec<(String, i64, f64)>> {
-    let overall = df
-        .clone()
-        .lazy()
-        .filter(col("org_login").is_null())
-        .collect()?;
-    let counts = ints(&overall, count)?;
-    let shares: Vec<f64> = overall
-        .column("share")?
-        .f64()?
-        .iter()
-        .map(Option::unwrap_or_default)
-        .collect();
-    let mut summed: std::collections::BTreeMap<String, (i64, f64)> = Default::default();
-    for (i, label) in labels(&overall)?.into_iter().enumerate() {
-        let entry = summed.entry(label).or_default();
-        entry.0 += counts[i];
-        entry.1 += shares[i];
-    }
-    let mut rows: Vec<(String, i64, f64)> = summed
-        .into_iter()
-        .map(|(name, (count, share))| (name, count, share))
-        .collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    Ok(rows)
 }

@@ -532,17 +532,26 @@ fn hostile_owner_urls_never_become_links_in_the_page() {
     }
     work.config(&["alpha", "beta", "gamma", "delta"]);
     assert_success(&work.run_offline(DAY1));
-    let page = work.read("lake/site/index.html");
-    for scheme in ["href=\"javascript:", "href=\"data:", "href=\"//evil"] {
-        assert!(!page.contains(scheme), "{scheme} became a link");
+    // The owner's URL is linked from the organisation's own page, never from any page if
+    // it is not GitHub's.
+    let index = work.read("lake/site/index.html");
+    for (login, _) in hostile {
+        let page = work.read(&format!("lake/site/orgs/{login}.html"));
+        for scheme in ["href=\"javascript:", "href=\"data:", "href=\"//evil"] {
+            assert!(
+                !page.contains(scheme) && !index.contains(scheme),
+                "{scheme} became a link"
+            );
+        }
+        assert!(
+            page.contains(&format!("<h1>Display {login}</h1>")),
+            "the name still shows, as text"
+        );
     }
     assert!(
-        page.contains("<a href=\"https://github.com/delta\">"),
+        work.read("lake/site/orgs/delta.html")
+            .contains("<a href=\"https://github.com/delta\">"),
         "GitHub's own URL links"
-    );
-    assert!(
-        page.contains("Display alpha"),
-        "the name still shows, as text"
     );
 }
 

@@ -18,6 +18,7 @@ mod integrity;
 mod lake;
 mod opendata;
 mod operations;
+mod org_pages;
 mod pipeline;
 mod properties;
 mod publish;

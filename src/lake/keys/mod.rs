@@ -170,6 +170,9 @@ pub enum Output {
     /// A file at the root, describing the rest (`datapackage.json`, the manifests' JSON
     /// Schemas): published with the site files, for the snapshot the site shows.
     RootFile(&'static str),
+    /// An organisation's page, `site/orgs/<slug>.html` (`report::orgs::slug`; a GitLab
+    /// group's slug has folders).
+    OrgPage(String),
 }
 
 /// Keys of built and published outputs.
@@ -249,7 +252,18 @@ pub mod outputs {
             }
             Output::SiteFile(name) => child(&child(&staging, "site"), name),
             Output::RootFile(name) => child(&child(&staging, "root"), name),
+            Output::OrgPage(slug) => below(&staged_org_pages(date), &format!("{slug}.html")),
         }
+    }
+
+    /// Where report stages the organisation pages of snapshot `date`.
+    pub fn staged_org_pages(date: SnapshotDate) -> LakeKey {
+        child(&child(&staging(date), "site"), "orgs")
+    }
+
+    /// The current site's organisation pages, `site/orgs/`.
+    pub fn published_org_pages() -> LakeKey {
+        LakeKey::from_parts(["site", "orgs"])
     }
 
     /// What transform records about the staged outputs, for publish's manifest.
@@ -264,6 +278,7 @@ pub mod outputs {
             Output::GoldTable(table) => gold_table(table),
             Output::SiteFile(name) => LakeKey::from_parts(["site", name]),
             Output::RootFile(name) => LakeKey::from_parts([*name]),
+            Output::OrgPage(slug) => below(&published_org_pages(), &format!("{slug}.html")),
         }
     }
 
@@ -312,6 +327,10 @@ pub mod outputs {
             }
             Output::SiteFile(name) | Output::RootFile(name) => {
                 LakeKey::from_parts(["site", date.as_str(), build.as_str(), name])
+            }
+            Output::OrgPage(slug) => {
+                let orgs = LakeKey::from_parts(["site", date.as_str(), build.as_str(), "orgs"]);
+                below(&orgs, &format!("{slug}.html"))
             }
         }
     }
@@ -374,6 +393,12 @@ pub mod leases {
 
 fn child(parent: &LakeKey, name: &str) -> LakeKey {
     LakeKey(parent.0.clone().join(name))
+}
+
+/// The key `path` (`/`-separated) names under `parent`.
+fn below(parent: &LakeKey, path: &str) -> LakeKey {
+    path.split('/')
+        .fold(parent.clone(), |key, name| child(&key, name))
 }
 
 #[cfg(test)]

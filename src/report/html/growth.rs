@@ -1,10 +1,15 @@
 //! The growth chart: a colour and a dash pattern for each of the ten largest organisations
 //! (the trend charts draw them the same way), the legend's buttons, the series the page's
-//! script draws, and the chart's text alternative, a table of year ends.
+//! script draws (an organisation page carries its own, which the index adds on request),
+//! and the chart's text alternative, a table of year ends.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
 
 use super::safe::json_for_script;
 use crate::domain::Forge;
-use crate::report::ReportData;
+use crate::report::{OrgLine, ReportData, Series};
 
 /// Colour-blind-safe colours (after Okabe-Ito and Tol, darkened to 3.8:1 or more on white,
 /// WCAG's 3:1 for graphics) for the largest organisations' lines; every other line is grey.
@@ -30,61 +35,67 @@ const DASHES: [&str; 10] = [
 /// The lines of the other organisations: grey, under the coloured ones.
 pub(super) const MUTED: &str = "#768692";
 
-/// A colour and a dash pattern for each of the ten organisations with the most open
-/// repositories.
-pub(super) fn colour_largest(data: &ReportData) -> Vec<Option<(&'static str, &'static str)>> {
-    data.series
-        .iter()
-        .map(|s| {
-            let rank = data
-                .orgs
-                .iter()
-                .position(|o| o.organisation == s.organisation);
-            rank.and_then(|r| Some((*PALETTE.get(r)?, *DASHES.get(r)?)))
+/// One line of the growth chart: an organisation of Table 1, its colour and dash pattern.
+pub(super) struct ChartOrg<'a> {
+    pub(super) org: &'a OrgLine,
+    pub(super) series: Option<&'a Series>,
+    pub(super) colour: &'static str,
+    /// Its SVG dash pattern, so a line is told apart without its colour.
+    pub(super) dash: &'static str,
+}
+
+/// The [`COLOURED`] organisations with the most open repositories (Table 1's first rows), each
+/// with its series and style.
+pub(super) fn largest(data: &ReportData) -> Vec<ChartOrg<'_>> {
+    let series: HashMap<&str, &Series> = (data.series.iter())
+        .map(|s| (s.organisation.as_str(), s))
+        .collect();
+    (data.orgs.iter().zip(PALETTE.into_iter().zip(DASHES)))
+        .map(|(org, (colour, dash))| ChartOrg {
+            org,
+            series: series.get(org.organisation.as_str()).copied(),
+            colour,
+            dash,
         })
         .collect()
 }
 
 /// An organisation's button under the growth chart.
 pub(super) struct LegendLine<'a> {
+    /// The organisation as configured, which keys its line; shown in the button's title.
     pub(super) organisation: &'a str,
+    pub(super) display_name: &'a str,
     /// Said after the name for a GitLab group; GitHub is the default.
     pub(super) forge_note: &'static str,
     pub(super) colour: &'static str,
-    /// Its SVG dash pattern, so a line is told apart without its colour.
     pub(super) dash: &'static str,
 }
 
-/// The buttons under the growth chart: the ten largest organisations in colour, the rest grey.
-pub(super) fn legend<'a>(
-    data: &'a ReportData,
-    colours: &[Option<(&'static str, &'static str)>],
-) -> Vec<LegendLine<'a>> {
-    data.series
-        .iter()
-        .zip(colours)
-        .map(|(s, colour)| LegendLine {
-            organisation: &s.organisation,
-            forge_note: match s.forge {
-                Forge::Github => "",
-                Forge::Gitlab => " (GitLab)",
-            },
-            colour: colour.map_or(MUTED, |c| c.0),
-            dash: colour.map_or("", |c| c.1),
+/// The buttons under the growth chart, one per line drawn by default.
+pub(super) fn legend<'a>(largest: &[ChartOrg<'a>]) -> Vec<LegendLine<'a>> {
+    (largest.iter())
+        .map(|line| LegendLine {
+            organisation: &line.org.organisation,
+            display_name: &line.org.display_name,
+            forge_note: forge_note(line.org.forge),
+            colour: line.colour,
+            dash: line.dash,
         })
         .collect()
 }
 
-/// The growth chart's data for the page's script: each organisation's points and colour.
-pub(super) fn series_json(data: &ReportData, colours: &[Option<(&str, &str)>]) -> String {
-    let series = (data.series.iter().zip(colours))
-        .map(|(s, colour)| ChartLine {
-            colour: colour.map(|c| c.0),
-            dash: colour.map_or("", |c| c.1),
-            forge: s.forge.name(),
-            organisation: &s.organisation,
-            points: &s.points,
-        })
+/// Said after an organisation's name for a GitLab group; GitHub is the default.
+fn forge_note(forge: Forge) -> &'static str {
+    match forge {
+        Forge::Github => "",
+        Forge::Gitlab => " (GitLab)",
+    }
+}
+
+/// The growth chart's data for the index's script: the largest organisations' lines.
+pub(super) fn series_json(data: &ReportData, largest: &[ChartOrg]) -> String {
+    let series = (largest.iter())
+        .map(|line| chart_line(line.org, line.series, Some((line.colour, line.dash))))
         .collect();
     json_for_script(&ChartData {
         series,
@@ -92,22 +103,61 @@ pub(super) fn series_json(data: &ReportData, colours: &[Option<(&str, &str)>]) -
     })
 }
 
-/// What [`series_json`] gives the script, written straight from the report's data. Fields
-/// are in name order, as the page has always had them.
+/// One organisation's line as the chart's script reads it (`style` `None`: drawn grey), for
+/// the index's data and for an organisation page, from which the index adds a line.
+pub(super) fn chart_line<'a>(
+    org: &'a OrgLine,
+    series: Option<&'a Series>,
+    style: Option<(&'a str, &'a str)>,
+) -> ChartLine<'a> {
+    let points = series.map_or(&[][..], |s| &s.points);
+    ChartLine {
+        colour: style.map(|s| s.0),
+        dash: style.map_or("", |s| s.1),
+        display_name: &org.display_name,
+        forge: org.forge.name(),
+        organisation: &org.organisation,
+        start: points.first().map(|(day, _)| day.as_str()),
+        steps: steps(points),
+    }
+}
+
+/// Each point as [days since the point before, change in the count since it] (the first:
+/// `[0, count]`): a line of ten years of daily points in a tenth of the bytes of dated pairs.
+fn steps(points: &[(String, i64)]) -> Vec<[i64; 2]> {
+    let day = |d: &str| {
+        NaiveDate::parse_from_str(d, "%Y-%m-%d").map_or(0, |d| i64::from(d.num_days_from_ce()))
+    };
+    let mut before: Option<(i64, i64)> = None;
+    (points.iter())
+        .map(|(date, count)| {
+            let today = day(date);
+            let (last_day, last_count) = before.unwrap_or((today, 0));
+            before = Some((today, *count));
+            [today - last_day, count - last_count]
+        })
+        .collect()
+}
+
+/// What [`series_json`] gives the script, written straight from the report's data, fields in
+/// name order.
 #[derive(serde::Serialize)]
 struct ChartData<'a> {
     series: Vec<ChartLine<'a>>,
     snapshot_date: String,
 }
 
-/// One organisation's line: its points are `[date, open repositories]` pairs.
+/// One organisation's line: from the day `start`, its [`steps`]; the page's script turns
+/// them back into `[date, open repositories]` points.
 #[derive(serde::Serialize)]
-struct ChartLine<'a> {
+pub(super) struct ChartLine<'a> {
     colour: Option<&'a str>,
     dash: &'a str,
+    display_name: &'a str,
     forge: &'a str,
     organisation: &'a str,
-    points: &'a [(String, i64)],
+    start: Option<&'a str>,
+    steps: Vec<[i64; 2]>,
 }
 
 /// The growth chart's text alternative: each organisation's open repositories at the end of
@@ -118,13 +168,11 @@ pub(super) struct GrowthTable {
 }
 
 /// The end of each year from the first point's to the year before the snapshot, then the
-/// snapshot date, with each organisation's count on each.
-pub(super) fn growth_table(data: &ReportData) -> GrowthTable {
+/// snapshot date, with each of `lines` (display name, points) counted on each.
+pub(super) fn growth_table(data: &ReportData, lines: &[(&str, &[(String, i64)])]) -> GrowthTable {
     let snapshot = data.snapshot_date.to_string();
-    let first_year = data
-        .series
-        .iter()
-        .filter_map(|s| s.points.first())
+    let first_year = (lines.iter())
+        .filter_map(|(_, points)| points.first())
         .filter_map(|(date, _)| date.get(..4)?.parse::<i32>().ok())
         .min();
     let snapshot_year = data.snapshot_date.date().format("%Y").to_string();
@@ -133,22 +181,32 @@ pub(super) fn growth_table(data: &ReportData) -> GrowthTable {
         .map(|year| (year.to_string(), format!("{year}-12-31")))
         .collect();
     ends.push((snapshot.clone(), snapshot));
-    let rows = data
-        .series
-        .iter()
-        .map(|s| {
+    let rows = (lines.iter())
+        .map(|(name, points)| {
             let at = |end: &str| {
-                let before = s.points.partition_point(|(date, _)| date.as_str() <= end);
-                before.checked_sub(1).map_or(0, |i| s.points[i].1)
+                let before = points.partition_point(|(date, _)| date.as_str() <= end);
+                before.checked_sub(1).map_or(0, |i| points[i].1)
             };
-            (
-                s.organisation.clone(),
-                ends.iter().map(|(_, end)| at(end)).collect(),
-            )
+            let counts = ends.iter().map(|(_, end)| at(end)).collect();
+            (name.to_string(), counts)
         })
         .collect();
     GrowthTable {
         columns: ends.into_iter().map(|(label, _)| label).collect(),
         rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn steps_are_days_and_counts_since_the_point_before() {
+        let points = [
+            ("2020-12-30".to_string(), 2),
+            ("2021-01-02".to_string(), 5),
+            ("2021-01-03".to_string(), 4),
+        ];
+        assert_eq!(super::steps(&points), [[0, 2], [3, 3], [1, -1]]);
+        assert!(super::steps(&[]).is_empty());
     }
 }

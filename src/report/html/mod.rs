@@ -4,6 +4,7 @@
 //! [`json_for_script`](safe::json_for_script), so a name like `<script>` shows as text.
 
 mod growth;
+mod org;
 mod safe;
 mod shares;
 #[cfg(test)]
@@ -12,12 +13,14 @@ mod trends;
 
 use askama::Template;
 
-use self::growth::{colour_largest, growth_table, legend, series_json, GrowthTable, LegendLine};
+use self::growth::{growth_table, largest, legend, series_json, GrowthTable, LegendLine};
+pub use self::org::{render_org, OrgPageData};
+use self::safe::repo_href;
 pub use self::safe::NamedEntities;
-use self::safe::{org_href, repo_href};
 use self::shares::{ShareChart, BYTES, REPOSITORIES};
 use self::trends::{trends, TrendChart};
 use super::listings::{RepoLine, MOST_LISTED};
+use super::orgs::page_path;
 use super::{OrgLine, ReportData};
 use crate::domain::Forge;
 use crate::lake::{outputs, Output};
@@ -41,19 +44,40 @@ fn forges(data: &ReportData) -> String {
     }
 }
 
-/// What `templates/index.html` shows: the report's data and the values derived for display.
-#[derive(Template)]
-#[template(path = "index.html")]
-struct Page<'a> {
-    data: &'a ReportData,
+/// What every page shows around its own content (`templates/layout.html`).
+struct Shell {
     date: String,
-    /// The forges the organisations publish on: "GitHub", "GitLab" or "GitHub and GitLab".
-    forges: String,
     build_marker: String,
     nhsuk_css: &'static str,
     css: &'static str,
     script: &'static str,
     version: &'static str,
+    /// The index, relative to a page other than the index.
+    home: Option<String>,
+}
+
+impl Shell {
+    fn new(data: &ReportData, home: Option<String>) -> Self {
+        Shell {
+            date: data.snapshot_date.to_string(),
+            build_marker: super::build_marker(&data.build_id),
+            nhsuk_css: NHSUK_CSS,
+            css: CSS,
+            script: SCRIPT,
+            version: env!("CARGO_PKG_VERSION"),
+            home,
+        }
+    }
+}
+
+/// What `templates/index.html` shows: the report's data and the values derived for display.
+#[derive(Template)]
+#[template(path = "index.html")]
+struct Page<'a> {
+    shell: Shell,
+    data: &'a ReportData,
+    /// The forges the organisations publish on: "GitHub", "GitLab" or "GitHub and GitLab".
+    forges: String,
     legend: Vec<LegendLine<'a>>,
     series_json: String,
     table_1: Vec<OrgRow<'a>>,
@@ -71,16 +95,17 @@ struct Page<'a> {
     tables_href: String,
 }
 
-/// A repository of the list, linked when its URL is safe.
+/// A repository of the list, linked when its URL is safe, and its organisation's page.
 struct RepoRow<'a> {
     repo: &'a RepoLine,
     href: Option<&'a str>,
+    page: String,
 }
 
-/// A row of Table 1: the organisation, linked when its URL is safe.
+/// A row of Table 1: the organisation, linked to its page.
 struct OrgRow<'a> {
     org: &'a OrgLine,
-    href: Option<&'a str>,
+    page: String,
 }
 
 /// Where a copy of the page is published, which decides its relative link to the tables.
@@ -95,7 +120,7 @@ pub enum PageCopy {
 
 /// The whole page, as published at `copy`. The same data always gives the same bytes.
 pub fn render(data: &ReportData, copy: PageCopy) -> String {
-    let colours = colour_largest(data);
+    let largest = largest(data);
     let chart = |id, title, rows, show| ShareChart::new(id, title, rows, show);
     let table = Output::GoldTable("org_latest");
     // Both copies link to the build's own table: the current partition's file is named by
@@ -105,23 +130,24 @@ pub fn render(data: &ReportData, copy: PageCopy) -> String {
         PageCopy::Latest => format!("../{of_build}"),
         PageCopy::OfBuild => format!("../../../{of_build}"),
     };
+    let lines: Vec<(&str, &[(String, i64)])> = (largest.iter())
+        .map(|l| {
+            (
+                l.org.display_name.as_str(),
+                l.series.map_or(&[][..], |s| &s.points),
+            )
+        })
+        .collect();
     let page = Page {
+        shell: Shell::new(data, None),
         data,
-        date: data.snapshot_date.to_string(),
         forges: forges(data),
-        build_marker: super::build_marker(&data.build_id),
-        nhsuk_css: NHSUK_CSS,
-        css: CSS,
-        script: SCRIPT,
-        version: env!("CARGO_PKG_VERSION"),
-        legend: legend(data, &colours),
-        series_json: series_json(data, &colours),
-        table_1: data
-            .orgs
-            .iter()
+        legend: legend(&largest),
+        series_json: series_json(data, &largest),
+        table_1: (data.orgs.iter())
             .map(|org| OrgRow {
                 org,
-                href: org_href(org, &data.link_origin),
+                page: page_path(&org.org_login),
             })
             .collect(),
         languages: chart(
@@ -146,14 +172,13 @@ pub fn render(data: &ReportData, copy: PageCopy) -> String {
             &data.licences_resolved,
             REPOSITORIES,
         ),
-        growth_table: growth_table(data),
-        trends: trends(data, &colours),
-        repositories: data
-            .repositories
-            .iter()
+        growth_table: growth_table(data, &lines),
+        trends: trends(data, &largest),
+        repositories: (data.repositories.iter())
             .map(|repo| RepoRow {
                 repo,
                 href: repo_href(repo, &data.link_origin),
+                page: page_path(&repo.org_login),
             })
             .collect(),
         repositories_cut: (data.repositories_total > MOST_LISTED)

@@ -1,7 +1,9 @@
 //! The trend charts, one per metric once the history holds two snapshots: each drawn here
 //! as SVG, with the same numbers as a table.
 
-use super::growth::MUTED;
+use std::collections::HashMap;
+
+use super::growth::{ChartOrg, MUTED};
 use super::safe::escape;
 use crate::report::history::{OrgAtSnapshot, METRICS};
 use crate::report::ReportData;
@@ -18,47 +20,33 @@ pub(super) struct TrendChart {
     pub(super) rows: Vec<(String, Vec<Option<i64>>)>,
 }
 
-/// The trend charts, one per metric, when the history holds two snapshots or more. Lines
-/// are keyed by org_login, named and coloured as the organisation is today.
-pub(super) fn trends(
-    data: &ReportData,
-    colours: &[Option<(&'static str, &'static str)>],
-) -> Option<Vec<TrendChart>> {
+/// The trend charts of the index, one per metric, when the history holds two snapshots or
+/// more: the ten largest organisations of today (each organisation's page has its own),
+/// keyed by org_login, named and coloured as in the growth chart.
+pub(super) fn trends(data: &ReportData, largest: &[ChartOrg]) -> Option<Vec<TrendChart>> {
     let mut dates: Vec<&str> = data.history.iter().map(|h| h.date.as_str()).collect();
     dates.sort_unstable();
     dates.dedup();
     if dates.len() < 2 {
         return None;
     }
-    // Today's organisations in Table 1's order, then any that left, by login.
-    let mut orgs: Vec<(&str, &str)> = Vec::new();
-    let latest = data.history.iter().rev();
-    for point in latest {
-        if !orgs.iter().any(|(login, _)| *login == point.org_login) {
-            orgs.push((&point.org_login, &point.display_name));
-        }
-    }
-    let rank = |name: &str| data.orgs.iter().position(|o| o.display_name == name);
-    orgs.sort_by_key(|(login, name)| (rank(name).unwrap_or(usize::MAX), *login));
+    // Today's ten largest organisations, in Table 1's order.
+    let orgs: Vec<(&str, &str)> = (largest.iter())
+        .map(|l| (l.org.org_login.as_str(), l.org.display_name.as_str()))
+        .collect();
+    let at: HashMap<(&str, &str), &OrgAtSnapshot> = (data.history.iter())
+        .map(|h| ((h.org_login.as_str(), h.date.as_str()), h))
+        .collect();
     let style = |name: &str| {
-        rank(name)
-            .and_then(|r| {
-                data.series
-                    .iter()
-                    .position(|s| s.organisation == data.orgs[r].organisation)
-            })
-            .and_then(|i| colours.get(i).copied().flatten())
+        (largest.iter())
+            .find(|l| l.org.display_name == name)
+            .map(|l| (l.colour, l.dash))
     };
     let shown: Vec<&str> = dates.iter().rev().take(12).rev().copied().collect();
     let charts = METRICS
         .iter()
         .map(|&(metric, title, note)| {
-            let value = |login: &str, date: &str| {
-                data.history
-                    .iter()
-                    .find(|h| h.org_login == login && h.date == date)
-                    .map(|h| h.value(metric))
-            };
+            let value = |login: &str, date: &str| at.get(&(login, date)).map(|h| h.value(metric));
             let rows = orgs
                 .iter()
                 .map(|(login, name)| {
@@ -102,6 +90,7 @@ fn trend_svg(
     };
     let max = history
         .iter()
+        .filter(|h| orgs.iter().any(|(login, _)| *login == h.org_login))
         .map(|h| h.value(metric))
         .max()
         .unwrap_or(0)

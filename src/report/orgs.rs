@@ -1,0 +1,185 @@
+//! Each organisation's own numbers, for its page (`site/orgs/<slug>.html`): its rows of the
+//! gold counts tables, and every one of its kept repositories, read a page at a time so a
+//! snapshot of a million repositories is never held as a million lines.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use polars::prelude::*;
+
+use super::listings::{self, RepoLine};
+use crate::domain::OrgLogin;
+
+/// (label, count, share) rows of a share chart, largest first.
+pub type Shares = Vec<(String, i64, f64)>;
+
+/// An organisation's page name: its login in lower case, a port's `:` written `_`
+/// ([`OrgLogin::key`], less its `+` for `/`): `nhsdigital`, and for a GitLab group a path,
+/// `gitlab.com/nhsbsa/analytics`, as it reads. No GitHub login has a `.` and every GitLab
+/// host does, so no page of a GitHub organisation shares a name with a group's folder.
+pub fn slug(org_login: &str) -> String {
+    match org_login.parse::<OrgLogin>() {
+        Ok(login) => login.key().replace('+', "/"),
+        // Gold holds only logins that parsed; anything else still gets a safe file name.
+        Err(_) => org_login
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| match c {
+                'a'..='z' | '0'..='9' | '-' | '.' => c,
+                _ => '_',
+            })
+            .collect(),
+    }
+}
+
+/// The page of the organisation `org_login`, relative to `site/`.
+pub fn page_path(org_login: &str) -> String {
+    format!("orgs/{}.html", slug(org_login))
+}
+
+/// `site/` relative to the page of `org_login`: `../`, and one more for each folder of a
+/// GitLab group's slug.
+pub fn site_root_from_page(org_login: &str) -> String {
+    "../".repeat(1 + slug(org_login).matches('/').count())
+}
+
+/// One organisation's share charts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrgShares {
+    pub languages: Shares,
+    pub licences: Shares,
+    pub licences_resolved: Shares,
+    pub language_bytes: Shares,
+    pub topics: Shares,
+}
+
+/// Each table's rows by scope: `None` for the all-organisations rows (org_login null), else
+/// the org_login; each scope's rows of the same label summed, largest first.
+pub fn shares_by_scope(
+    df: &DataFrame,
+    count: &str,
+    labels: impl Fn(&DataFrame) -> PolarsResult<Vec<String>>,
+) -> PolarsResult<BTreeMap<Option<String>, Shares>> {
+    let scopes = super::strings(df, "org_login")?;
+    let counts = super::ints(df, count)?;
+    let shares: Vec<f64> = (df.column("share")?.f64()?.iter())
+        .map(Option::unwrap_or_default)
+        .collect();
+    let mut summed: BTreeMap<Option<String>, BTreeMap<String, (i64, f64)>> = BTreeMap::new();
+    for (i, label) in labels(df)?.into_iter().enumerate() {
+        let entry = summed.entry(scopes[i].clone()).or_default();
+        let row = entry.entry(label).or_default();
+        row.0 += counts[i];
+        row.1 += shares[i];
+    }
+    Ok(summed
+        .into_iter()
+        .map(|(scope, rows)| {
+            let mut rows: Shares = (rows.into_iter())
+                .map(|(name, (count, share))| (name, count, share))
+                .collect();
+            rows.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            (scope, rows)
+        })
+        .collect())
+}
+
+/// The kept repositories of every organisation, sorted by organisation then most stars
+/// first (then full name), with where each organisation's rows are.
+pub struct OrgRepositories {
+    sorted: DataFrame,
+    rows: BTreeMap<String, Range<usize>>,
+}
+
+impl OrgRepositories {
+    /// Gold `repositories` sorted for the organisation pages.
+    pub fn new(df: &DataFrame) -> PolarsResult<Self> {
+        let order = SortMultipleOptions::default()
+            .with_order_descending_multi([false, true, false])
+            .with_maintain_order(true);
+        let sorted = df
+            .clone()
+            .lazy()
+            .with_columns([
+                col("stars").fill_null(lit(0)).alias("_stars"),
+                col("full_name").fill_null(lit("")).alias("_full_name"),
+            ])
+            .sort(["org_login", "_stars", "_full_name"], order)
+            .collect()?;
+        let logins = sorted.column("org_login")?.str()?;
+        let mut rows: BTreeMap<String, Range<usize>> = BTreeMap::new();
+        for (i, login) in logins.iter().enumerate() {
+            let login = login.unwrap_or_default();
+            match rows.get_mut(login) {
+                Some(range) => range.end = i + 1,
+                None => {
+                    rows.insert(login.to_string(), i..i + 1);
+                }
+            }
+        }
+        Ok(Self { sorted, rows })
+    }
+
+    /// Every kept repository of `org_login`, most stars first.
+    pub fn of(&self, org_login: &str) -> PolarsResult<Vec<RepoLine>> {
+        match self.rows.get(org_login) {
+            Some(range) => listings::lines(&self.sorted.slice(range.start as i64, range.len())),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_lower_case_and_keep_groups_apart() {
+        assert_eq!(slug("NHSDigital"), "nhsdigital");
+        assert_eq!(slug("111Online"), "111online");
+        assert_eq!(slug("gitlab.com/ohs-sample"), "gitlab.com/ohs-sample");
+        assert_eq!(
+            slug("gitlab.com/Trust/Analytics"),
+            "gitlab.com/trust/analytics"
+        );
+        assert_eq!(
+            slug("git.example.nhs.uk:8443/a"),
+            "git.example.nhs.uk_8443/a"
+        );
+        assert_eq!(page_path("nhsx"), "orgs/nhsx.html");
+        assert_eq!(site_root_from_page("nhsx"), "../");
+        assert_eq!(
+            site_root_from_page("gitlab.com/trust/analytics"),
+            "../../../"
+        );
+        // Not a login: still one safe file name.
+        assert_eq!(slug("a b/<c>"), "a_b__c_");
+    }
+
+    #[test]
+    fn shares_are_summed_per_scope_largest_first() {
+        let df = df!(
+            "org_login" => [None, Some("a"), Some("a"), Some("b"), None],
+            "language" => ["Rust", "Rust", "Go", "Go", "Go"],
+            "repositories" => [3i64, 2, 1, 1, 2],
+            "share" => [0.6, 0.66, 0.33, 1.0, 0.4],
+        )
+        .unwrap();
+        let labels = |df: &DataFrame| -> PolarsResult<Vec<String>> {
+            Ok(super::super::strings(df, "language")?
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect())
+        };
+        let scopes = shares_by_scope(&df, "repositories", labels).unwrap();
+        assert_eq!(
+            scopes[&None],
+            vec![("Rust".into(), 3, 0.6), ("Go".into(), 2, 0.4)]
+        );
+        assert_eq!(
+            scopes[&Some("a".into())],
+            vec![("Rust".into(), 2, 0.66), ("Go".into(), 1, 0.33)]
+        );
+        assert_eq!(scopes[&Some("b".into())], vec![("Go".into(), 1, 1.0)]);
+    }
+}
