@@ -25,7 +25,7 @@ run:
 	$(CARGO) build --quiet --profile quick --bin ohs
 	$(TARGET_DIR)/quick/ohs run --offline data/sample --orgs $(SAMPLE_ORGS) \
 		--snapshot-date $(SAMPLE_DATE) --lake $(LAKE)
-	@echo "outputs in $(LAKE)/: site/org_repos_agg.csv (the site CSV), gold/ (Delta tables),"
+	@echo "outputs in $(LAKE)/: site/index.html and site/orgs/ (the pages), site/org_repos_agg.csv (the site CSV), gold/ (Delta tables),"
 	@echo "  silver/repos/ (one row per repository), bronze/{github,gitlab}/ (raw API pages)"
 
 test: test-deps

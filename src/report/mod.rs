@@ -1,10 +1,11 @@
-//! Report: the statistics site as one self-contained HTML page, from gold only.
+//! Report: the statistics site, from gold only: `site/index.html` and a page per
+//! organisation, `site/orgs/<slug>.html` ([`orgs::slug`]).
 //!
-//! Reads the snapshot's staged gold tables (never bronze or silver) and stages
-//! `site/index.html` beside the site CSV, so that publish makes the page, the CSV and the
-//! tables visible together and the site never mixes two snapshots. The page needs no
-//! network: its CSS and script are inline, the share charts are SVG drawn here, and the
-//! growth chart is drawn in the browser from the data embedded in the page.
+//! Reads the snapshot's staged gold tables (never bronze or silver) and stages the pages
+//! beside the site CSV, so that publish makes the pages, the CSV and the tables visible
+//! together and the site never mixes two snapshots. No page needs the network: its CSS and
+//! script are inline, the share tables and an organisation's charts are drawn here, and the
+//! index's growth chart is drawn in the browser from the data embedded in it.
 
 pub mod history;
 mod html;
@@ -199,7 +200,7 @@ pub async fn read(
     let language = named("language", "No language");
     let licence = named("license_name", "No licence");
     let topic = named("topic", "No topic");
-    let mut shares = Scoped {
+    let mut shares = orgs::ScopedShares {
         languages: orgs::shares_by_scope(&languages, "repositories", language)
             .map_err(err("language_counts"))?,
         licences: orgs::shares_by_scope(&licences, "repositories", licence)
@@ -236,31 +237,6 @@ pub async fn read(
         org_shares,
     };
     Ok((data, by_org))
-}
-
-/// Each counts table's share rows by scope (`None`: all organisations), as read.
-struct Scoped {
-    languages: BTreeMap<Option<String>, orgs::Shares>,
-    licences: BTreeMap<Option<String>, orgs::Shares>,
-    licences_resolved: BTreeMap<Option<String>, orgs::Shares>,
-    language_bytes: BTreeMap<Option<String>, orgs::Shares>,
-    topics: BTreeMap<Option<String>, orgs::Shares>,
-}
-
-impl Scoped {
-    /// The share charts of `scope`, taken out (empty where a table has no rows of it).
-    fn take(&mut self, scope: &Option<String>) -> orgs::OrgShares {
-        let take = |table: &mut BTreeMap<Option<String>, orgs::Shares>| {
-            table.remove(scope).unwrap_or_default()
-        };
-        orgs::OrgShares {
-            languages: take(&mut self.languages),
-            licences: take(&mut self.licences),
-            licences_resolved: take(&mut self.licences_resolved),
-            language_bytes: take(&mut self.language_bytes),
-            topics: take(&mut self.topics),
-        }
-    }
 }
 
 /// Each row's `column`, `none` where it is null.

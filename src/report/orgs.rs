@@ -84,6 +84,31 @@ pub fn shares_by_scope(
         .collect())
 }
 
+/// Each counts table's share rows by scope (`None`: all organisations), as
+/// [`shares_by_scope`] reads them.
+pub struct ScopedShares {
+    pub languages: BTreeMap<Option<String>, Shares>,
+    pub licences: BTreeMap<Option<String>, Shares>,
+    pub licences_resolved: BTreeMap<Option<String>, Shares>,
+    pub language_bytes: BTreeMap<Option<String>, Shares>,
+    pub topics: BTreeMap<Option<String>, Shares>,
+}
+
+impl ScopedShares {
+    /// The share charts of `scope`, taken out (empty where a table has no rows of it).
+    pub fn take(&mut self, scope: &Option<String>) -> OrgShares {
+        let take =
+            |table: &mut BTreeMap<Option<String>, Shares>| table.remove(scope).unwrap_or_default();
+        OrgShares {
+            languages: take(&mut self.languages),
+            licences: take(&mut self.licences),
+            licences_resolved: take(&mut self.licences_resolved),
+            language_bytes: take(&mut self.language_bytes),
+            topics: take(&mut self.topics),
+        }
+    }
+}
+
 /// The kept repositories of every organisation, sorted by organisation then most stars
 /// first (then full name), with where each organisation's rows are.
 pub struct OrgRepositories {

@@ -196,6 +196,16 @@
         button.setAttribute("aria-pressed", "false");
         button.textContent = line.display_name + (line.forge === "GitLab" ? " (GitLab)" : "");
         item.appendChild(button);
+        var link = document.createElement("a");
+        link.className = "legend-page";
+        link.href = href;
+        link.textContent = "page";
+        var hidden = document.createElement("span");
+        hidden.className = "visually-hidden";
+        hidden.textContent = " of " + line.display_name;
+        link.appendChild(hidden);
+        item.appendChild(document.createTextNode(" "));
+        item.appendChild(link);
         legend.appendChild(item);
         highlightOnClick(button);
         add.removeChild(option);

@@ -312,6 +312,7 @@ fn the_chart_draws_the_ten_largest_and_adds_any_other_from_its_page() {
           pre.textContent = JSON.stringify({ options: options,\
             lines: document.querySelectorAll('#growth-chart path.series').length,\
             legend: Array.prototype.map.call(document.querySelectorAll('#legend button'), function (b) { return b.textContent; }),\
+            pages: Array.prototype.map.call(document.querySelectorAll('#legend a'), function (a) { return a.getAttribute('href') + ' ' + a.textContent; }),\
             status: document.getElementById('add-org-status').textContent });\
           document.body.appendChild(pre); }, 2000); });</script></body>";
     let page = site.join("with-adder.html");
@@ -334,6 +335,11 @@ fn the_chart_draws_the_ten_largest_and_adds_any_other_from_its_page() {
         "display names, as Table 1 has them"
     );
     assert_eq!(legend[10], "Display org-12");
+    // Each name's line links to its organisation's page, said in full to a screen reader.
+    let pages = texts(&found["pages"]);
+    assert_eq!(pages.len(), 11);
+    assert_eq!(pages[0], "orgs/org-01.html page of Display org-01");
+    assert_eq!(pages[10], "orgs/org-12.html page of Display org-12");
     assert_eq!(
         found["status"],
         "Added Display org-12 to the chart, in grey."

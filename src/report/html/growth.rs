@@ -9,6 +9,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::safe::json_for_script;
 use crate::domain::Forge;
+use crate::report::orgs::page_path;
 use crate::report::{OrgLine, ReportData, Series};
 
 /// Colour-blind-safe colours (after Okabe-Ito and Tol, darkened to 3.8:1 or more on white,
@@ -69,9 +70,12 @@ pub(super) struct LegendLine<'a> {
     pub(super) forge_note: &'static str,
     pub(super) colour: &'static str,
     pub(super) dash: &'static str,
+    /// The organisation's page, relative to the index.
+    pub(super) page: String,
 }
 
-/// The buttons under the growth chart, one per line drawn by default.
+/// The buttons under the growth chart, one per line drawn by default, each with a link to
+/// its organisation's page.
 pub(super) fn legend<'a>(largest: &[ChartOrg<'a>]) -> Vec<LegendLine<'a>> {
     (largest.iter())
         .map(|line| LegendLine {
@@ -80,6 +84,7 @@ pub(super) fn legend<'a>(largest: &[ChartOrg<'a>]) -> Vec<LegendLine<'a>> {
             forge_note: forge_note(line.org.forge),
             colour: line.colour,
             dash: line.dash,
+            page: page_path(&line.org.org_login),
         })
         .collect()
 }
