@@ -99,7 +99,7 @@ def markdown(results):
     """benches/RESULTS.md's site section."""
     lines = [
         "",
-        "The site (benches/site.py): one snapshot of synthetic bronze (full objects, every answer, the",
+        "The site (benches/site_pages.py): one snapshot of synthetic bronze (full objects, every answer, the",
         "largest org 12% of the repositories), `ohs transform`, then the staged pages: the index, and a",
         "page per organisation listing every one of its repositories. Ready: headless Chromium's load",
         "event, after the page's own script drew its chart (median of five loads from disk, a 1280 by 800 window).",
