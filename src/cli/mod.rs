@@ -76,7 +76,7 @@ async fn dispatch(
             info!(
                 snapshot_date = %date,
                 lake = lake.root(),
-                "run complete: published gold/ and site/ (org_repos_agg.csv, index.html)"
+                "run complete: published gold/ and site/ (org_repos_agg.csv, index.html, orgs/)"
             );
         }
         Command::Extract { refetch, shard, .. } => {

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use crate::common::{partition_file, read_parquet, run_sample, RepoJson, Workdir};
-use crate::report::{probe, table_1_rows, texts};
+use crate::report::{assert_clean, probe, table_1_rows, texts};
 
 /// The sample's organisations: (org_login as gold keys it, page relative to `site/`).
 const SAMPLE_PAGES: [(&str, &str); 7] = [
@@ -219,16 +219,7 @@ fn organisation_pages_pass_axe_at_1280_640_and_375_pixels_and_filter_their_repos
     for page in ["orgs/nhsconnect.html", "orgs/gitlab.com/ohs-sample.html"] {
         for width in [1280, 640, 375] {
             let found = probe(&work, &site.join(page), width);
-            let violations = found["violations"].as_array().unwrap();
-            assert!(
-                violations.is_empty(),
-                "{page}: axe-core at {width} pixels: {}",
-                serde_json::to_string_pretty(violations).unwrap()
-            );
-            assert!(
-                found["scroll_width"].as_u64() <= found["width"].as_u64(),
-                "{page} scrolls sideways at {width} pixels: {found}"
-            );
+            assert_clean(&found, page, width);
             if width == 1280 {
                 assert_eq!(found["tables_cut"], serde_json::json!([]), "{page}");
             }

@@ -94,6 +94,21 @@ pub fn probe(work: &Workdir, page: &Path, width: u32) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
+/// What the probe found at `width` pixels on `page`: no axe-core violation (WCAG 2.2 A and
+/// AA), and no sideways scroll (640: 1280 at 200% zoom).
+pub fn assert_clean(found: &Value, page: &str, width: u32) {
+    let violations = found["violations"].as_array().unwrap();
+    assert!(
+        violations.is_empty(),
+        "{page}: axe-core at {width} pixels, WCAG 2.2 A and AA: {}",
+        serde_json::to_string_pretty(violations).unwrap()
+    );
+    assert!(
+        found["scroll_width"].as_u64() <= found["width"].as_u64(),
+        "{page} scrolls sideways at {width} pixels: {found}"
+    );
+}
+
 /// Headless Chromium's windows are at least this wide.
 const NARROWEST_WINDOW: u32 = 500;
 
@@ -220,16 +235,7 @@ fn axe_finds_nothing_at_1280_and_375_pixels_and_nothing_scrolls_sideways() {
     for width in [1280, 375, 640] {
         let found = probe(&work, &page, width);
         assert_eq!(found["width"], width, "{found}");
-        let violations = found["violations"].as_array().unwrap();
-        assert!(
-            violations.is_empty(),
-            "axe-core at {width} pixels, WCAG 2.2 A and AA: {}",
-            serde_json::to_string_pretty(violations).unwrap()
-        );
-        assert!(
-            found["scroll_width"].as_u64() <= found["width"].as_u64(),
-            "the page scrolls sideways at {width} pixels (640: 1280 at 200% zoom): {found}"
-        );
+        assert_clean(&found, "site/index.html", width);
         assert!(found["axe_rules"].as_u64().unwrap() > 20, "{found}");
     }
 }

@@ -9,6 +9,7 @@ use chrono::{Datelike, NaiveDate};
 use super::growth::{chart_line, growth_table, GrowthTable};
 use super::safe::{json_for_script, org_href, repo_href};
 use super::shares::{ShareChart, BYTES, REPOSITORIES};
+use super::trends::value_axis;
 use super::Shell;
 use crate::report::history::OrgAtSnapshot;
 use crate::report::listings::RepoLine;
@@ -109,16 +110,7 @@ fn growth_svg(points: &[(String, i64)], snapshot: NaiveDate) -> String {
     let max = points.iter().map(|p| p.1).max().unwrap_or(0).max(1);
     let y = |v: i64| H - bottom - (H - top - bottom) * v as f64 / max as f64;
     let mut svg = String::new();
-    for v in [0, max / 2, max] {
-        svg.push_str(&format!(
-            "<line class=\"grid\" x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\"></line>\
-             <text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v}</text>",
-            W - right,
-            left - 8.0,
-            y(v) + 5.0,
-            y = y(v)
-        ));
-    }
+    value_axis(&mut svg, max, (left, W - right), y);
     // Ticks on the first of January of the years after the first repository's.
     let first_year =
         NaiveDate::from_num_days_from_ce_opt(start).map_or(snapshot.year(), |d| d.year() + 1);

@@ -67,6 +67,25 @@ pub(super) fn trends(data: &ReportData, largest: &[ChartOrg]) -> Option<Vec<Tren
     Some(charts)
 }
 
+/// A chart's grid lines and labels at 0, half of `max` and `max`, from `x` to `x_end`; `y`
+/// places a value.
+pub(super) fn value_axis(
+    svg: &mut String,
+    max: i64,
+    (x, x_end): (f64, f64),
+    y: impl Fn(i64) -> f64,
+) {
+    for v in [0, max / 2, max] {
+        svg.push_str(&format!(
+            "<line class=\"grid\" x1=\"{x}\" x2=\"{x_end}\" y1=\"{at:.1}\" y2=\"{at:.1}\"></line>\
+             <text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v}</text>",
+            x - 8.0,
+            y(v) + 5.0,
+            at = y(v)
+        ));
+    }
+}
+
 /// The SVG elements of one trend chart, 960 by 300 user units (CSS pixels at the page's
 /// widest): axes with the first, middle and last snapshot dates, and one line per
 /// organisation, coloured and dashed as in the growth chart for the ten largest.
@@ -97,16 +116,7 @@ fn trend_svg(
         .max(1);
     let y = |v: i64| H - bottom - (H - top - bottom) * v as f64 / max as f64;
     let mut svg = String::new();
-    for v in [0, max / 2, max] {
-        svg.push_str(&format!(
-            "<line class=\"grid\" x1=\"{left}\" x2=\"{}\" y1=\"{y:.1}\" y2=\"{y:.1}\"></line>\
-             <text class=\"tick\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v}</text>",
-            W - right,
-            left - 8.0,
-            y(v) + 5.0,
-            y = y(v)
-        ));
-    }
+    value_axis(&mut svg, max, (left, W - right), y);
     let middle = dates[dates.len() / 2];
     let mut labelled = vec![(dates[0], "start"), (dates[dates.len() - 1], "end")];
     if dates.len() > 2 {
