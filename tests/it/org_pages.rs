@@ -13,7 +13,7 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use crate::common::{partition_file, read_parquet, run_sample, RepoJson, Workdir};
-use crate::report::{assert_clean, probe, table_1_rows, texts};
+use crate::report::{assert_clean, dump_dom_of, probe, table_1_rows, texts};
 
 /// The sample's organisations: (org_login as gold keys it, page relative to `site/`).
 const SAMPLE_PAGES: [(&str, &str); 7] = [
@@ -309,7 +309,13 @@ fn the_chart_draws_the_ten_largest_and_adds_any_other_from_its_page() {
     let page = site.join("with-adder.html");
     std::fs::write(&page, index.replacen("</body>", adder, 1)).unwrap();
     let origin = serve(site.clone());
-    let dom = dump_dom_at(&work, &format!("{origin}/with-adder.html"));
+    let dom = dump_dom_of(
+        &work,
+        "profile-http",
+        1280,
+        &[],
+        &format!("{origin}/with-adder.html"),
+    );
     let start = dom.find("<pre id=\"added\">").expect("the adder reported") + 16;
     let text = &dom[start..start + dom[start..].find("</pre>").unwrap()];
     let found: Value = serde_json::from_str(&text.replace("&quot;", "\"")).unwrap();
@@ -335,21 +341,6 @@ fn the_chart_draws_the_ten_largest_and_adds_any_other_from_its_page() {
         found["status"],
         "Added Display org-12 to the chart, in grey."
     );
-}
-
-/// The DOM of `url` after its scripts ran.
-fn dump_dom_at(work: &Workdir, url: &str) -> String {
-    let profile = work.path().join("profile-http");
-    let out = crate::report::chromium(&profile, 1280)
-        .args(["--virtual-time-budget=15000", "--dump-dom", url])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

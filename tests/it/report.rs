@@ -39,11 +39,17 @@ pub fn chromium(profile: &Path, width: u32) -> Command {
 
 /// The DOM after the page (and anything injected) ran, at `width` pixels.
 pub fn dump_dom(work: &Workdir, page: &Path, width: u32, extra: &[&str]) -> String {
-    let profile = work.path().join(format!("profile-{width}-{}", extra.len()));
-    let out = chromium(&profile, width)
+    let profile = format!("profile-{width}-{}", extra.len());
+    let url = format!("file://{}", page.display());
+    dump_dom_of(work, &profile, width, extra, &url)
+}
+
+/// The DOM of `url` after it (and anything injected) ran, at `width` pixels, in a fresh
+/// profile named `profile`.
+pub fn dump_dom_of(work: &Workdir, profile: &str, width: u32, extra: &[&str], url: &str) -> String {
+    let out = chromium(&work.path().join(profile), width)
         .args(extra)
-        .args(["--virtual-time-budget=15000", "--dump-dom"])
-        .arg(format!("file://{}", page.display()))
+        .args(["--virtual-time-budget=15000", "--dump-dom", url])
         .output()
         .unwrap();
     assert!(
