@@ -102,7 +102,9 @@ async fn read_staged(source: &Lake, date: SnapshotDate) -> Result<Staged, Publis
     let build = staged::build_record(source, date).await?;
     let (mut gold_copies, mut site_copies) = (Vec::new(), Vec::new());
     let (mut gold, mut site) = (Vec::new(), Vec::new());
-    for output in &outputs::ALL {
+    // Every output of the build, then the organisation pages report staged beside them.
+    let pages = staged_org_pages(source, date).await?;
+    for output in outputs::ALL.iter().chain(&pages) {
         let key = outputs::staged(date, output);
         let bytes = staged::get(source, date, &key).await?;
         check_of_build(&build, &key, output, &bytes)?;
@@ -130,15 +132,6 @@ async fn read_staged(source: &Lake, date: SnapshotDate) -> Result<Staged, Publis
             }
         }
     }
-    for (page, bytes) in staged_org_pages(source, date).await? {
-        let key = outputs::staged(date, &page);
-        check_of_build(&build, &key, &page, &bytes)?;
-        site_copies.push((
-            outputs::build_copy(date, &build.build_id, &page),
-            bytes.clone(),
-        ));
-        site.push((outputs::published(&page), bytes));
-    }
     let copies = gold_copies.into_iter().chain(site_copies.clone()).collect();
     Ok(Staged {
         build,
@@ -151,26 +144,16 @@ async fn read_staged(source: &Lake, date: SnapshotDate) -> Result<Staged, Publis
 
 /// The organisation pages report staged for `date`, in key order. They link only within
 /// `site/`, so the build's copy is the same bytes.
-async fn staged_org_pages(
-    source: &Lake,
-    date: SnapshotDate,
-) -> Result<Vec<(Output, Bytes)>, PublishError> {
+async fn staged_org_pages(source: &Lake, date: SnapshotDate) -> Result<Vec<Output>, PublishError> {
     let folder = outputs::staged_org_pages(date);
     let keys = source.list(&folder).await?;
-    let mut pages = Vec::new();
-    for key in keys {
-        let relative = key
-            .as_str()
-            .strip_prefix(folder.as_str())
-            .unwrap_or_default();
-        let Some(slug) = relative.trim_start_matches('/').strip_suffix(".html") else {
-            continue;
-        };
-        let page = Output::OrgPage(slug.to_string());
-        let bytes = staged::get(source, date, &key).await?;
-        pages.push((page, bytes));
-    }
-    Ok(pages)
+    Ok((keys.iter())
+        .filter_map(|key| {
+            let relative = key.as_str().strip_prefix(folder.as_str())?;
+            let slug = relative.trim_start_matches('/').strip_suffix(".html")?;
+            Some(Output::OrgPage(slug.to_string()))
+        })
+        .collect())
 }
 
 /// Publishes the staged outputs of each of `dates` (ascending): every build's copies, then
