@@ -1,29 +1,143 @@
 //! The pages' lists of kept repositories (gold `repositories`): the most-starred for the
 //! index, and the rows of any slice of the table.
 
+use std::fmt;
+
 use polars::prelude::*;
 
-use super::{forges, ints, strings};
+use super::forges;
 use crate::domain::Forge;
 
-/// One kept repository, as the page's list shows it.
+/// One kept repository, as a page's list shows it: its text owned (`String`, the index's
+/// few) or borrowed from gold `repositories` (`&str`, an organisation page's every one, so a
+/// million rows are drawn without a million copies of each cell).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RepoLine {
+pub struct RepoLine<S = String> {
     /// Its organisation's login (a GitLab group's `<host>/<path>`).
-    pub org_login: String,
+    pub org_login: S,
     /// Its organisation's display name.
-    pub organisation: String,
+    pub organisation: S,
     pub forge: Forge,
-    pub name: String,
-    pub full_name: String,
-    pub url: String,
-    pub language: Option<String>,
-    pub licence: Option<String>,
+    pub name: S,
+    pub full_name: S,
+    pub url: S,
+    pub language: Option<S>,
+    pub licence: Option<S>,
     pub stars: i64,
     /// Its topics, `, `-separated.
-    pub topics: String,
-    /// The creation day, `YYYY-MM-DD`.
-    pub created: String,
+    pub topics: S,
+    pub created: Day,
+}
+
+impl RepoLine<&str> {
+    fn to_owned_line(&self) -> RepoLine {
+        RepoLine {
+            org_login: self.org_login.to_string(),
+            organisation: self.organisation.to_string(),
+            forge: self.forge,
+            name: self.name.to_string(),
+            full_name: self.full_name.to_string(),
+            url: self.url.to_string(),
+            language: self.language.map(str::to_string),
+            licence: self.licence.map(str::to_string),
+            stars: self.stars,
+            topics: self.topics.to_string(),
+            created: self.created,
+        }
+    }
+}
+
+/// A day counted from 1970-01-01, shown as `YYYY-MM-DD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day(pub i32);
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let date = chrono::NaiveDate::default() + chrono::Duration::days(i64::from(self.0));
+        // NaiveDate shows itself as `YYYY-MM-DD` (ISO 8601), without parsing a format.
+        fmt::Display::fmt(&date, f)
+    }
+}
+
+/// The columns of a gold `repositories` frame a list shows, each one chunk, read a row at a
+/// time without copying its text.
+pub struct RepoColumns<'a> {
+    org_login: &'a StringChunked,
+    display_name: &'a StringChunked,
+    forge: Vec<Forge>,
+    name: &'a StringChunked,
+    full_name: &'a StringChunked,
+    html_url: &'a StringChunked,
+    language: &'a StringChunked,
+    license_name: &'a StringChunked,
+    stars: &'a Int64Chunked,
+    topics: &'a StringChunked,
+    created: &'a Int32Chunked,
+}
+
+/// The columns of gold `repositories` a list shows, `created_at` as days since 1970-01-01,
+/// each one chunk (a frame [`RepoColumns`] can read).
+pub fn list_columns(df: &DataFrame) -> PolarsResult<DataFrame> {
+    let mut columns = df.select([
+        "org_login",
+        "display_name",
+        "forge",
+        "name",
+        "full_name",
+        "html_url",
+        "language",
+        "license_name",
+        "stars",
+        "topics",
+    ])?;
+    let created = (df.column("created_at")?.cast(&DataType::Date))?.cast(&DataType::Int32)?;
+    columns.with_column(created)?;
+    columns.rechunk_mut_par();
+    Ok(columns)
+}
+
+impl<'a> RepoColumns<'a> {
+    /// Reads a frame of [`list_columns`].
+    pub fn new(df: &'a DataFrame) -> PolarsResult<Self> {
+        let text = |name| df.column(name).and_then(|c| c.str());
+        Ok(Self {
+            org_login: text("org_login")?,
+            display_name: text("display_name")?,
+            forge: forges(df)?,
+            name: text("name")?,
+            full_name: text("full_name")?,
+            html_url: text("html_url")?,
+            language: text("language")?,
+            license_name: text("license_name")?,
+            stars: df.column("stars")?.i64()?,
+            topics: text("topics")?,
+            created: df.column("created_at")?.i32()?,
+        })
+    }
+
+    /// The line of row `i` (a missing text shows empty, a missing count as 0).
+    pub fn line(&self, i: usize) -> RepoLine<&'a str> {
+        let text = |column: &'a StringChunked| column.get(i).unwrap_or_default();
+        RepoLine {
+            org_login: text(self.org_login),
+            organisation: text(self.display_name),
+            forge: self.forge[i],
+            name: text(self.name),
+            full_name: text(self.full_name),
+            url: text(self.html_url),
+            language: self.language.get(i),
+            licence: self.license_name.get(i),
+            stars: self.stars.get(i).unwrap_or_default(),
+            topics: text(self.topics),
+            created: Day(self.created.get(i).unwrap_or_default()),
+        }
+    }
+
+    /// Row `i`'s sort keys for a list: its stars (missing: 0) and full name (missing: "").
+    pub fn stars_and_full_name(&self, i: usize) -> (i64, &'a str) {
+        let stars = self.stars.get(i).unwrap_or_default();
+        (stars, self.full_name.get(i).unwrap_or_default())
+    }
 }
 
 /// The most the index lists: the most-starred, with a link to each one's organisation page,
@@ -61,32 +175,10 @@ pub fn repositories(df: &DataFrame) -> PolarsResult<(Vec<RepoLine>, usize)> {
 
 /// Each row of a gold `repositories` frame as a line of a list, in the frame's order.
 pub fn lines(df: &DataFrame) -> PolarsResult<Vec<RepoLine>> {
-    let text = |name| strings(df, name);
-    let (login, display, name) = (text("org_login")?, text("display_name")?, text("name")?);
-    let forge = forges(df)?;
-    let (full_name, url) = (text("full_name")?, text("html_url")?);
-    let (language, licence) = (text("language")?, text("license_name")?);
-    let stars = ints(df, "stars")?;
-    let topics = text("topics")?;
-    let created = df
-        .column("created_at")?
-        .cast(&DataType::Date)?
-        .cast(&DataType::Int32)?;
-    let created = created.i32()?;
+    let df = list_columns(df)?;
+    let columns = RepoColumns::new(&df)?;
     Ok((0..df.height())
-        .map(|i| RepoLine {
-            org_login: login[i].clone().unwrap_or_default(),
-            organisation: display[i].clone().unwrap_or_default(),
-            forge: forge[i],
-            name: name[i].clone().unwrap_or_default(),
-            full_name: full_name[i].clone().unwrap_or_default(),
-            url: url[i].clone().unwrap_or_default(),
-            language: language[i].clone(),
-            licence: licence[i].clone(),
-            stars: stars[i],
-            topics: topics[i].clone().unwrap_or_default(),
-            created: day(created.get(i).unwrap_or_default()),
-        })
+        .map(|i| columns.line(i).to_owned_line())
         .collect())
 }
 
@@ -105,8 +197,7 @@ fn least_listed_stars(df: &DataFrame) -> PolarsResult<i64> {
 
 /// `YYYY-MM-DD` of a day counted from 1970-01-01.
 pub(super) fn day(days_since_epoch: i32) -> String {
-    let date = chrono::NaiveDate::default() + chrono::Duration::days(i64::from(days_since_epoch));
-    date.format("%Y-%m-%d").to_string()
+    Day(days_since_epoch).to_string()
 }
 
 #[cfg(test)]

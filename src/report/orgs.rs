@@ -2,12 +2,12 @@
 //! gold counts tables, and every one of its kept repositories, read a page at a time so a
 //! snapshot of a million repositories is never held as a million lines.
 
-use std::collections::BTreeMap;
-use std::ops::Range;
+use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
+use rayon::prelude::*;
 
-use super::listings::{self, RepoLine};
+use super::listings::{self, RepoColumns};
 use crate::domain::OrgLogin;
 
 /// (label, count, share) rows of a share chart, largest first.
@@ -109,48 +109,45 @@ impl ScopedShares {
     }
 }
 
-/// The kept repositories of every organisation, sorted by organisation then most stars
-/// first (then full name), with where each organisation's rows are.
+/// The kept repositories of every organisation: gold `repositories`' listed columns, and
+/// each organisation's rows in its page's order, most stars first (then by full name). The
+/// table is held once; only the order is built for the pages.
 pub struct OrgRepositories {
-    sorted: DataFrame,
-    rows: BTreeMap<String, Range<usize>>,
+    columns: DataFrame,
+    rows: HashMap<String, Vec<usize>>,
 }
 
 impl OrgRepositories {
-    /// Gold `repositories` sorted for the organisation pages.
+    /// Gold `repositories` in the organisation pages' order.
     pub fn new(df: &DataFrame) -> PolarsResult<Self> {
-        let order = SortMultipleOptions::default()
-            .with_order_descending_multi([false, true, false])
-            .with_maintain_order(true);
-        let sorted = df
-            .clone()
-            .lazy()
-            .with_columns([
-                col("stars").fill_null(lit(0)).alias("_stars"),
-                col("full_name").fill_null(lit("")).alias("_full_name"),
-            ])
-            .sort(["org_login", "_stars", "_full_name"], order)
-            .collect()?;
-        let logins = sorted.column("org_login")?.str()?;
-        let mut rows: BTreeMap<String, Range<usize>> = BTreeMap::new();
-        for (i, login) in logins.iter().enumerate() {
-            let login = login.unwrap_or_default();
-            match rows.get_mut(login) {
-                Some(range) => range.end = i + 1,
-                None => {
-                    rows.insert(login.to_string(), i..i + 1);
-                }
-            }
+        let columns = listings::list_columns(df)?;
+        let list = RepoColumns::new(&columns)?;
+        let mut rows: HashMap<&str, Vec<usize>> = HashMap::new();
+        for i in 0..columns.height() {
+            rows.entry(list.line(i).org_login).or_default().push(i);
         }
-        Ok(Self { sorted, rows })
+        // A stable sort: rows alike in both keys keep the table's order.
+        let rows = rows
+            .into_par_iter()
+            .map(|(login, mut rows)| {
+                rows.sort_by_cached_key(|&i| {
+                    let (stars, full_name) = list.stars_and_full_name(i);
+                    (std::cmp::Reverse(stars), full_name)
+                });
+                (login.to_string(), rows)
+            })
+            .collect();
+        Ok(Self { columns, rows })
     }
 
-    /// Every kept repository of `org_login`, most stars first.
-    pub fn of(&self, org_login: &str) -> PolarsResult<Vec<RepoLine>> {
-        match self.rows.get(org_login) {
-            Some(range) => listings::lines(&self.sorted.slice(range.start as i64, range.len())),
-            None => Ok(Vec::new()),
-        }
+    /// The listed columns, to read the rows of [`OrgRepositories::rows_of`] from.
+    pub fn columns(&self) -> PolarsResult<RepoColumns<'_>> {
+        RepoColumns::new(&self.columns)
+    }
+
+    /// The rows of every kept repository of `org_login`, most stars first.
+    pub fn rows_of(&self, org_login: &str) -> &[usize] {
+        self.rows.get(org_login).map_or(&[], Vec::as_slice)
     }
 }
 

@@ -40,11 +40,16 @@ pub(super) async fn stage(
         .values_mut()
         .for_each(|h| h.sort_by(|a, b| a.date.cmp(&b.date)));
     let none = OrgShares::default();
+    let columns = (repositories.columns()).map_err(|source| ReportError::Table {
+        key: outputs::staged(date, &Output::GoldTable("repositories")),
+        source,
+    })?;
     let mut staged = BTreeSet::new();
     for batch in data.orgs.chunks(PAGES_PER_BATCH) {
         let pages: Vec<(LakeKey, String)> = batch
             .par_iter()
             .map(|org| {
+                let rows = repositories.rows_of(&org.org_login);
                 let page = html::OrgPageData {
                     data,
                     org,
@@ -54,17 +59,12 @@ pub(super) async fn stage(
                         .cloned()
                         .unwrap_or_default(),
                     shares: data.org_shares.get(&org.org_login).unwrap_or(&none),
-                    repositories: repositories.of(&org.org_login).map_err(|source| {
-                        ReportError::Table {
-                            key: outputs::staged(date, &Output::GoldTable("repositories")),
-                            source,
-                        }
-                    })?,
+                    repositories: rows.iter().map(|&i| columns.line(i)).collect(),
                 };
                 let key = outputs::staged(date, &Output::OrgPage(slug(&org.org_login)));
-                Ok((key, html::render_org(&page)))
+                (key, html::render_org(&page))
             })
-            .collect::<Result<_, ReportError>>()?;
+            .collect();
         staged.extend(pages.iter().map(|(key, _)| key.clone()));
         futures::stream::iter(pages)
             .map(|(key, page)| async move { lake.put(&key, page.into_bytes()).await })

@@ -131,7 +131,8 @@ pub(super) fn chart_line<'a>(
 /// `[0, count]`): a line of ten years of daily points in a tenth of the bytes of dated pairs.
 fn steps(points: &[(String, i64)]) -> Vec<[i64; 2]> {
     let day = |d: &str| {
-        NaiveDate::parse_from_str(d, "%Y-%m-%d").map_or(0, |d| i64::from(d.num_days_from_ce()))
+        d.parse::<NaiveDate>()
+            .map_or(0, |d| i64::from(d.num_days_from_ce()))
     };
     let mut before: Option<(i64, i64)> = None;
     (points.iter())

@@ -7,7 +7,7 @@ use askama::Template;
 use chrono::{Datelike, NaiveDate};
 
 use super::growth::{chart_line, growth_table, GrowthTable};
-use super::safe::{json_for_script, org_href, repo_href};
+use super::safe::{forge_origin, json_for_script, org_href, safe_href};
 use super::shares::{ShareChart, BYTES, REPOSITORIES};
 use super::trends::value_axis;
 use super::Shell;
@@ -25,7 +25,7 @@ pub struct OrgPageData<'a> {
     pub history: Vec<&'a OrgAtSnapshot>,
     pub shares: &'a OrgShares,
     /// Every kept repository, most stars first.
-    pub repositories: Vec<RepoLine>,
+    pub repositories: Vec<RepoLine<&'a str>>,
 }
 
 #[derive(Template)]
@@ -45,12 +45,14 @@ struct OrgPage<'a> {
     licences: ShareChart<'a>,
     licences_resolved: ShareChart<'a>,
     topics: Option<ShareChart<'a>>,
-    repositories: Vec<(&'a RepoLine, Option<&'a str>)>,
+    repositories: Vec<(&'a RepoLine<&'a str>, Option<&'a str>)>,
 }
 
 /// The organisation's page. The same data always gives the same bytes.
 pub fn render_org(page: &OrgPageData) -> String {
     let (data, org, shares) = (page.data, page.org, page.shares);
+    // Every repository of the page is on its organisation's forge.
+    let origin = forge_origin(org.forge, &org.org_login, &data.link_origin);
     let root = site_root_from_page(&org.org_login);
     let points = page.series.map_or(&[][..], |s| &s.points);
     let chart = |id, title, rows, show| ShareChart::new(id, title, rows, show);
@@ -87,7 +89,7 @@ pub fn render_org(page: &OrgPageData) -> String {
         topics: (!shares.topics.is_empty())
             .then(|| chart("topics", "Topics", &shares.topics, REPOSITORIES)),
         repositories: (page.repositories.iter())
-            .map(|repo| (repo, repo_href(repo, &data.link_origin)))
+            .map(|repo| (repo, origin.as_ref().and_then(|o| safe_href(repo.url, o))))
             .collect(),
     };
     // Askama writes to a String, and every value shown displays without failing.
@@ -100,7 +102,7 @@ fn growth_svg(points: &[(String, i64)], snapshot: NaiveDate) -> String {
     const W: f64 = 960.0;
     const H: f64 = 300.0;
     let (left, right, top, bottom) = (72.0, 24.0, 16.0, 40.0);
-    let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap_or(snapshot);
+    let day = |d: &str| d.parse::<NaiveDate>().unwrap_or(snapshot);
     let end = snapshot.num_days_from_ce();
     let start = points
         .first()

@@ -3,6 +3,24 @@
 use super::super::{Headline, Series};
 use super::safe::{org_href, safe_href};
 use super::*;
+use crate::report::listings::Day;
+
+/// `line` as an organisation page's list reads it, borrowed from gold.
+fn borrowed(line: &RepoLine) -> RepoLine<&str> {
+    RepoLine {
+        org_login: &line.org_login,
+        organisation: &line.organisation,
+        forge: line.forge,
+        name: &line.name,
+        full_name: &line.full_name,
+        url: &line.url,
+        language: line.language.as_deref(),
+        licence: line.licence.as_deref(),
+        stars: line.stars,
+        topics: &line.topics,
+        created: line.created,
+    }
+}
 
 fn render_latest(data: &ReportData) -> String {
     render(data, PageCopy::Latest)
@@ -27,10 +45,14 @@ fn each_copy_of_the_page_links_to_the_tables_from_where_it_is() {
 #[test]
 fn only_https_urls_on_githubs_web_origin_become_links() {
     let github = url::Url::parse("https://github.com").unwrap().origin();
-    assert_eq!(
-        safe_href("https://github.com/nhsx", &github),
-        Some("https://github.com/nhsx")
-    );
+    for own in [
+        "https://github.com/nhsx",
+        "https://github.com/nhsx/a b?q=<x>#\"",
+        "https://GitHub.com/nhsx",
+        "https://github.com:443/nhsx",
+    ] {
+        assert_eq!(safe_href(own, &github), Some(own), "{own}");
+    }
     for hostile in [
         "javascript:alert(1)",
         "JavaScript:alert(1)",
@@ -39,6 +61,9 @@ fn only_https_urls_on_githubs_web_origin_become_links() {
         "http://github.com/nhsx",
         "https://github.com.evil.example/nhsx",
         "https://evil.example/https://github.com/",
+        "https://github.com@evil.example/nhsx",
+        "https://github.comevil.example/nhsx",
+        "https://github.com:8443/nhsx",
         "",
     ] {
         assert_eq!(safe_href(hostile, &github), None, "{hostile}");
@@ -128,7 +153,7 @@ fn data(name: &str) -> ReportData {
             licence: None,
             stars: 1,
             topics: name.into(),
-            created: "2020-01-02".into(),
+            created: Day(18_263), // 2020-01-02
         }],
         repositories_total: 1,
         history: Vec::new(),
@@ -157,7 +182,7 @@ fn data_values_are_escaped_everywhere() {
         series: Some(&data.series[0]),
         history: Vec::new(),
         shares: &Default::default(),
-        repositories: data.repositories.clone(),
+        repositories: data.repositories.iter().map(borrowed).collect(),
     });
     assert!(!org.contains(hostile));
     assert!(org.contains("\\u003cscript\\u003e"));
@@ -330,7 +355,7 @@ fn an_organisation_page_shows_its_own_numbers_and_links_home() {
         series: Some(&data.series[0]),
         history: history.iter().collect(),
         shares: &data.org_shares["nhsx"],
-        repositories: data.repositories.clone(),
+        repositories: data.repositories.iter().map(borrowed).collect(),
     });
     assert!(page.contains("<h1>nhsx</h1>"));
     assert!(page.contains("<a href=\"../index.html\">All organisations</a>"));

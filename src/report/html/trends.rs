@@ -101,7 +101,8 @@ fn trend_svg(
     let (left, right, top, bottom) = (72.0, 24.0, 16.0, 40.0);
     let day = |d: &str| {
         use chrono::Datelike;
-        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map_or(0, |d| d.num_days_from_ce())
+        d.parse::<chrono::NaiveDate>()
+            .map_or(0, |d| d.num_days_from_ce())
     };
     let (first, last) = (day(dates[0]), day(dates[dates.len() - 1]));
     let x = |d: &str| {
