@@ -23,8 +23,11 @@ pub fn licence_answer(body: &str) -> Result<LicenceAnswer, String> {
     let content = file.content.unwrap_or_default();
     let bytes = match file.encoding.as_deref() {
         Some("base64") => {
-            // GitHub wraps base64 at 60 columns.
-            let packed: String = content.split_whitespace().collect();
+            // GitHub wraps base64 at 60 columns; base64 is ASCII, so is the space between.
+            let mut packed = Vec::with_capacity(content.len());
+            for line in content.as_bytes().split(u8::is_ascii_whitespace) {
+                packed.extend_from_slice(line);
+            }
             base64::engine::general_purpose::STANDARD
                 .decode(packed)
                 .map_err(|e| format!("content is not base64: {e}"))?
