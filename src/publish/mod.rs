@@ -355,7 +355,7 @@ fn check_of_build(
     let of_build = id_matches
         && match build.staged.get(key.as_str()) {
             Some(sha256) => *sha256 == sha256_hex(bytes),
-            None if *output == INDEX_HTML || matches!(output, Output::OrgPage(_)) => {
+            None if outputs::staged_by_report(output) => {
                 let marker = build_marker(&build.build_id);
                 bytes.windows(marker.len()).any(|w| w == marker.as_bytes())
             }

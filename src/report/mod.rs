@@ -3,9 +3,10 @@
 //!
 //! Reads the snapshot's staged gold tables (never bronze or silver) and stages the pages
 //! beside the site CSV, so that publish makes the pages, the CSV and the tables visible
-//! together and the site never mixes two snapshots. No page needs the network: its CSS and
-//! script are inline, the share tables and an organisation's charts are drawn here, and the
-//! index's growth chart is drawn in the browser from the data embedded in it.
+//! together and the site never mixes two snapshots. No page needs the network: the index's
+//! CSS and script are inline, the organisation pages share one copy of them in `site/`
+//! (`style.css`, `script.js`), the share tables and an organisation's charts are drawn here,
+//! and the index's growth chart is drawn in the browser from the data embedded in it.
 
 pub mod history;
 mod html;
@@ -146,6 +147,14 @@ pub async fn run(
         .await?;
     let of_build = outputs::staged(date, &outputs::INDEX_HTML_OF_BUILD);
     lake.put(&of_build, copy.into_bytes()).await?;
+    // The organisation pages' shared style and script, staged with them.
+    for (output, text) in [
+        (outputs::PAGES_STYLE, html::pages_style(&data.build_id)),
+        (outputs::PAGES_SCRIPT, html::pages_script(&data.build_id)),
+    ] {
+        lake.put(&outputs::staged(date, &output), text.into_bytes())
+            .await?;
+    }
     clock.lap("write");
     pages::stage(lake, &data, &repositories).await?;
     clock.lap("organisation pages");

@@ -73,12 +73,12 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// The `href` values of a page.
+/// The `href` and `src` values of a page.
 fn hrefs(html: &str) -> Vec<&str> {
-    html.split(" href=\"")
-        .skip(1)
-        .map(|rest| &rest[..rest.find('"').unwrap()])
-        .collect()
+    let values = |attribute: &'static str| {
+        (html.split(attribute).skip(1)).map(|rest| &rest[..rest.find('"').unwrap()])
+    };
+    values(" href=\"").chain(values(" src=\"")).collect()
 }
 
 #[test]
@@ -98,7 +98,8 @@ fn every_organisation_has_a_page_linked_from_the_index_and_every_link_resolves()
         );
     }
     // Every relative link of every page, current or of a build, names a file of the site
-    // (or a published table); every other link is https.
+    // (or a published table: the organisation pages' style and script are site files too);
+    // every other link is https.
     let pages: Vec<PathBuf> = (files_under(&site).into_iter())
         .filter(|p| p.extension().is_some_and(|e| e == "html"))
         .collect();
@@ -127,7 +128,11 @@ fn every_organisation_has_a_page_linked_from_the_index_and_every_link_resolves()
             .collect()
     };
     let (current, copies) = (listed("current"), listed("objects"));
-    for (_, page) in SAMPLE_PAGES {
+    for page in SAMPLE_PAGES
+        .iter()
+        .map(|(_, page)| *page)
+        .chain(["style.css", "script.js"])
+    {
         assert!(current.contains(&format!("site/{page}")), "{page}");
         assert!(
             copies.iter().any(|k| k.ends_with(&format!("/{page}"))

@@ -188,8 +188,9 @@ async fn s3_round_trip_honours_the_aws_variables_and_republishes_nothing_unchang
     let manifest: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
     assert_eq!(
         manifest["objects"].as_array().unwrap().len(),
-        21,
-        "9 gold tables, 2 site files, the data package, 2 JSON Schemas and 7 organisation pages"
+        23,
+        "9 gold tables, 2 site files, the data package, 2 JSON Schemas, 7 organisation pages \
+         and their style and script"
     );
     assert!(
         !String::from_utf8_lossy(&serde_json::to_vec(&manifest).unwrap())

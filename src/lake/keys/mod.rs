@@ -187,6 +187,10 @@ pub mod outputs {
     /// whose relative links start two folders deeper: staged beside `index.html`, published
     /// only as that copy.
     pub const INDEX_HTML_OF_BUILD: Output = Output::SiteFile("index.of-build.html");
+    /// The organisation pages' styles, which each links rather than holding its own copy.
+    pub const PAGES_STYLE: Output = Output::SiteFile("style.css");
+    /// The organisation pages' script (sorting and filtering their tables).
+    pub const PAGES_SCRIPT: Output = Output::SiteFile("script.js");
     /// The Frictionless data package describing the site CSV and every gold table.
     pub const DATA_PACKAGE: Output = Output::RootFile("datapackage.json");
     /// The JSON Schema of the publish manifests (`gold/_manifests/…`, `site/_manifest.json`).
@@ -196,7 +200,7 @@ pub mod outputs {
     /// The gold twin of the site CSV.
     pub const ORG_REPOS_DAILY: Output = Output::GoldTable(GOLD_TABLES[0]);
     /// Everything transform and report stage and publish publishes, gold tables first.
-    pub const ALL: [Output; 14] = [
+    pub const ALL: [Output; 16] = [
         Output::GoldTable(GOLD_TABLES[0]),
         Output::GoldTable(GOLD_TABLES[1]),
         Output::GoldTable(GOLD_TABLES[2]),
@@ -208,10 +212,20 @@ pub mod outputs {
         Output::GoldTable(GOLD_TABLES[8]),
         SITE_CSV,
         INDEX_HTML,
+        PAGES_STYLE,
+        PAGES_SCRIPT,
         DATA_PACKAGE,
         MANIFEST_SCHEMA,
         BUILD_SCHEMA,
     ];
+
+    /// What report stages, after transform wrote the build record: the index, the pages'
+    /// style and script and the organisation pages, each carrying its build's marker
+    /// (`formats::build::build_marker`) in place of a checksum in the record.
+    pub fn staged_by_report(output: &Output) -> bool {
+        matches!(output, Output::OrgPage(_))
+            || [INDEX_HTML, PAGES_STYLE, PAGES_SCRIPT].contains(output)
+    }
 
     /// Every gold table, in the order transform builds them: the one registry that the
     /// output keys above, transform's models (`transform::gold::MODELS` after

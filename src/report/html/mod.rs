@@ -44,6 +44,19 @@ fn forges(data: &ReportData) -> String {
     }
 }
 
+/// The organisation pages' shared stylesheet ([`outputs::PAGES_STYLE`]), marked as of the
+/// build like the pages, so publish ships it only with them.
+pub fn pages_style(build_id: &str) -> String {
+    let marker = super::build_marker(build_id);
+    format!("/* {marker} */\n{NHSUK_CSS}{CSS}")
+}
+
+/// The organisation pages' shared script ([`outputs::PAGES_SCRIPT`]), marked the same way.
+pub fn pages_script(build_id: &str) -> String {
+    let marker = super::build_marker(build_id);
+    format!("/* {marker} */\n{SCRIPT}")
+}
+
 /// What every page shows around its own content (`templates/layout.html`).
 struct Shell {
     date: String,
@@ -52,12 +65,15 @@ struct Shell {
     css: &'static str,
     script: &'static str,
     version: &'static str,
-    /// The index, relative to a page other than the index.
-    home: Option<String>,
+    /// `site/` relative to a page other than the index, which links the index and the
+    /// shared style and script there (thousands of pages, one copy of each); the index
+    /// holds its own, so it fetches nothing.
+    root: Option<String>,
 }
 
 impl Shell {
-    fn new(data: &ReportData, home: Option<String>) -> Self {
+    /// The index's: styles and script inline.
+    fn index(data: &ReportData) -> Self {
         Shell {
             date: data.snapshot_date.to_string(),
             build_marker: super::build_marker(&data.build_id),
@@ -65,7 +81,16 @@ impl Shell {
             css: CSS,
             script: SCRIPT,
             version: env!("CARGO_PKG_VERSION"),
-            home,
+            root: None,
+        }
+    }
+
+    /// A page's `root` folders below `site/` (`../`): linking the index, the style and the
+    /// script there.
+    fn below_root(data: &ReportData, root: String) -> Self {
+        Shell {
+            root: Some(root),
+            ..Self::index(data)
         }
     }
 }
@@ -139,7 +164,7 @@ pub fn render(data: &ReportData, copy: PageCopy) -> String {
         })
         .collect();
     let page = Page {
-        shell: Shell::new(data, None),
+        shell: Shell::index(data),
         data,
         forges: forges(data),
         legend: legend(&largest),

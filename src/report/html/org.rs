@@ -57,7 +57,7 @@ pub fn render_org(page: &OrgPageData) -> String {
     let points = page.series.map_or(&[][..], |s| &s.points);
     let chart = |id, title, rows, show| ShareChart::new(id, title, rows, show);
     let html = OrgPage {
-        shell: Shell::new(data, Some(format!("{root}index.html"))),
+        shell: Shell::below_root(data, root),
         org,
         forge_href: org_href(org, &data.link_origin),
         line_json: json_for_script(&chart_line(org, page.series, None)),

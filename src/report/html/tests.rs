@@ -331,6 +331,16 @@ fn the_page_shows_the_data_date_and_loads_nothing() {
 }
 
 #[test]
+fn the_shared_style_and_script_are_marked_as_of_their_build() {
+    let marker = crate::formats::build::build_marker("abc123");
+    let (style, script) = (pages_style("abc123"), pages_script("abc123"));
+    assert!(style.starts_with(&format!("/* {marker} */\n")));
+    assert!(script.starts_with(&format!("/* {marker} */\n")));
+    assert!(style.contains(".nhsuk-header") && style.ends_with(CSS));
+    assert!(script.ends_with(SCRIPT));
+}
+
+#[test]
 fn an_organisation_page_shows_its_own_numbers_and_links_home() {
     let mut data = data("nhsx");
     let shares = crate::report::orgs::OrgShares {
@@ -366,6 +376,10 @@ fn an_organisation_page_shows_its_own_numbers_and_links_home() {
     assert!(page.contains("<a href=\"https://github.com/x/nhsx\">nhsx</a>"));
     assert!(page.contains("All 1 kept repositories"));
     assert!(!page.contains("trends-pending"));
+    // It shares the site's one copy of the style and script, and holds none of its own.
+    assert!(page.contains("<link rel=\"stylesheet\" href=\"../style.css\">"));
+    assert!(page.contains("<script src=\"../script.js\"></script>"));
+    assert!(!page.contains("<style>") && !page.contains(".nhsuk-header"));
     // A GitLab group's page is in folders of its path, and links home from there.
     let group = render_org(&OrgPageData {
         data: &data,
@@ -376,6 +390,7 @@ fn an_organisation_page_shows_its_own_numbers_and_links_home() {
         repositories: Vec::new(),
     });
     assert!(group.contains("<a href=\"../../index.html\">All organisations</a>"));
+    assert!(group.contains("<link rel=\"stylesheet\" href=\"../../style.css\">"));
     assert!(group.contains("<p id=\"trends-pending\">"));
     assert!(group.contains("\"start\":null,\"steps\":[]"));
 }
