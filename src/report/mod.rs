@@ -352,15 +352,11 @@ fn read_orgs(df: &DataFrame) -> PolarsResult<Vec<OrgLine>> {
 
 /// The `forge` column (`github`, `gitlab`); any other value is an error.
 fn forges(df: &DataFrame) -> PolarsResult<Vec<Forge>> {
-    strings(df, "forge")?
-        .iter()
+    (df.column("forge")?.str()?.iter())
         .map(|f| {
-            f.as_deref()
-                .unwrap_or_default()
-                .parse()
-                .map_err(|message: String| {
-                    PolarsError::ComputeError(format!("column forge: {message}").into())
-                })
+            f.unwrap_or_default().parse().map_err(|message: String| {
+                PolarsError::ComputeError(format!("column forge: {message}").into())
+            })
         })
         .collect()
 }
