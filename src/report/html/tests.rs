@@ -378,7 +378,7 @@ fn an_organisation_page_shows_its_own_numbers_and_links_home() {
     assert!(!page.contains("trends-pending"));
     // It shares the site's one copy of the style and script, and holds none of its own.
     assert!(page.contains("<link rel=\"stylesheet\" href=\"../style.css\">"));
-    assert!(page.contains("<script src=\"../script.js\"></script>"));
+    assert!(page.contains("<script src=\"../script.js\" defer></script>"));
     assert!(!page.contains("<style>") && !page.contains(".nhsuk-header"));
     // A GitLab group's page is in folders of its path, and links home from there.
     let group = render_org(&OrgPageData {
