@@ -179,6 +179,40 @@ mod tests {
     }
 
     #[test]
+    fn each_organisations_rows_are_most_stars_first_then_by_full_name() {
+        let df = df!(
+            "org_login" => ["b", "a", "b", "a", "a", "b"],
+            "display_name" => ["B", "A", "B", "A", "A", "B"],
+            "forge" => ["github"; 6],
+            "name" => ["b1", "a1", "b2", "a2", "a3", "b3"],
+            "full_name" => [Some("b/z"), Some("a/y"), Some("b/y"), None, Some("a/x"), Some("b/x")],
+            "html_url" => ["https://github.com/x"; 6],
+            "language" => [Some("Rust"), None, None, None, None, None],
+            "license_name" => [None::<&str>; 6],
+            "stars" => [Some(1i64), None, Some(5), Some(0), Some(2), Some(1)],
+            "topics" => [""; 6],
+            "created_at" => [19_000i32; 6],
+        )
+        .unwrap()
+        .lazy()
+        .with_column(col("created_at").cast(DataType::Date))
+        .collect()
+        .unwrap();
+        let repositories = OrgRepositories::new(&df).unwrap();
+        let columns = repositories.columns().unwrap();
+        let names = |login| -> Vec<&str> {
+            (repositories.rows_of(login).iter())
+                .map(|&i| columns.line(i).name)
+                .collect()
+        };
+        // A missing count sorts as 0 stars and a missing name as "", as they are shown.
+        assert_eq!(names("a"), vec!["a3", "a2", "a1"]);
+        assert_eq!(names("b"), vec!["b2", "b3", "b1"]);
+        assert!(names("c").is_empty());
+        assert_eq!(columns.line(0).created.to_string(), "2022-01-08");
+    }
+
+    #[test]
     fn shares_are_summed_per_scope_largest_first() {
         let df = df!(
             "org_login" => [None, Some("a"), Some("a"), Some("b"), None],
