@@ -88,12 +88,11 @@ pub(super) fn forge_origin(forge: Forge, login: &str, github: &url::Origin) -> O
 
 /// A repository's link: on GitHub's web origin, or a GitLab project's on the `https` origin
 /// of its group's instance (the host its org_login names).
-pub(super) fn repo_href<'a, S: AsRef<str>>(
-    repo: &'a RepoLine<S>,
-    github: &url::Origin,
-) -> Option<&'a str> {
-    let origin = forge_origin(repo.forge, repo.org_login.as_ref(), github)?;
-    safe_href(repo.url.as_ref(), &origin)
+pub(super) fn repo_href<'a>(repo: &'a RepoLine, github: &url::Origin) -> Option<&'a str> {
+    safe_href(
+        &repo.url,
+        &forge_origin(repo.forge, &repo.org_login, github)?,
+    )
 }
 
 /// An organisation's link, on the origin of [`forge_origin`] for the host its Organisation
