@@ -133,6 +133,11 @@ impl<'a> RepoColumns<'a> {
         }
     }
 
+    /// Each row's org login, in row order (missing: "", as [`Self::line`] shows it).
+    pub fn org_logins(&self) -> impl Iterator<Item = &'a str> {
+        self.org_login.iter().map(Option::unwrap_or_default)
+    }
+
     /// Row `i`'s sort keys for a list: its stars (missing: 0) and full name (missing: "").
     pub fn stars_and_full_name(&self, i: usize) -> (i64, &'a str) {
         let stars = self.stars.get(i).unwrap_or_default();

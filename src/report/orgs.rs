@@ -123,8 +123,8 @@ impl OrgRepositories {
         let columns = listings::list_columns(df)?;
         let list = RepoColumns::new(&columns)?;
         let mut rows: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, login) in columns.column("org_login")?.str()?.iter().enumerate() {
-            rows.entry(login.unwrap_or_default()).or_default().push(i);
+        for (i, login) in list.org_logins().enumerate() {
+            rows.entry(login).or_default().push(i);
         }
         // A stable sort: rows alike in both keys keep the table's order.
         let rows = rows
