@@ -22,12 +22,18 @@ renames. So is what identifying a licence text needs, a detector DuckDB lacks: e
 SHA-256 -> the SPDX id ohs identified and its confidence (silver `licence_texts`). What only
 ohs does: check every page against its checksum and each org's completeness, identify
 licence texts, write the build record and silver `licence_texts`, draw each snapshot's page.
+`verify` does the first of those as such a script would, with Python's hashlib (OpenSSL's
+SHA-256, through the CPU's SHA extensions where it has them) on a thread per core: `make bench`
+times it apart from the job, so the job's own figure stays comparable with earlier runs.
 """
 import csv
 import glob
+import hashlib
+import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "duckdb"))
 from compare import resolve_refs  # noqa: E402  (one rule for dbt's calls, as the tests use)
@@ -268,6 +274,41 @@ def lookups(con):
         create macro safe(value) as
             case when regexp_matches(value, '^[=+\\-@\\t\\r]') then '''' || value else value end;
     """)
+
+
+def sha256_of(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def verify(lake):
+    """Checks bronze as ohs does before reading it: every org complete (a sidecar per page its
+    manifest counts, their checksums the manifest's), every page and answers file matching
+    the checksum that vouches for it. Returns its wall time in seconds; raises naming the
+    first file that fails."""
+    start = time.perf_counter()
+    vouched = []  # (path, sha256) of every file whose bytes are to be checked
+    for manifest_path in glob.glob(f"{lake}/bronze/*/repos/*/org=*/_manifest.json"):
+        folder = os.path.dirname(manifest_path)
+        with open(manifest_path, encoding="utf-8") as f:
+            manifest = json.load(f)
+        checksums = []
+        for n in range(1, manifest["pages"] + 1):
+            with open(f"{folder}/page-{n:04}.meta.json", encoding="utf-8") as f:
+                checksums.append(json.load(f)["sha256"])
+            vouched.append((f"{folder}/page-{n:04}.json", checksums[-1]))
+        if hashlib.sha256("\n".join(checksums).encode()).hexdigest() != manifest["sha256"]:
+            raise AssertionError(f"{manifest_path}: pages do not match the manifest's checksum")
+        for section, endpoint in [("licences", "license"), ("languages", "languages")]:
+            if section in manifest:
+                answers_folder = folder.replace("/repos/", f"/{endpoint}/")
+                vouched.append((f"{answers_folder}/responses.json", manifest[section]["sha256"]))
+    with ThreadPoolExecutor(len(os.sched_getaffinity(0))) as pool:
+        found = pool.map(sha256_of, [path for path, _ in vouched], chunksize=16)
+        for (path, expected), actual in zip(vouched, found):
+            if actual != expected:
+                raise AssertionError(f"{path}: bytes do not match their checksum")
+    return time.perf_counter() - start
 
 
 def run(con, root, out):
