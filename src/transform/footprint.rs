@@ -60,8 +60,8 @@ impl SilverRepos {
     }
 }
 
-/// A large snapshot's silver repos is encoded a row group at a time (the next framed while one
-/// is encoded), so its records are never held beside a whole frame of them, and gold reads the
+/// A large snapshot's silver repos is framed and encoded a row group at a time (each on both
+/// cores), so its records are never held beside a whole frame of them, and gold reads the
 /// encoded table; a smaller one is framed whole, which is quicker. The bytes are the same
 /// either way.
 pub fn silver_repos(
@@ -70,9 +70,10 @@ pub fn silver_repos(
     large: bool,
 ) -> Result<SilverRepos, PolarsError> {
     if large {
-        let parts: Vec<&[RepoRecord]> = repos.chunks(parquet::ROW_GROUP_ROWS).collect();
-        let frame = |part: &&[RepoRecord]| silver::repos_frame(part, date);
-        let encoded = parquet::to_parquet_bytes_overlapped(&silver::repos_schema(), &parts, frame)?;
+        let parts = repos
+            .chunks(parquet::ROW_GROUP_ROWS)
+            .map(|part| silver::repos_frame(part, date));
+        let encoded = parquet::to_parquet_bytes_from(&silver::repos_schema(), parts)?;
         return Ok(SilverRepos::Encoded(encoded.into()));
     }
     silver::repos_frame(repos, date).map(SilverRepos::Framed)
