@@ -235,18 +235,28 @@ fn repo_languages_part(repos: &[Vec<RepoLanguage>], date: SnapshotDate) -> Polar
     let int = |name: &str, f: fn(&RepoLanguage) -> i64| -> Column {
         Column::new(name.into(), rows().map(f).collect::<Vec<_>>())
     };
-    let bytes: Vec<Option<i64>> = rows().map(|r| r.bytes).collect();
-    let share: Vec<Option<f64>> = rows().map(|r| r.share).collect();
-    let height = bytes.len();
-    let columns = vec![
-        date_column("snapshot_date", date, height),
-        text("forge", |r| r.forge.as_str()),
-        int("repo_id", |r| r.repo_id),
-        text("language", |r| &r.language),
-        text("language_normalised", |r| &r.language_normalised),
-        Column::new("bytes".into(), bytes),
-        Column::new("share".into(), share),
-    ];
+    let height = rows().count();
+    // Two halves of the columns, one per core.
+    let (mut columns, rest) = rayon::join(
+        || {
+            vec![
+                date_column("snapshot_date", date, height),
+                text("forge", |r| r.forge.as_str()),
+                int("repo_id", |r| r.repo_id),
+                text("language", |r| &r.language),
+            ]
+        },
+        || {
+            let bytes: Vec<Option<i64>> = rows().map(|r| r.bytes).collect();
+            let share: Vec<Option<f64>> = rows().map(|r| r.share).collect();
+            vec![
+                text("language_normalised", |r| &r.language_normalised),
+                Column::new("bytes".into(), bytes),
+                Column::new("share".into(), share),
+            ]
+        },
+    );
+    columns.extend(rest);
     let df = DataFrame::new(height, columns)?;
     check_schema(&df, &repo_languages_schema(), "silver repo_languages")?;
     Ok(df)
