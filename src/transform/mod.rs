@@ -23,10 +23,10 @@ mod records;
 pub mod silver;
 pub mod site;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
-use polars::prelude::{DataFrame, IntoLazy};
+use polars::prelude::{DataFrame, IntoLazy, PlHashSet};
 use rayon::prelude::*;
 use tracing::{info, warn};
 
@@ -107,7 +107,7 @@ pub(super) async fn run_snapshot(
     let total = repos.len();
     repos.retain(RepoRecord::is_public);
     let non_public = total - repos.len();
-    let mut seen = HashSet::new();
+    let mut seen = PlHashSet::default();
     repos.retain(|r| seen.insert((r.forge, r.repo_id)));
     // 36 MiB at a million repositories, not to be held through the run.
     drop(seen);
