@@ -43,10 +43,11 @@ struct PartsWriter<'a> {
     pending: DataFrame,
 }
 
-/// The writer's settings, in the form both polars' writer and [`encode_column`] take:
-/// ZSTD at its default level, full statistics, version 1 pages of polars' default size.
+/// ZSTD at its default level.
 const COMPRESSION: ParquetCompression = ParquetCompression::Zstd(None);
 
+/// The writer's settings, in the form [`encode_column`] takes them: [`COMPRESSION`], full
+/// statistics, version 1 pages of polars' default size, as polars' writer derives them.
 fn write_options() -> WriteOptions {
     WriteOptions {
         statistics: StatisticsOptions::full(),
@@ -98,9 +99,12 @@ impl<'a> PartsWriter<'a> {
             return Ok(());
         }
         group.rechunk_mut_par();
-        let Some(batch) = group.iter_chunks(CompatLevel::newest(), false).next() else {
-            return Ok(());
-        };
+        let batch = group
+            .iter_chunks(CompatLevel::newest(), false)
+            .next()
+            .ok_or_else(
+                || polars_err!(ComputeError: "a row group of {rows} rows gave no columns"),
+            )?;
         let encoded = batch
             .columns()
             .par_iter()
@@ -130,7 +134,8 @@ fn encode_column(
             let mut compressed = Compressor::new_from_vec(pages, options.compression, Vec::new())
                 .collect::<ParquetResult<Vec<CompressedPage>>>()?;
             // A page is compressed into room for its uncompressed size, and the row group's
-            // pages are held until all its columns are done: only their bytes are kept.
+            // pages are held until all its columns are done: a data page keeps only its bytes
+            // (a column has at most one dictionary page).
             for page in &mut compressed {
                 if let CompressedPage::Data(page) = page {
                     page.slice_mut().to_mut().shrink_to_fit();
