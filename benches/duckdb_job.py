@@ -299,10 +299,11 @@ def verify(lake):
             vouched.append((f"{folder}/page-{n:04}.json", checksums[-1]))
         if hashlib.sha256("\n".join(checksums).encode()).hexdigest() != manifest["sha256"]:
             raise AssertionError(f"{manifest_path}: pages do not match the manifest's checksum")
+        forge, _, snapshot, org = os.path.relpath(folder, f"{lake}/bronze").split(os.sep)
         for section, endpoint in [("licences", "license"), ("languages", "languages")]:
             if section in manifest:
-                answers_folder = folder.replace("/repos/", f"/{endpoint}/")
-                vouched.append((f"{answers_folder}/responses.json", manifest[section]["sha256"]))
+                answers = os.path.join(lake, "bronze", forge, endpoint, snapshot, org, "responses.json")
+                vouched.append((answers, manifest[section]["sha256"]))
     with ThreadPoolExecutor(len(os.sched_getaffinity(0))) as pool:
         found = pool.map(sha256_of, [path for path, _ in vouched], chunksize=16)
         for (path, expected), actual in zip(vouched, found):
