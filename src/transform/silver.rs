@@ -235,7 +235,7 @@ fn repo_languages_part(repos: &[Vec<RepoLanguage>], date: SnapshotDate) -> Polar
     let int = |name: &str, f: fn(&RepoLanguage) -> i64| -> Column {
         Column::new(name.into(), rows().map(f).collect::<Vec<_>>())
     };
-    let height = rows().count();
+    let height = repos.iter().map(Vec::len).sum();
     // Two halves of the columns, one per core.
     let (mut columns, rest) = rayon::join(
         || {
