@@ -46,6 +46,8 @@ from measure import ROOT, duckdb_same_job, run_measured, steps_table
 
 SIZES = [10_000, 100_000, 1_000_000] + ([10_000_000] if os.environ.get("OHS_BENCH_1E7") else [])
 SNAPSHOTS = 10
+# The target of issue 29 for the sample, daily and a lake's first transform alike.
+SAMPLE_MAX_SECONDS = 0.1
 ONE_SNAPSHOT = one_snapshot.ROWS
 SITE = True
 # OHS_BENCH_ROWS=1e4,one-1e5,one-1e5-answers,site measures only those rows (while working on
@@ -60,18 +62,22 @@ if os.environ.get("OHS_BENCH_ROWS"):
 
 
 def sample_fixed_cost(ohs):
-    """`ohs transform` on the bundled sample (bronze from `ohs extract --offline`): the first
-    run, which identifies the licence texts, then the best of five more, which find them in
-    silver `licence_texts` as a daily run does."""
+    """`ohs transform` on the bundled sample (bronze from `ohs extract --offline`): the best of
+    five first transforms, each of a new lake, which identify the licence texts; then the best
+    of five more of the last lake, which find them in silver `licence_texts` as a daily run
+    does."""
     workdir = tempfile.mkdtemp(prefix="ohs-bench-sample-")
-    common = ["--snapshot-date", "2021-03-04", "--lake", os.path.join(workdir, "lake"),
-              "--orgs", "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx"]
-    subprocess.run([ohs, "-q", "extract", "--offline", os.path.join(ROOT, "data/sample"), *common],
-                   cwd=ROOT, check=True)
-    runs = [run_measured([ohs, "-v", "--log-format", "json", "transform", *common], ROOT)
-            for _ in range(6)]
+    firsts = []
+    for attempt in range(5):
+        common = ["--snapshot-date", "2021-03-04", "--lake", os.path.join(workdir, f"lake-{attempt}"),
+                  "--orgs", "111Online,nhsconnect,nhsdigital,nhsengland,nhsuk,nhsx"]
+        subprocess.run([ohs, "-q", "extract", "--offline", os.path.join(ROOT, "data/sample"), *common],
+                       cwd=ROOT, check=True)
+        firsts.append(run_measured([ohs, "-v", "--log-format", "json", "transform", *common], ROOT))
+    later = [run_measured([ohs, "-v", "--log-format", "json", "transform", *common], ROOT)
+             for _ in range(5)]
     shutil.rmtree(workdir)
-    return runs[0], min(runs[1:], key=lambda m: m.seconds)
+    return min(firsts, key=lambda m: m.seconds), min(later, key=lambda m: m.seconds)
 
 
 def machine():
@@ -285,7 +291,17 @@ def results_markdown(rows, sample, extractions):
         "4 distinct texts):",
         f"**{sample.seconds:.3f} s** wall (best of five; peak RSS {sample.rss_mib:.0f} MiB) once the licence texts are in",
         "silver `licence_texts`, as on every daily run after the first; the first transform of a lake, which",
-        f"loads the licence detector's store to identify them, took {first.seconds:.3f} s.",
+        f"identifies them, took {first.seconds:.3f} s (best of five new lakes).",
+        "",
+    ]
+    def met(seconds):
+        return "met" if seconds < SAMPLE_MAX_SECONDS else "**not met**"
+
+    lines += [
+        "| target of issue 29 | measured | met |",
+        "| --- | ---: | --- |",
+        f"| the sample's daily transform < {SAMPLE_MAX_SECONDS} s | {sample.seconds:.3f} s | {met(sample.seconds)} |",
+        f"| a lake's first transform of the sample < {SAMPLE_MAX_SECONDS} s | {first.seconds:.3f} s | {met(first.seconds)} |",
         "",
     ]
     lines += steps_table([("first run", first), ("later runs", sample)])

@@ -16,7 +16,7 @@ use tracing::warn;
 
 use super::answers::{OrgAnswers, Said};
 use super::input::Answers;
-use super::licence_text::{Detection, Detector, LicenceText, LoadingDetector};
+use super::licence_text::{self, Detection, LicenceText};
 use super::silver::{self, RepoLanguage};
 use super::TransformError;
 use crate::domain::{Forge, RepoEndpoint, SnapshotDate};
@@ -32,8 +32,7 @@ pub struct Details<'k> {
     /// of a million repositories has millions, not moved or copied again), repositories
     /// sorted by forge and repo_id, each one's rows by language.
     pub languages: Vec<Vec<RepoLanguage>>,
-    /// The repositories' licence file texts, to identify once the language rows are framed
-    /// and freed: the detector's store takes 50 MiB while it is loaded.
+    /// The repositories' licence file texts, to identify once every answer is applied.
     pub licence_texts: LicenceTexts<'k>,
 }
 
@@ -181,9 +180,7 @@ fn set_language(
 }
 
 /// The licence file texts of a snapshot's repositories. Each distinct text is identified
-/// once, after every answer is applied, and only if `known` does not say what it is: the
-/// detector is loaded only then ([`LicenceTexts::any_new`]), and freed once the new texts are
-/// identified.
+/// once, after every answer is applied, and only if `known` does not say what it is.
 #[derive(Debug)]
 pub struct LicenceTexts<'k> {
     known: &'k HashMap<String, Detection>,
@@ -215,34 +212,17 @@ impl<'k> LicenceTexts<'k> {
         entry.at.push(at);
     }
 
-    /// Whether some text is new, and so needs the detector: the caller starts loading it
-    /// ([`Detector::start_loading`]) as soon as it knows, and hands it to [`Self::identify`].
-    pub fn any_new(&self) -> bool {
-        (self.by_text.keys()).any(|sha256| !self.known.contains_key(&**sha256))
-    }
-
-    /// Identifies the new texts, on every core, with the detector `loading` (started when
-    /// [`Self::any_new`]; loaded here if not), and sets what each repository's text says on
+    /// Identifies the new texts, on every core, and sets what each repository's text says on
     /// `repos` (the records the answers were applied to); returns each distinct text, sorted
     /// by SHA-256.
-    pub fn identify(
-        self,
-        date: SnapshotDate,
-        repos: &mut [RepoRecord],
-        loading: Option<LoadingDetector>,
-    ) -> Vec<LicenceText> {
+    pub fn identify(self, date: SnapshotDate, repos: &mut [RepoRecord]) -> Vec<LicenceText> {
         let new: Vec<(&Arc<str>, &Arc<[u8]>)> = (self.by_text.iter())
             .filter(|(sha256, _)| !self.known.contains_key(&***sha256))
             .map(|(sha256, repos)| (sha256, &repos.text))
             .collect();
-        let mut identified: HashMap<Arc<str>, Detection> = HashMap::new();
-        if !new.is_empty() {
-            let detector = loading.map_or_else(Detector::load, LoadingDetector::wait);
-            identified = (new.par_iter())
-                .map(|(sha256, text)| (Arc::clone(sha256), detector.detect(text)))
-                .collect();
-            detector.free_aside();
-        }
+        let mut identified: HashMap<Arc<str>, Detection> = (new.par_iter())
+            .map(|(sha256, text)| (Arc::clone(sha256), licence_text::detect(text)))
+            .collect();
         tracing::debug!(
             snapshot_date = %date,
             texts = self.by_text.len(),

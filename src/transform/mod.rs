@@ -44,7 +44,6 @@ pub use batches::run_all;
 use cores::on_cores;
 pub use error::TransformError;
 use footprint::{gold_tables, languages_for_gold, silver_repos, SilverRepos, LARGE_SNAPSHOT_REPOS};
-use licence_text::Detector;
 
 /// What one transform produced.
 #[derive(Debug, PartialEq, Eq)]
@@ -145,8 +144,6 @@ pub(super) async fn run_snapshot(
         &mut skipped,
     )?;
 
-    // Loaded on a core of its own while the language rows are framed.
-    let detector = licence_texts.any_new().then(Detector::start_loading);
     let polars_err = |what| move |source| TransformError::Polars { what, source };
     let large = repos.len() > LARGE_SNAPSHOT_REPOS;
     // Framed first, so that millions of language rows are not held beside the records' frame.
@@ -155,7 +152,7 @@ pub(super) async fn run_snapshot(
     let (languages_parquet, silver_languages) =
         languages_for_gold(silver_languages, large).map_err(polars_err("silver repo_languages"))?;
     crate::memory::release_freed();
-    let licence_texts = licence_texts.identify(date, &mut repos, detector);
+    let licence_texts = licence_texts.identify(date, &mut repos);
     clock.lap("licence texts, languages");
     // Both read the records alone: one per core.
     let (silver_repos, rows) = rayon::join(

@@ -133,9 +133,7 @@ fn each_text_is_identified_once_and_known_texts_not_at_all() {
         &mut skipped,
     )
     .unwrap();
-    assert!(details.licence_texts.any_new(), "MIT is not known");
-    let loading = Some(Detector::start_loading());
-    let texts = details.licence_texts.identify(date(), &mut repos, loading);
+    let texts = details.licence_texts.identify(date(), &mut repos);
     assert_eq!(
         repos[1].license_detected_spdx_id.as_deref(),
         Some("Stored-1.0")
@@ -252,19 +250,4 @@ fn a_malformed_answer_names_its_file_and_repository() {
         err.contains("repository nhsx/r1: not an object of language byte counts"),
         "{err}"
     );
-}
-
-#[test]
-fn only_new_texts_need_the_detector() {
-    let stored = Detection {
-        spdx_id: Some("MIT".into()),
-        confidence: Some(1.0),
-    };
-    let known = HashMap::from([("a1".to_string(), stored)]);
-    let mut texts = LicenceTexts::new(&known);
-    assert!(!texts.any_new(), "no texts");
-    texts.add(0, "a1".into(), Arc::from(&b"MIT License"[..]));
-    assert!(!texts.any_new(), "every text known");
-    texts.add(1, "b2".into(), Arc::from(&b"Other terms"[..]));
-    assert!(texts.any_new(), "one text new");
 }
