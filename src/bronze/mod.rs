@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
 use crate::formats::requests::EndpointRequests;
@@ -141,20 +142,23 @@ pub struct RepoResponsesFile {
 
 /// One org's answers of one [`RepoEndpoint`], a response per repository asked, in
 /// repository id order (`bronze/<forge>/{license,languages}/snapshot_date=S/org=O/responses.json`).
+///
+/// `B` holds each body: owned as extract writes them, or `&RawValue` borrowed from the file's
+/// bytes as transform reads them, so that a file's bodies are not copied to be read once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RepoResponses {
+pub struct RepoResponses<B = Box<RawValue>> {
     pub org: String,
     pub snapshot_date: SnapshotDate,
     pub endpoint: RepoEndpoint,
     pub api_version: String,
-    pub responses: Vec<RepoResponse>,
+    pub responses: Vec<RepoResponse<B>>,
 }
 
 /// One repository's answer: its body as the forge sent it, or the part its forge keeps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RepoResponse {
+pub struct RepoResponse<B = Box<RawValue>> {
     pub repo_id: u64,
     pub full_name: String,
     pub url: String,
@@ -182,7 +186,7 @@ pub struct RepoResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reused_from: Option<SnapshotDate>,
     /// The JSON body; `None` for 403, 404 and 451.
-    pub body: Option<Box<serde_json::value::RawValue>>,
+    pub body: Option<B>,
 }
 
 /// The marker that makes an org a member of its snapshot

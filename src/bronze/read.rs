@@ -5,7 +5,7 @@
 //! parses it.
 
 use bytes::Bytes;
-use serde::de::DeserializeOwned;
+use serde::de::{Deserialize, DeserializeOwned};
 
 use super::{OrgManifest, PageSidecar, RepoResponses, SnapshotMember};
 use crate::domain::{OrgLogin, RepoEndpoint, SnapshotDate};
@@ -23,8 +23,8 @@ pub enum BronzeError {
     Lake(#[from] LakeError),
 }
 
-/// `bytes` at `key` as JSON of `T`.
-pub fn parse<T: DeserializeOwned>(key: &LakeKey, bytes: &[u8]) -> Result<T, BronzeError> {
+/// `bytes` at `key` as JSON of `T` (which may borrow from them).
+pub fn parse<'a, T: Deserialize<'a>>(key: &LakeKey, bytes: &'a [u8]) -> Result<T, BronzeError> {
     serde_json::from_slice(bytes).map_err(|e| BronzeError::Corrupt {
         key: key.clone(),
         message: format!("invalid JSON: {e}"),

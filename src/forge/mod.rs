@@ -25,6 +25,7 @@ pub mod record;
 
 use std::collections::BTreeMap;
 
+use base64::Engine;
 use reqwest::header::{HeaderMap, HeaderValue};
 use url::Url;
 
@@ -102,7 +103,7 @@ pub trait Adapter: Sync {
     ) -> Result<Vec<RepoRecord>, String>;
 
     /// What one stored licence answer says.
-    fn licence_answer(&self, body: &str) -> Result<LicenceAnswer, String>;
+    fn licence_answer<'a>(&self, body: &'a str) -> Result<LicenceAnswer<'a>, String>;
 
     /// What one stored languages answer says.
     fn languages_answer(&self, body: &str) -> Result<LanguagesAnswer, String>;
@@ -249,13 +250,52 @@ pub enum BatchAnswer {
     AskAlone,
 }
 
-/// What a stored licence answer says.
+/// What a stored licence answer says, borrowed from the answer's body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LicenceAnswer {
-    /// A licence file's bytes, for ohs to identify (GitHub's answer for "Other").
-    FileText(Vec<u8>),
+pub enum LicenceAnswer<'a> {
+    /// A licence file, for ohs to identify (GitHub's answer for "Other").
+    File(StoredFile<'a>),
     /// The licence the forge detected, or `None` when it found none (GitLab's answer).
     Named(Option<NamedLicence>),
+}
+
+/// A file's content as an answer stores it, not yet decoded. The same stored content is the
+/// same file: an org's copies of one licence file are decoded once ([`StoredFile::decode`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile<'a> {
+    /// The content's JSON string, quotes and escapes as stored.
+    pub content: &'a str,
+    pub encoding: ContentEncoding,
+}
+
+/// How a stored file's content is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContentEncoding {
+    /// Base64, wrapped in lines (GitHub wraps it at 60 columns).
+    Base64,
+    /// The text itself.
+    Utf8,
+}
+
+impl StoredFile<'_> {
+    /// The file's bytes.
+    pub fn decode(&self) -> Result<Vec<u8>, String> {
+        let content: String = serde_json::from_str(self.content)
+            .map_err(|e| format!("content is not a string: {e}"))?;
+        match self.encoding {
+            ContentEncoding::Utf8 => Ok(content.into_bytes()),
+            ContentEncoding::Base64 => {
+                // Base64 is ASCII, so is the space between its lines.
+                let mut packed = Vec::with_capacity(content.len());
+                for line in content.as_bytes().split(u8::is_ascii_whitespace) {
+                    packed.extend_from_slice(line);
+                }
+                base64::engine::general_purpose::STANDARD
+                    .decode(packed)
+                    .map_err(|e| format!("content is not base64: {e}"))
+            }
+        }
+    }
 }
 
 /// A licence as the forge names it.

@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
+use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
 use super::answers::OrgAnswers;
 use super::cores::on_cores;
 use super::TransformError;
 use crate::bronze::read::Unchecked;
-use crate::bronze::{self, OrgManifest};
+use crate::bronze::{self, OrgManifest, RepoResponses};
 use crate::config::RunSettings;
 use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
 use crate::forge::{ListingOrg, RepoRecord};
@@ -259,7 +260,9 @@ async fn read_answers(
     };
     let (forge, rename) = (login.forge(), Arc::clone(rename));
     let read = move || {
-        let file = file.check_and_parse()?;
+        let key = file.key.clone();
+        let bytes = file.check()?;
+        let file: RepoResponses<&RawValue> = bronze::read::parse(&key, &bytes)?;
         Ok(OrgAnswers::read(forge, endpoint, file, &rename))
     };
     on_cores(read).await.map(Some)

@@ -2,40 +2,38 @@
 //! (asked for "Other") gives the licence file's text, for ohs to identify;
 //! `GET /repos/{o}/{r}/languages` gives bytes per language.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use base64::Engine;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
-use crate::forge::{LanguageSize, LanguagesAnswer, LicenceAnswer};
+use crate::forge::{ContentEncoding, LanguageSize, LanguagesAnswer, LicenceAnswer, StoredFile};
 
-/// `GET /repos/{owner}/{repo}/license`: the file's content, base64 as GitHub sends it.
+/// `GET /repos/{owner}/{repo}/license`: the file's content, base64 as GitHub sends it, left
+/// as stored until it is decoded.
 #[derive(Deserialize)]
-struct LicenceFile {
-    content: Option<String>,
-    encoding: Option<String>,
+struct LicenceFile<'a> {
+    #[serde(borrow)]
+    content: Option<&'a RawValue>,
+    #[serde(borrow)]
+    encoding: Option<Cow<'a, str>>,
 }
 
-/// The licence file's bytes from a stored `/license` answer.
-pub fn licence_answer(body: &str) -> Result<LicenceAnswer, String> {
+/// The licence file in a stored `/license` answer.
+pub fn licence_answer(body: &str) -> Result<LicenceAnswer<'_>, String> {
     let file: LicenceFile =
         serde_json::from_str(body).map_err(|e| format!("not a licence file object: {e}"))?;
-    let content = file.content.unwrap_or_default();
-    let bytes = match file.encoding.as_deref() {
-        Some("base64") => {
-            // GitHub wraps base64 at 60 columns; base64 is ASCII, so is the space between.
-            let mut packed = Vec::with_capacity(content.len());
-            for line in content.as_bytes().split(u8::is_ascii_whitespace) {
-                packed.extend_from_slice(line);
-            }
-            base64::engine::general_purpose::STANDARD
-                .decode(packed)
-                .map_err(|e| format!("content is not base64: {e}"))?
-        }
-        None | Some("") | Some("utf-8") => content.into_bytes(),
+    let encoding = match file.encoding.as_deref() {
+        Some("base64") => ContentEncoding::Base64,
+        None | Some("") | Some("utf-8") => ContentEncoding::Utf8,
         Some(other) => return Err(format!("unknown content encoding {other:?}")),
     };
-    Ok(LicenceAnswer::FileText(bytes))
+    Ok(LicenceAnswer::File(StoredFile {
+        // No content (`null`) is an empty file.
+        content: file.content.map_or(r#""""#, RawValue::get),
+        encoding,
+    }))
 }
 
 /// `{"Python": 12345, "Shell": 678}`: bytes of each language, and so its share. The
@@ -62,21 +60,37 @@ pub fn languages_answer(body: &str) -> Result<LanguagesAnswer, String> {
 mod tests {
     use super::*;
 
+    /// The file's bytes as transform reads them: the answer, then its content decoded.
+    fn decoded(body: &str) -> Result<Vec<u8>, String> {
+        match licence_answer(body)? {
+            LicenceAnswer::File(file) => file.decode(),
+            LicenceAnswer::Named(_) => panic!("GitHub's answer is a file"),
+        }
+    }
+
     #[test]
     fn a_licence_file_is_decoded_as_github_wraps_it() {
         let body = r#"{"content": "TUlU\nIExp\nY2Vu\nc2U=\n", "encoding": "base64"}"#;
-        assert_eq!(
-            licence_answer(body).unwrap(),
-            LicenceAnswer::FileText(b"MIT License".to_vec())
-        );
-        let plain = r#"{"content": "text", "encoding": "utf-8"}"#;
-        assert_eq!(
-            licence_answer(plain).unwrap(),
-            LicenceAnswer::FileText(b"text".to_vec())
-        );
+        assert_eq!(decoded(body).unwrap(), b"MIT License");
+        let plain = r#"{"content": "t\u00e9xt", "encoding": "utf-8"}"#;
+        assert_eq!(decoded(plain).unwrap(), "t\u{e9}xt".as_bytes());
+        assert_eq!(decoded(r#"{"content": null}"#).unwrap(), b"");
         let err = licence_answer(r#"{"content": "x", "encoding": "rot13"}"#).unwrap_err();
         assert!(err.contains("unknown content encoding \"rot13\""), "{err}");
+        let err = decoded(r#"{"content": "!!", "encoding": "base64"}"#).unwrap_err();
+        assert!(err.contains("content is not base64"), "{err}");
+        let err = decoded(r#"{"content": 7, "encoding": "base64"}"#).unwrap_err();
+        assert!(err.contains("content is not a string"), "{err}");
         assert!(licence_answer("[]").is_err());
+    }
+
+    #[test]
+    fn the_same_file_is_stored_as_the_same_content() {
+        let body = |url: &str| {
+            format!(r#"{{"url": "{url}", "content": "TUlU\nIExp\n", "encoding": "base64"}}"#)
+        };
+        let (one, two) = (body("https://a/1"), body("https://a/2"));
+        assert_eq!(licence_answer(&one).unwrap(), licence_answer(&two).unwrap());
     }
 
     #[test]

@@ -106,7 +106,7 @@ impl Adapter for GitHub {
         records::parse_page(org, body, rename)
     }
 
-    fn licence_answer(&self, body: &str) -> Result<LicenceAnswer, String> {
+    fn licence_answer<'a>(&self, body: &'a str) -> Result<LicenceAnswer<'a>, String> {
         answers::licence_answer(body)
     }
 

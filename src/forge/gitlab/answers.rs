@@ -18,7 +18,7 @@ struct LicenceBody<'a> {
 }
 
 /// The licence GitLab detected, or none.
-pub fn licence_answer(body: &str) -> Result<LicenceAnswer, String> {
+pub fn licence_answer(body: &str) -> Result<LicenceAnswer<'static>, String> {
     let parsed: LicenceBody =
         serde_json::from_str(body).map_err(|e| format!("not a project with its licence: {e}"))?;
     Ok(LicenceAnswer::Named(parsed.license.map(|licence| {

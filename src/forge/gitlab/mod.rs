@@ -115,7 +115,7 @@ impl Adapter for GitLab {
         records::parse_page(org, body)
     }
 
-    fn licence_answer(&self, body: &str) -> Result<LicenceAnswer, String> {
+    fn licence_answer<'a>(&self, body: &'a str) -> Result<LicenceAnswer<'a>, String> {
         answers::licence_answer(body)
     }
 
