@@ -122,12 +122,15 @@ def main(release_dir):
     release_dir = os.path.abspath(release_dir)
     ohs = os.path.join(release_dir, "ohs")
     synth = os.path.join(release_dir, "examples", "synth")
-    results = multi_snapshot(ohs, synth)
-    one = [one_snapshot.run(row, ohs, synth) for row in ONE_SNAPSHOT]
-    site = site_pages.run(ohs, synth) if SITE else []
+    # The sample first, on a quiet machine: after the large rows, the kernel goes on writing
+    # back and freeing gigabytes of their bronze for a while, which costs a run of a tenth of
+    # a second more than it costs one of seconds (benches/HISTORY.md, 2026-12-08).
     first, sample = sample_fixed_cost(ohs)
     print(f"sample: ohs transform {first.seconds:.3f} s the first time, then {sample.seconds:.3f} s, "
           f"peak {sample.rss_mib:.0f} MiB", flush=True)
+    results = multi_snapshot(ohs, synth)
+    one = [one_snapshot.run(row, ohs, synth) for row in ONE_SNAPSHOT]
+    site = site_pages.run(ohs, synth) if SITE else []
     extractions = []
     for orgs, total in [(200, 10_000), (2000, 100_000)]:
         repos, made, minimum, seconds, rss = extraction(ohs, orgs, total)
