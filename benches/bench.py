@@ -124,7 +124,7 @@ def main(release_dir):
     synth = os.path.join(release_dir, "examples", "synth")
     # The sample first, on a quiet machine: after the large rows, the kernel goes on writing
     # back and freeing gigabytes of their bronze for a while, which costs a run of a tenth of
-    # a second more than it costs one of seconds (benches/HISTORY.md, 2026-12-08).
+    # a second more than it costs one of seconds (benches/HISTORY.md, the night of 2026-12-07).
     first, sample = sample_fixed_cost(ohs)
     print(f"sample: ohs transform {first.seconds:.3f} s the first time, then {sample.seconds:.3f} s, "
           f"peak {sample.rss_mib:.0f} MiB", flush=True)
