@@ -9,8 +9,9 @@ gold table, the site CSV and the page) with its peak RSS, CPU use and per-step t
 (benches/one_snapshot.py): one snapshot of 1e5 and of 1e6 full GitHub repository objects,
 listings only and with per-repository answers, held to issue 29's targets. Then the fixed
 cost: `ohs transform` on the bundled sample. Prints tables and writes benches/RESULTS.md.
-Set OHS_BENCH_1E7=1 to add 1e7 multi-snapshot rows (needs ~10 GB of disk); the 1e6
-one-snapshot rows need ~8 GB each, one at a time.
+Set OHS_BENCH_1E7=1 to add 1e7 multi-snapshot rows (~10 GB of disk more). What each row
+wrote is kept until the bench ends (measure.py `set_aside` says why): ~20 GB of disk in all,
+most of it the two 1e6 one-snapshot rows' bronze.
 
 Then the site (benches/site_pages.py): the index and the organisation pages at 30, 200 and
 2,000 organisations, their sizes and how long headless Chromium takes to show them.
@@ -25,7 +26,6 @@ Usage: python benches/bench.py RELEASE_DIR   (the directory holding ohs and exam
 """
 import os
 import platform
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,7 +42,7 @@ import duckdb
 import extract_cost
 import one_snapshot
 import site_pages
-from measure import ROOT, duckdb_same_job, run_measured, steps_table
+from measure import ROOT, delete_set_aside, duckdb_same_job, run_measured, set_aside, steps_table
 
 SIZES = [10_000, 100_000, 1_000_000] + ([10_000_000] if os.environ.get("OHS_BENCH_1E7") else [])
 SNAPSHOTS = 10
@@ -76,7 +76,7 @@ def sample_fixed_cost(ohs):
         firsts.append(run_measured([ohs, "-v", "--log-format", "json", "transform", *common], ROOT))
     later = [run_measured([ohs, "-v", "--log-format", "json", "transform", *common], ROOT)
              for _ in range(5)]
-    shutil.rmtree(workdir)
+    set_aside(workdir)
     return min(firsts, key=lambda m: m.seconds), min(later, key=lambda m: m.seconds)
 
 
@@ -114,7 +114,7 @@ def multi_snapshot(ohs, synth):
         print(f"{rows:>10,} rows  {orgs:>5} orgs  bronze {bronze_mib:8.1f} MiB  ohs {ours.seconds:7.2f} s  "
               f"peak {ours.rss_mib:7.1f} MiB  {ours.cores:4.2f} cores  DuckDB same job {theirs:6.2f} s  "
               f"ratio {ours.seconds / theirs:5.2f}", flush=True)
-        shutil.rmtree(workdir)
+        set_aside(workdir)
     return results
 
 
@@ -226,7 +226,7 @@ def extraction(ohs, orgs, total):
                              "--snapshot-date", "2024-01-01"], workdir)
     seconds, rss = measured.seconds, measured.rss_mib
     server.shutdown()
-    shutil.rmtree(workdir)
+    set_aside(workdir)
     minimum = sum(max(1, math.ceil(n / 100)) for n in MockGithub.sizes) + orgs
     return sum(MockGithub.sizes), MockGithub.requests, minimum, seconds, rss
 
@@ -323,4 +323,7 @@ def results_markdown(rows, sample, extractions):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    try:
+        main(sys.argv[1])
+    finally:
+        delete_set_aside()

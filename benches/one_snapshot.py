@@ -5,17 +5,16 @@ that the largest org holds about 12%, every repository the full object GitHub's 
 gives (examples/synth.rs `--full-objects`: ~6.2 KB, as the real 2021 pages average), each
 with listings only and with every per-repository answer extract would store (`--answers`:
 languages of every kept repository, the licence file of each "Other"). Each lake is
-generated once, used by ohs and then by DuckDB, and deleted.
+generated once, used by ohs and then by DuckDB, and set aside (measure.py `set_aside`).
 """
 import math
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 import time
 
-from measure import duckdb_checks, duckdb_same_job, run_measured, steps_table
+from measure import duckdb_checks, duckdb_same_job, run_measured, set_aside, steps_table
 
 DATE = "2024-01-01"
 LARGEST_SHARE = 0.12
@@ -106,9 +105,9 @@ def bronze_bytes(lake):
 
 def first_transform(command, lake, workdir):
     """One timed `ohs transform` of a lake that has only bronze, as on the first day (it
-    identifies every distinct licence text): what an earlier run wrote is removed first."""
+    identifies every distinct licence text): what an earlier run wrote is set aside first."""
     for written in ["silver", "staging", "_leases"]:
-        shutil.rmtree(os.path.join(lake, written), ignore_errors=True)
+        set_aside(os.path.join(lake, written))
     return run_measured(command, workdir)
 
 
@@ -137,7 +136,7 @@ def run(row, ohs, synth):
         checks = median_of(RUNS, lambda: duckdb_checks(workdir), lambda s: s)
         result = Result(row, generated, bronze_bytes(lake), ours, theirs, checks)
     finally:
-        shutil.rmtree(workdir)
+        set_aside(workdir)
     print(summary(result), flush=True)
     return result
 

@@ -8,12 +8,11 @@ bytes, the organisation pages' (how many, the largest, all together), the report
 after the page's own script drew the chart: median of five loads from disk).
 """
 import os
-import shutil
 import statistics
 import subprocess
 import tempfile
 
-from measure import run_measured
+from measure import run_measured, set_aside
 
 DATE = "2024-01-01"
 SIZES = [(30, 2_000), (200, 100_000), (2_000, 100_000)]
@@ -93,7 +92,7 @@ def run(ohs, synth):
         print(f"site {orgs:>5} orgs {repos:>7,} repos: index {result.index_bytes / 1e6:.2f} MB ready in "
               f"{result.index_ready:.2f} s; {result.page_count} organisation pages, the largest "
               f"{result.largest_page / 1e6:.2f} MB ready in {result.largest_ready:.2f} s", flush=True)
-        shutil.rmtree(workdir)
+        set_aside(workdir)
     return results
 
 

@@ -362,20 +362,23 @@ fn forges(df: &DataFrame) -> PolarsResult<Vec<Forge>> {
 }
 
 fn read_series(df: &DataFrame) -> PolarsResult<Vec<Series>> {
-    let organisation = strings(df, "organisation")?;
+    // Hundreds of thousands of rows at a million repositories: each org's name is copied once
+    // per series, not once per row.
+    let organisation = df.column("organisation")?.str()?;
     let forge = forges(df)?;
     let date = dates(df, "date")?;
     let open = ints(df, "open_repositories")?;
     let mut series: Vec<Series> = Vec::new();
     // Rows are sorted by organisation then date, so each org's points are contiguous.
-    for i in 0..df.height() {
-        let org = organisation[i].clone().unwrap_or_default();
+    let rows = organisation.iter().zip(forge).zip(date).zip(open);
+    for (((org, forge), date), open) in rows {
+        let org = org.unwrap_or_default();
         match series.last_mut() {
-            Some(s) if s.organisation == org => s.points.push((date[i].clone(), open[i])),
+            Some(s) if s.organisation == org => s.points.push((date, open)),
             _ => series.push(Series {
-                organisation: org,
-                forge: forge[i],
-                points: vec![(date[i].clone(), open[i])],
+                organisation: org.to_string(),
+                forge,
+                points: vec![(date, open)],
             }),
         }
     }

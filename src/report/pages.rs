@@ -1,16 +1,17 @@
 //! Stages a page per organisation (`site/orgs/<slug>.html`), drawn on every core a batch at a
-//! time, so that only a batch's repositories and pages are held at once however many
-//! organisations and repositories the snapshot has.
+//! time, each batch written while the next is drawn, so that only two batches' pages are held
+//! at once however many organisations and repositories the snapshot has.
 
 use std::collections::{BTreeSet, HashMap};
 
 use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
+use tokio_util::task::AbortOnDropHandle;
 
 use super::history::OrgAtSnapshot;
 use super::orgs::{slug, OrgRepositories, OrgShares};
 use super::{html, ReportData, ReportError, Series};
-use crate::lake::{outputs, Lake, LakeKey, Output};
+use crate::lake::{outputs, Lake, LakeError, LakeKey, Output};
 
 /// Organisation pages drawn at once: enough to keep both cores busy.
 const PAGES_PER_BATCH: usize = 64;
@@ -45,6 +46,9 @@ pub(super) async fn stage(
         source,
     })?;
     let mut staged = BTreeSet::new();
+    // A batch is written while the next is drawn: drawing a batch leaves a core idle while
+    // its largest page is finished, and writing is mostly waiting on the file system.
+    let mut writing: Option<AbortOnDropHandle<Result<(), LakeError>>> = None;
     for batch in data.orgs.chunks(PAGES_PER_BATCH) {
         let pages: Vec<(LakeKey, String)> = batch
             .par_iter()
@@ -66,14 +70,37 @@ pub(super) async fn stage(
             })
             .collect();
         staged.extend(pages.iter().map(|(key, _)| key.clone()));
-        futures::stream::iter(pages)
-            .map(|(key, page)| async move { lake.put(&key, page.into_bytes()).await })
-            .buffer_unordered(PUTS_IN_FLIGHT)
-            .try_collect::<()>()
-            .await?;
+        if let Some(written) = writing.take() {
+            finish(written).await?;
+        }
+        writing = Some(AbortOnDropHandle::new(tokio::spawn(put_all(
+            lake.clone(),
+            pages,
+        ))));
+    }
+    if let Some(written) = writing {
+        finish(written).await?;
     }
     for stale in before.difference(&staged) {
         lake.delete(stale).await?;
     }
     Ok(())
+}
+
+/// Writes `pages`, [`PUTS_IN_FLIGHT`] at a time.
+async fn put_all(lake: Lake, pages: Vec<(LakeKey, String)>) -> Result<(), LakeError> {
+    let lake = &lake;
+    futures::stream::iter(pages)
+        .map(|(key, page)| async move { lake.put(&key, page.into_bytes()).await })
+        .buffer_unordered(PUTS_IN_FLIGHT)
+        .try_collect()
+        .await
+}
+
+/// The outcome of a batch's writing; a panic in it resumes here.
+async fn finish(written: AbortOnDropHandle<Result<(), LakeError>>) -> Result<(), ReportError> {
+    match written.await {
+        Ok(outcome) => Ok(outcome?),
+        Err(failed) => std::panic::resume_unwind(failed.into_panic()),
+    }
 }

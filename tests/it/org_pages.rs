@@ -365,3 +365,40 @@ fn the_page_of_an_organisation_that_left_leaves_the_site_but_not_its_builds_copy
         "the first build's copy keeps its pages: {copies:?}"
     );
 }
+
+#[test]
+fn pages_of_more_organisations_than_are_drawn_at_once_are_each_staged_with_their_own_rows() {
+    // Pages are drawn and written 64 at a time, a batch written while the next is drawn:
+    // 150 organisations make three batches, the last a short one.
+    let work = Workdir::new();
+    let orgs: Vec<&'static str> = (1..=150)
+        .map(|i| &*Box::leak(format!("many-{i:03}").into_boxed_str()))
+        .collect();
+    for (i, org) in orgs.iter().enumerate() {
+        let repo = RepoJson::new(5000 + i as u64, org, "2020-01-02T03:04:05Z");
+        work.record_pages(org, &[vec![repo]]);
+    }
+    work.config(&orgs);
+    crate::common::assert_success(&work.run_offline("2021-03-04"));
+    let site = work.lake().join("site");
+    let page_of = |i: usize| site.join(format!("orgs/many-{:03}.html", i + 1));
+    let pages: Vec<PathBuf> = (files_under(&site.join("orgs")).into_iter())
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .collect();
+    assert_eq!(pages.len(), orgs.len(), "{pages:?}");
+    for (i, org) in orgs.iter().enumerate() {
+        let html = std::fs::read_to_string(page_of(i)).unwrap();
+        assert!(html.contains(&format!("{org}/repo-{}", 5000 + i)), "{org}");
+        // Its own repository alone: no other organisation's row was drawn onto its page.
+        let named: BTreeSet<&str> = (html.split("/repo-").skip(1))
+            .map(|rest| rest.split(|c: char| !c.is_ascii_digit()).next().unwrap())
+            .collect();
+        assert_eq!(named, BTreeSet::from([&*(5000 + i).to_string()]), "{org}");
+    }
+    // The next day 70 remain: the 80 that left lose their pages, whichever batch drew them.
+    work.config(&orgs[..70]);
+    crate::common::assert_success(&work.run_offline("2021-03-05"));
+    for (i, org) in orgs.iter().enumerate() {
+        assert_eq!(page_of(i).is_file(), i < 70, "{org}");
+    }
+}
