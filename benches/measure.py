@@ -33,7 +33,7 @@ print(json.dumps({"seconds": time.perf_counter() - start, "maxrss_kib": usage.ru
 # more (`recently_deleted`), scanning past them under the directory's lock: a run that writes
 # thousands of files just after the last run's were deleted paid for that, at one-1e6 about
 # 0.8 s of the 1.7 s its organisation pages took, which no daily run pays
-# (benches/HISTORY.md, the morning of 2026-12-08).
+# (benches/HISTORY.md, early on 2026-12-08).
 _set_aside = []
 
 
