@@ -143,8 +143,8 @@ pub struct RepoResponsesFile {
 /// One org's answers of one [`RepoEndpoint`], a response per repository asked, in
 /// repository id order (`bronze/<forge>/{license,languages}/snapshot_date=S/org=O/responses.json`).
 ///
-/// `B` holds each body: owned as extract writes them, or `&RawValue` borrowed from the file's
-/// bytes as transform reads them, so that a file's bodies are not copied to be read once.
+/// `B` holds each body: owned as extract writes them, or borrowed from the file's bytes as
+/// transform reads them ([`StoredJson`]), so that a file's bodies are not copied to be read once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RepoResponses<B = Box<RawValue>> {
@@ -153,6 +153,29 @@ pub struct RepoResponses<B = Box<RawValue>> {
     pub endpoint: RepoEndpoint,
     pub api_version: String,
     pub responses: Vec<RepoResponse<B>>,
+}
+
+/// A stored body as its JSON text, however its file was parsed ([`RepoResponses`]' `B`).
+pub trait StoredJson {
+    fn json(&self) -> &str;
+}
+
+impl StoredJson for Box<RawValue> {
+    fn json(&self) -> &str {
+        self.get()
+    }
+}
+
+impl StoredJson for &RawValue {
+    fn json(&self) -> &str {
+        self.get()
+    }
+}
+
+impl StoredJson for sonic_rs::LazyValue<'_> {
+    fn json(&self) -> &str {
+        self.as_raw_str()
+    }
 }
 
 /// One repository's answer: its body as the forge sent it, or the part its forge keeps.

@@ -1,10 +1,10 @@
 //! The common repository record every forge's listing becomes ([`RepoRecord`], a row of
 //! silver `repos`), and the org whose listing is read ([`ListingOrg`]).
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use polars::prelude::PlHashSet;
 
 use crate::domain::{is_kept_repo, is_public_repo, Forge, OrgLogin, RepoId, SnapshotDate};
 use crate::normalise::LicenceFacts;
@@ -83,9 +83,11 @@ pub struct RepoRecord {
     pub topics: Box<[Arc<str>]>,
 }
 
-/// One shared copy of each string that recurs within a page.
+/// One shared copy of each string that recurs within a page. Looked up for several fields
+/// of every record, so hashed by polars' quick hasher rather than SipHash (which has no
+/// attacker to resist here).
 #[derive(Default)]
-pub struct SharedStrings(HashSet<Arc<str>>);
+pub struct SharedStrings(PlHashSet<Arc<str>>);
 
 impl SharedStrings {
     pub fn get(&mut self, text: &str) -> Arc<str> {

@@ -44,6 +44,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload}
 use url::Url;
 
 mod keys;
+mod local;
 mod open;
 
 pub use keys::{bronze, leases, outputs, silver, LakeKey, Output};
@@ -95,7 +96,7 @@ pub struct Lake {
     /// What messages from the store must not repeat: option values, the root's secrets.
     secrets: Arc<Vec<String>>,
     store: Arc<dyn ObjectStore>,
-    /// The same store when the lake is a local directory, for [`Lake::get_many`].
+    /// The same store when the lake is a local directory, for its fast paths ([`local`]).
     local: Option<Arc<LocalFileSystem>>,
 }
 
@@ -245,19 +246,10 @@ impl Lake {
         };
         let lake = self.clone();
         let read = move || {
-            let read_one = |key: &LakeKey| {
-                let path = local.path_to_filesystem(&key.0);
-                let path = path.map_err(lake.io_err("get", key))?;
-                match std::fs::read(path) {
-                    Ok(bytes) => Ok(Some(Bytes::from(bytes))),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                    Err(e) => Err(lake.io_err("get", key)(object_store::Error::Generic {
-                        store: "LocalFileSystem",
-                        source: Box::new(e),
-                    })),
-                }
-            };
-            keys.iter().map(read_one).collect()
+            let read = local::read_many(&local, keys.iter().map(|key| &key.0));
+            (keys.iter().zip(read))
+                .map(|(key, bytes)| bytes.map_err(lake.io_err("get", key)))
+                .collect()
         };
         tokio::task::spawn_blocking(read)
             .await
@@ -274,13 +266,24 @@ impl Lake {
 
     /// Every key under `prefix`, sorted.
     pub async fn list(&self, prefix: &LakeKey) -> Result<Vec<LakeKey>, LakeError> {
-        let mut keys: Vec<LakeKey> = self
-            .store
-            .list(Some(&prefix.0))
-            .map_ok(|meta| LakeKey(meta.location))
-            .try_collect()
-            .await
-            .map_err(self.io_err("list", prefix))?;
+        let walked = match self.local.clone() {
+            Some(local) => {
+                let key = prefix.0.clone();
+                let walk = tokio::task::spawn_blocking(move || local::list(&local, &key));
+                let walked = walk.await;
+                walked.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+            }
+            None => Ok(None),
+        };
+        let walked = walked.map_err(self.io_err("list", prefix))?;
+        let mut keys: Vec<LakeKey> = match walked {
+            Some(keys) => keys.into_iter().map(LakeKey).collect(),
+            None => (self.store.list(Some(&prefix.0)))
+                .map_ok(|meta| LakeKey(meta.location))
+                .try_collect()
+                .await
+                .map_err(self.io_err("list", prefix))?,
+        };
         keys.sort();
         Ok(keys)
     }

@@ -4,7 +4,6 @@
 //! answers are applied ([`super::details`]), and each distinct licence file is decoded and
 //! held once.
 
-use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -12,11 +11,13 @@ use polars::prelude::PlHashMap;
 use serde_json::value::RawValue;
 
 use super::silver::RepoLanguage;
-use crate::bronze::RepoResponses;
+use crate::bronze::read::BronzeError;
+use crate::bronze::{self, RepoResponses, StoredJson};
 use crate::domain::{Forge, RepoEndpoint};
 use crate::forge::{
     fits_signed_column, LanguagesAnswer, LicenceAnswer, NamedLicence, SharedStrings, StoredFile,
 };
+use crate::lake::LakeKey;
 
 /// One org's answers of one endpoint, those with a body, in the file's order.
 pub struct OrgAnswers {
@@ -45,8 +46,27 @@ pub enum Said {
 }
 
 impl OrgAnswers {
+    /// Parses the answers file `bytes` (at `key`), `forge`'s answers of `endpoint`, and reads
+    /// it ([`OrgAnswers::read`]). sonic-rs parses it, as it does listing pages: a snapshot's
+    /// answers files are a gigabyte at a million repositories, which serde_json took most of
+    /// a second of a core to parse; where sonic-rs fails, serde_json parses the file again to
+    /// name the fault as every bronze error names it.
+    pub fn parse(
+        key: &LakeKey,
+        bytes: &[u8],
+        forge: Forge,
+        endpoint: RepoEndpoint,
+        rename: &BTreeMap<String, String>,
+    ) -> Result<Self, BronzeError> {
+        if let Ok(file) = sonic_rs::from_slice::<RepoResponses<sonic_rs::LazyValue>>(bytes) {
+            return Ok(Self::read(forge, endpoint, file, rename));
+        }
+        let file: RepoResponses<&RawValue> = bronze::read::parse(key, bytes)?;
+        Ok(Self::read(forge, endpoint, file, rename))
+    }
+
     /// Reads `file`, `forge`'s answers of `endpoint`; `rename` is the exact-match language map.
-    pub fn read<B: Borrow<RawValue>>(
+    pub fn read<B: StoredJson>(
         forge: Forge,
         endpoint: RepoEndpoint,
         file: RepoResponses<B>,
@@ -60,7 +80,7 @@ impl OrgAnswers {
             .responses
             .iter()
             .filter_map(|response| {
-                let body = response.body.as_ref()?.borrow().get();
+                let body = response.body.as_ref()?.json();
                 let said = match endpoint {
                     RepoEndpoint::License => adapter
                         .licence_answer(body)
@@ -180,6 +200,43 @@ mod tests {
             "api_version": "2022-11-28", "responses": responses,
         })
         .to_string()
+    }
+
+    /// What an answers file said, answer by answer, in a form to compare.
+    fn said(answers: &OrgAnswers) -> Vec<String> {
+        let said = |said: &Result<Said, String>| match said {
+            Ok(Said::LicenceText { sha256, .. }) => format!("text {sha256}"),
+            Ok(Said::NamedLicence(named)) => format!("named {named:?}"),
+            Ok(Said::Languages { primary, rows }) => format!("{primary:?} {rows:?}"),
+            Err(message) => format!("error {message}"),
+        };
+        (answers.answers.iter())
+            .map(|answer| format!("{}: {}", answer.repo_id, said(&answer.said)))
+            .collect()
+    }
+
+    #[test]
+    fn a_file_parsed_by_sonic_rs_says_what_serde_json_reads_and_its_faults_are_named() {
+        let base64 = base64::engine::general_purpose::STANDARD.encode("MIT License\n");
+        let json = licence_file(&[(1, &base64), (2, "not base64!"), (3, "TUlU\nIExp\n")]);
+        let (date, org) = ("2021-03-04".parse().unwrap(), "nhsx".parse().unwrap());
+        let key = crate::lake::bronze::repo_responses(RepoEndpoint::License, date, &org);
+        let (forge, endpoint, rename) = (Forge::Github, RepoEndpoint::License, BTreeMap::new());
+        let parsed = OrgAnswers::parse(&key, json.as_bytes(), forge, endpoint, &rename).unwrap();
+        let file: RepoResponses<&RawValue> = serde_json::from_str(&json).unwrap();
+        let read = OrgAnswers::read(forge, endpoint, file, &rename);
+        assert_eq!(said(&parsed), said(&read));
+        assert_eq!(said(&parsed).len(), 3);
+
+        let truncated = &json.as_bytes()[..json.len() - 10];
+        let err = OrgAnswers::parse(&key, truncated, forge, endpoint, &rename)
+            .err()
+            .expect("a truncated file is an error")
+            .to_string();
+        assert!(
+            err.starts_with(&format!("{key}: invalid JSON: EOF while parsing")),
+            "{err}"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use polars::prelude::PlHashMap;
 use rayon::prelude::*;
 
 use tracing::warn;
@@ -66,7 +67,7 @@ pub fn apply_answers<'k>(
     let mut strings = SharedStrings::default();
     let mut languages = Vec::new();
     // The answers come forge by forge: one forge's index at a time, the last freed first.
-    let mut index: (Option<Forge>, HashMap<u64, usize>) = (None, HashMap::new());
+    let mut index: (Option<Forge>, PlHashMap<u64, usize>) = (None, PlHashMap::default());
     for ((forge, endpoint), files) in answers {
         let Some(files) = files else {
             continue;
@@ -114,8 +115,9 @@ pub fn apply_answers<'k>(
 }
 
 /// Where each of `forge`'s repositories is in `repos`, by id. Keyed by id alone, a million
-/// repositories' index takes 36 MiB (by forge and id it took 52).
-fn places(repos: &[RepoRecord], forge: Forge) -> HashMap<u64, usize> {
+/// repositories' index takes 36 MiB (by forge and id it took 52); a million answers look it
+/// up, so it hashes by polars' quick hasher, not SipHash.
+fn places(repos: &[RepoRecord], forge: Forge) -> PlHashMap<u64, usize> {
     (repos.iter().enumerate())
         .filter(|(_, repo)| repo.forge == forge)
         .map(|(at, repo)| (repo.repo_id.0, at))

@@ -8,14 +8,13 @@ use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 use rayon::prelude::*;
-use serde_json::value::RawValue;
 use tokio::sync::Semaphore;
 
 use super::answers::OrgAnswers;
 use super::cores::on_cores;
 use super::TransformError;
 use crate::bronze::read::Unchecked;
-use crate::bronze::{self, OrgManifest, RepoResponses};
+use crate::bronze::{self, OrgManifest};
 use crate::config::RunSettings;
 use crate::domain::{Forge, OrgLogin, RepoEndpoint, SnapshotDate};
 use crate::forge::{ListingOrg, RepoRecord};
@@ -262,8 +261,7 @@ async fn read_answers(
     let read = move || {
         let key = file.key.clone();
         let bytes = file.check()?;
-        let file: RepoResponses<&RawValue> = bronze::read::parse(&key, &bytes)?;
-        Ok(OrgAnswers::read(forge, endpoint, file, &rename))
+        Ok(OrgAnswers::parse(&key, &bytes, forge, endpoint, &rename)?)
     };
     on_cores(read).await.map(Some)
 }

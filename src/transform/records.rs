@@ -45,9 +45,14 @@ pub fn org_records(
     repos: &[RepoRecord],
 ) -> Vec<OrgRecord> {
     // The first repository of each org (they are sorted by org, then id) names its owner.
+    // Each org's repositories come together: one look-up per org, not per repository.
     let mut owners: HashMap<&str, &RepoRecord> = HashMap::new();
+    let mut last: Option<&str> = None;
     for repo in repos {
-        owners.entry(&repo.org_login).or_insert(repo);
+        if last != Some(&*repo.org_login) {
+            owners.entry(&repo.org_login).or_insert(repo);
+            last = Some(&repo.org_login);
+        }
     }
     let mut orgs: Vec<OrgRecord> = listings
         .iter()
