@@ -167,14 +167,10 @@ pub(super) async fn run_snapshot(
     };
     let created_after_snapshot = repos.iter().filter(|r| r.created_after(date)).count();
     let repo_count = repos.len();
-    // Freed, the records' memory stays with malloc unless handed back, and the gold queries
-    // allocate theirs elsewhere. Freeing a million records and handing their memory back
-    // takes a core for 0.4 s: it is done while silver is written and the gold queries are
-    // planned, and waited for before they run.
-    let records_freed = on_cores(move || {
-        drop(repos);
-        crate::memory::release_freed();
-    });
+    drop(repos);
+    // The records' memory is now free but stays with malloc unless handed back: the gold
+    // queries allocate theirs elsewhere.
+    crate::memory::release_freed();
     clock.lap("silver repos, org_repos_daily series");
     let silver_orgs = silver::orgs_frame(&orgs, date).map_err(polars_err("silver orgs"))?;
     let silver_licence_texts = silver::licence_texts_frame(&licence_texts, date)
@@ -224,9 +220,7 @@ pub(super) async fn run_snapshot(
         })
         .collect::<Result<_, _>>()?;
     clock.lap("gold models: plan");
-    // The records and the CSV's rows, freed, are handed back before the gold queries take
-    // their memory.
-    records_freed.await;
+    // The CSV's rows, freed, are handed back before the gold queries take their memory.
     let csv = csv.await;
     crate::memory::release_freed();
     let tables = gold_tables(plans, large)?;
