@@ -88,6 +88,14 @@ impl crate::exit::HasExitCode for LakeError {
 /// Objects [`Lake::get_many`] reads at once from a remote store.
 const GETS_IN_FLIGHT: usize = 8;
 
+/// `work` (a local lake's file system calls) on tokio's blocking threads; a panic in it
+/// resumes here.
+async fn on_blocking_thread<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}
+
 /// An opened lake root.
 #[derive(Clone)]
 pub struct Lake {
@@ -245,15 +253,13 @@ impl Lake {
             return gets.buffered(GETS_IN_FLIGHT).try_collect().await;
         };
         let lake = self.clone();
-        let read = move || {
+        on_blocking_thread(move || {
             let read = local::read_many(&local, keys.iter().map(|key| &key.0));
             (keys.iter().zip(read))
                 .map(|(key, bytes)| bytes.map_err(lake.io_err("get", key)))
                 .collect()
-        };
-        tokio::task::spawn_blocking(read)
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        })
+        .await
     }
 
     pub async fn exists(&self, key: &LakeKey) -> Result<bool, LakeError> {
@@ -269,9 +275,7 @@ impl Lake {
         let walked = match self.local.clone() {
             Some(local) => {
                 let key = prefix.0.clone();
-                let walk = tokio::task::spawn_blocking(move || local::list(&local, &key));
-                let walked = walk.await;
-                walked.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+                on_blocking_thread(move || local::list(&local, &key)).await
             }
             None => Ok(None),
         };

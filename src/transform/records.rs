@@ -44,15 +44,11 @@ pub fn org_records(
     listings: &[ListingOrg],
     repos: &[RepoRecord],
 ) -> Vec<OrgRecord> {
-    // The first repository of each org (they are sorted by org, then id) names its owner.
-    // Each org's repositories come together: one look-up per org, not per repository.
+    // The first repository of each org (they are sorted by org, then id) names its owner:
+    // one look-up per run of an org's repositories, not per repository.
     let mut owners: HashMap<&str, &RepoRecord> = HashMap::new();
-    let mut last: Option<&str> = None;
-    for repo in repos {
-        if last != Some(&*repo.org_login) {
-            owners.entry(&repo.org_login).or_insert(repo);
-            last = Some(&repo.org_login);
-        }
+    for run in repos.chunk_by(|a, b| a.org_login == b.org_login) {
+        owners.entry(&run[0].org_login).or_insert(&run[0]);
     }
     let mut orgs: Vec<OrgRecord> = listings
         .iter()
