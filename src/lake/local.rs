@@ -34,8 +34,8 @@ pub(super) fn read_many<'a>(
 
 /// Every file under `prefix`, unsorted, named as object_store's listing names it; `None`
 /// where the walk meets what that listing treats with care of its own (a symbolic link, a
-/// name that is not UTF-8, a directory it cannot read, the lake's root), so that the caller lists through
-/// object_store and gets exactly its answer, or its error.
+/// name that is not UTF-8, a directory it cannot read, the lake's root), so that the caller
+/// lists through object_store and gets exactly its answer, or its error.
 pub(super) fn list(
     local: &LocalFileSystem,
     prefix: &Path,
